@@ -1,0 +1,23 @@
+package dev.mirrorsd.core.model;
+
+/**
+ * A decoder with its weights resident on one device, shared by any number of sequences. The type
+ * names no engine: DJL, ONNX Runtime and later engines implement it side by side.
+ *
+ * <p>Thread-safety: {@link #newSequence} may be called from any thread; each {@link Sequence} is
+ * used by one thread at a time.
+ */
+public interface CausalLM extends AutoCloseable {
+
+    ModelConfig config();
+
+    /** A fresh, empty KV cache for one sequence of at most {@code capacity} positions. */
+    Sequence newSequence(int capacity);
+
+    /** Engine and device, for logs and reports ("pytorch:cpu", "onnxruntime:cpu"). */
+    String device();
+
+    /** Frees the weights; sequences must be closed first. */
+    @Override
+    void close();
+}

@@ -1,0 +1,27 @@
+package dev.mirrorsd.core.model;
+
+/**
+ * A forward pass in progress, stoppable between layers. Mirror-SD runs the target to the
+ * early-exit layer, reads proxy logits there, then runs on to the last layer.
+ */
+public interface ForwardPass extends AutoCloseable {
+
+    /** Decoder layers of the model. */
+    int layers();
+
+    /** Layers run so far. */
+    int layersDone();
+
+    /** Runs layers {@code layersDone()..layer-1}. */
+    void runTo(int layer);
+
+    /**
+     * The final norm and LM head applied to the current hidden state of rows {@code fromRow..}:
+     * the model's logits once every layer has run, an early-exit proxy before that.
+     */
+    Logits logits(int fromRow);
+
+    /** Frees the pass's intermediate tensors; the cache keeps what the layers appended. */
+    @Override
+    void close();
+}
