@@ -1,0 +1,214 @@
+package dev.mirrorsd.core.engine.djl;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.mirrorsd.core.model.CausalLM;
+import dev.mirrorsd.core.model.ModelConfig;
+import dev.mirrorsd.core.model.Sequence;
+import dev.mirrorsd.core.weights.HostTensor;
+import dev.mirrorsd.core.weights.ModelWeights;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A Llama-family decoder on DJL's PyTorch engine, on any DJL device.
+ *
+ * <p>Each op through JNI costs ~20 us, so the weights are prepared at load time to keep a layer at
+ * about forty ops: fused projections, norms folded into weights, RoPE's rotate-half as one matmul.
+ * Weights live in fp32 (DJL's BF16 path aborts the JVM, its FP16 matvec is 3x slower than fp32).
+ *
+ * <p>Thread-safety: safe to share; sequences are independent.
+ */
+public final class DjlCausalLM implements CausalLM {
+    private final ModelConfig config;
+    private final NDManager manager;
+    private final List<LayerWeights> layers;
+    private final NDArray lmHead;        // (hidden, vocab), final norm folded in
+    private final float[] embedding;      // (vocab, hidden) on the host: a lookup is a copy, not an op
+    private final NDArray rotateHalf;     // (headDim, headDim)
+    private final RotaryEmbedding rotary;
+
+    private DjlCausalLM(ModelConfig config, NDManager manager, List<LayerWeights> layers, NDArray lmHead,
+                        float[] embedding, NDArray rotateHalf, RotaryEmbedding rotary) {
+        this.config = config;
+        this.manager = manager;
+        this.layers = layers;
+        this.lmHead = lmHead;
+        this.embedding = embedding;
+        this.rotateHalf = rotateHalf;
+        this.rotary = rotary;
+    }
+
+    /** Loads on the CPU with libtorch's default thread count. */
+    public static DjlCausalLM load(ModelWeights weights) {
+        return load(weights, Device.cpu(), 0);
+    }
+
+    /**
+     * Loads onto {@code device}. {@code intraOpThreads > 0} sets libtorch's intra-op thread count,
+     * which is process-wide: every DJL model in the process shares it.
+     */
+    public static DjlCausalLM load(ModelWeights weights, Device device, int intraOpThreads) {
+        NDManager manager = NDManager.newBaseManager(device, "PyTorch");
+        if (intraOpThreads > 0) {
+            JniUtils.setNumThreads(intraOpThreads);
+        }
+        JniUtils.setGradMode(false);
+        try {
+            return prepare(weights, manager);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    private static DjlCausalLM prepare(ModelWeights w, NDManager manager) {
+        ModelConfig c = w.config();
+        int hidden = c.hiddenSize();
+        int headDim = c.headDim();
+        int qRows = c.numHeads() * headDim;
+        int kvRows = c.numKvHeads() * headDim;
+        float queryScale = (float) (1.0 / Math.sqrt(headDim));
+        List<LayerWeights> layers = new ArrayList<>(c.numLayers());
+        for (int l = 0; l < c.numLayers(); l++) {
+            float[] inputNorm = w.require(ModelWeights.layer(l, "input_layernorm.weight"), hidden).data();
+            float[] postNorm = w.require(ModelWeights.layer(l, "post_attention_layernorm.weight"), hidden).data();
+            HostTensor q = w.require(ModelWeights.layer(l, "self_attn.q_proj.weight"), qRows, hidden);
+            HostTensor k = w.require(ModelWeights.layer(l, "self_attn.k_proj.weight"), kvRows, hidden);
+            HostTensor v = w.require(ModelWeights.layer(l, "self_attn.v_proj.weight"), kvRows, hidden);
+            float[] qkvT = new float[hidden * (qRows + 2 * kvRows)];
+            int cols = qRows + 2 * kvRows;
+            transposeInto(q.data(), qRows, hidden, qkvT, cols, 0, inputNorm, queryScale);
+            transposeInto(k.data(), kvRows, hidden, qkvT, cols, qRows, inputNorm, 1f);
+            transposeInto(v.data(), kvRows, hidden, qkvT, cols, qRows + kvRows, inputNorm, 1f);
+            NDArray qkvBias = null;
+            if (c.attentionBias()) {
+                float[] bias = new float[cols];
+                float[] qb = w.require(ModelWeights.layer(l, "self_attn.q_proj.bias"), qRows).data();
+                for (int i = 0; i < qRows; i++) {
+                    bias[i] = qb[i] * queryScale;
+                }
+                System.arraycopy(w.require(ModelWeights.layer(l, "self_attn.k_proj.bias"), kvRows).data(), 0, bias, qRows, kvRows);
+                System.arraycopy(w.require(ModelWeights.layer(l, "self_attn.v_proj.bias"), kvRows).data(), 0, bias, qRows + kvRows, kvRows);
+                qkvBias = manager.create(bias);
+            }
+            HostTensor o = w.require(ModelWeights.layer(l, "self_attn.o_proj.weight"), hidden, qRows);
+            NDArray oBias = null;
+            String oBiasName = ModelWeights.layer(l, "self_attn.o_proj.bias");
+            if (w.contains(oBiasName)) {
+                oBias = manager.create(w.require(oBiasName, hidden).data());
+            }
+            int inter = c.intermediateSize();
+            HostTensor gate = w.require(ModelWeights.layer(l, "mlp.gate_proj.weight"), inter, hidden);
+            HostTensor up = w.require(ModelWeights.layer(l, "mlp.up_proj.weight"), inter, hidden);
+            HostTensor down = w.require(ModelWeights.layer(l, "mlp.down_proj.weight"), hidden, inter);
+            float[] gateUpT = new float[hidden * 2 * inter];
+            transposeInto(gate.data(), inter, hidden, gateUpT, 2 * inter, 0, postNorm, 1f);
+            transposeInto(up.data(), inter, hidden, gateUpT, 2 * inter, inter, postNorm, 1f);
+            layers.add(new LayerWeights(
+                    manager.create(qkvT, new Shape(hidden, cols)),
+                    qkvBias,
+                    manager.create(transpose(o.data(), hidden, qRows), new Shape(qRows, hidden)),
+                    oBias,
+                    manager.create(gateUpT, new Shape(hidden, 2 * inter)),
+                    manager.create(transpose(down.data(), hidden, inter), new Shape(inter, hidden))));
+            for (String name : List.of("input_layernorm.weight", "post_attention_layernorm.weight",
+                    "self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight",
+                    "self_attn.o_proj.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight", "mlp.down_proj.weight")) {
+                w.release(ModelWeights.layer(l, name)); // keeps peak host memory near one copy of the model
+            }
+        }
+        float[] embedding = w.require(ModelWeights.EMBED, c.vocabSize(), hidden).data();
+        float[] head = c.tieWordEmbeddings() ? embedding : w.require(ModelWeights.LM_HEAD, c.vocabSize(), hidden).data();
+        float[] finalNorm = w.require(ModelWeights.FINAL_NORM, hidden).data();
+        float[] headT = new float[hidden * c.vocabSize()];
+        transposeInto(head, c.vocabSize(), hidden, headT, c.vocabSize(), 0, finalNorm, 1f);
+        NDArray lmHead = manager.create(headT, new Shape(hidden, c.vocabSize()));
+        RotaryEmbedding rotary = new RotaryEmbedding(headDim, c.ropeTheta());
+        NDArray rotateHalf = manager.create(rotary.rotateHalfMatrix(), new Shape(headDim, headDim));
+        return new DjlCausalLM(c, manager, List.copyOf(layers), lmHead, embedding, rotateHalf, rotary);
+    }
+
+    /**
+     * Writes {@code src (rows, cols)} transposed into columns {@code colOffset..} of
+     * {@code dst (cols, dstCols)}, multiplying input feature j by {@code rowScale[j] * scale}.
+     */
+    private static void transposeInto(float[] src, int rows, int cols, float[] dst, int dstCols, int colOffset,
+                                      float[] rowScale, float scale) {
+        for (int r = 0; r < rows; r++) {
+            int srcBase = r * cols;
+            for (int j = 0; j < cols; j++) {
+                dst[j * dstCols + colOffset + r] = src[srcBase + j] * rowScale[j] * scale;
+            }
+        }
+    }
+
+    private static float[] transpose(float[] src, int rows, int cols) {
+        float[] dst = new float[src.length];
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                dst[j * rows + r] = src[r * cols + j];
+            }
+        }
+        return dst;
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public Sequence newSequence(int capacity) {
+        if (capacity <= 0 || capacity > config.maxPositions()) {
+            throw new IllegalArgumentException("sequence capacity must be in [1, " + config.maxPositions()
+                    + "] (the model's context), got " + capacity);
+        }
+        return new DjlSequence(this, manager.newSubManager(), capacity);
+    }
+
+    @Override
+    public String device() {
+        return "pytorch:" + manager.getDevice();
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+
+    List<LayerWeights> layers() {
+        return layers;
+    }
+
+    NDArray lmHead() {
+        return lmHead;
+    }
+
+    NDArray rotateHalf() {
+        return rotateHalf;
+    }
+
+    RotaryEmbedding rotary() {
+        return rotary;
+    }
+
+    /** Copies the embedding rows of {@code tokens} into {@code (tokens, hidden)}. */
+    float[] embed(int[] tokens) {
+        int hidden = config.hiddenSize();
+        float[] out = new float[tokens.length * hidden];
+        for (int i = 0; i < tokens.length; i++) {
+            int t = tokens[i];
+            if (t < 0 || t >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + t + " outside the vocabulary [0, "
+                        + config.vocabSize() + ")");
+            }
+            System.arraycopy(embedding, t * hidden, out, i * hidden, hidden);
+        }
+        return out;
+    }
+}

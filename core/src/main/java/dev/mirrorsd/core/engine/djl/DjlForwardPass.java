@@ -1,0 +1,187 @@
+package dev.mirrorsd.core.engine.djl;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import dev.mirrorsd.core.model.ForwardPass;
+import dev.mirrorsd.core.model.Logits;
+import dev.mirrorsd.core.model.ModelConfig;
+import dev.mirrorsd.core.model.Window;
+
+/**
+ * One forward pass over a window, a layer at a time. Every tensor it makes belongs to its own
+ * manager (or to a per-layer child of it), so closing the pass frees all of them.
+ */
+final class DjlForwardPass implements ForwardPass {
+    private static final float MASKED = Float.NEGATIVE_INFINITY;
+
+    private final DjlCausalLM model;
+    private final DjlSequence sequence;
+    private final NDManager manager;
+    private final Window window;
+    private final int start;          // cached positions before the window
+    private final NDArray cos;        // (1, window, headDim)
+    private final NDArray sin;        // (1, window, headDim)
+    private final NDArray mask;       // (queriesPerKvHead * window, start + window) additive, or null
+    private NDArray hidden;           // (window, hidden), the residual stream
+    private int layersDone;
+    private boolean closed;
+
+    DjlForwardPass(DjlCausalLM model, DjlSequence sequence, NDManager manager, Window window) {
+        this.model = model;
+        this.sequence = sequence;
+        this.manager = manager;
+        this.window = window;
+        this.start = sequence.length();
+        ModelConfig c = model.config();
+        int w = window.size();
+        int headDim = c.headDim();
+        float[] cosValues = new float[w * headDim];
+        float[] sinValues = new float[w * headDim];
+        model.rotary().angles(window.positions(), cosValues, sinValues);
+        this.cos = manager.create(cosValues, new Shape(1, w, headDim));
+        this.sin = manager.create(sinValues, new Shape(1, w, headDim));
+        this.mask = w == 1 ? null : manager.create(attentionMask(window, start, c.queriesPerKvHead()),
+                new Shape((long) c.queriesPerKvHead() * w, start + w));
+        this.hidden = manager.create(model.embed(window.tokens()), new Shape(w, c.hiddenSize()));
+    }
+
+    /**
+     * Rows follow the grouped query layout {@code (group, window)}: every query head of a group sees
+     * the same mask. Columns are the cached positions (all visible) then the window rows.
+     */
+    private static float[] attentionMask(Window window, int start, int groups) {
+        int w = window.size();
+        int cols = start + w;
+        float[] mask = new float[groups * w * cols];
+        for (int row = 0; row < w; row++) {
+            float[] line = new float[w];
+            java.util.Arrays.fill(line, MASKED);
+            for (int r = row; r >= 0; r = window.parents()[r]) {
+                line[r] = 0f;
+            }
+            for (int g = 0; g < groups; g++) {
+                System.arraycopy(line, 0, mask, (g * w + row) * cols + start, w);
+            }
+        }
+        return mask;
+    }
+
+    @Override
+    public int layers() {
+        return model.config().numLayers();
+    }
+
+    @Override
+    public int layersDone() {
+        return layersDone;
+    }
+
+    @Override
+    public void runTo(int layer) {
+        if (closed) {
+            throw new IllegalStateException("forward pass is closed");
+        }
+        if (layer < layersDone || layer > layers()) {
+            throw new IllegalArgumentException("cannot run to layer " + layer + " after " + layersDone
+                    + " of " + layers());
+        }
+        while (layersDone < layer) {
+            try (NDManager scope = manager.newSubManager()) {
+                NDArray next = decoderLayer(layersDone, scope);
+                next.attach(manager);
+                hidden.close();
+                hidden = next;
+            }
+            layersDone++;
+        }
+    }
+
+    private NDArray decoderLayer(int l, NDManager scope) {
+        ModelConfig c = model.config();
+        LayerWeights lw = model.layers().get(l);
+        int w = window.size();
+        int heads = c.numHeads();
+        int kvHeads = c.numKvHeads();
+        int headDim = c.headDim();
+        int end = start + w;
+        NDArray x = hidden;
+        x.tempAttach(scope); // ops take their first operand's manager: make that the layer scope
+        // attention rmsnorm (weight folded into the qkv projection)
+        NDArray h = rmsNorm(x, c.rmsNormEps());
+        // qkv matmul, then (heads + 2 * kvHeads, window, headDim)
+        NDArray qkv = h.matMul(lw.qkv());
+        if (lw.qkvBias() != null) {
+            qkv = qkv.add(lw.qkvBias());
+        }
+        qkv = qkv.reshape(w, heads + 2L * kvHeads, headDim).transpose(1, 0, 2);
+        NDList qkAndV = qkv.split(new long[] {heads + kvHeads}, 0);
+        // rotary embedding on queries and keys at once: x * cos + rotate_half(x) * sin
+        NDArray qk = qkAndV.get(0);
+        NDArray rotated = qk.mul(cos).add(qk.matMul(model.rotateHalf()).mul(sin));
+        NDList qAndK = rotated.split(new long[] {heads}, 0);
+        // append this window's keys and values to the cache
+        NDIndex windowSlots = new NDIndex().addAllDim().addSliceDim(start, end);
+        sequence.keys(l).set(windowSlots, qAndK.get(1));
+        sequence.values(l).set(windowSlots, qkAndV.get(1));
+        NDIndex visible = new NDIndex().addAllDim().addSliceDim(0, end);
+        NDArray keys = sequence.keys(l).get(visible);
+        keys.attach(scope);
+        NDArray values = sequence.values(l).get(visible);
+        values.attach(scope);
+        // grouped-query attention: the queries of a group share their kv head, (kvHeads, group * window, end)
+        NDArray q = qAndK.get(0).reshape(kvHeads, (long) c.queriesPerKvHead() * w, headDim);
+        NDArray scores = q.matMul(keys.transpose(0, 2, 1));
+        if (mask != null) {
+            scores = scores.add(mask);
+        }
+        NDArray attended = scores.softmax(-1).matMul(values)
+                .reshape(heads, w, headDim).transpose(1, 0, 2).reshape(w, (long) heads * headDim);
+        // output projection and residual
+        NDArray projected = attended.matMul(lw.o());
+        if (lw.oBias() != null) {
+            projected = projected.add(lw.oBias());
+        }
+        NDArray residual = x.add(projected);
+        // ffn rmsnorm (weight folded into gate/up), SwiGLU, down projection, residual
+        NDList gateUp = rmsNorm(residual, c.rmsNormEps()).matMul(lw.gateUp())
+                .split(new long[] {c.intermediateSize()}, 1);
+        NDArray gate = gateUp.get(0);
+        NDArray activated = gate.mul(gate.getNDArrayInternal().sigmoid()).mul(gateUp.get(1));
+        return residual.add(activated.matMul(lw.down()));
+    }
+
+    /** x / sqrt(mean(x^2) + eps), without the weight (folded into the next projection). */
+    private static NDArray rmsNorm(NDArray x, float eps) {
+        return x.mul(x.square().mean(new int[] {-1}, true).add(eps).pow(-0.5f));
+    }
+
+    @Override
+    public Logits logits(int fromRow) {
+        if (closed) {
+            throw new IllegalStateException("forward pass is closed");
+        }
+        int w = window.size();
+        if (fromRow < 0 || fromRow >= w) {
+            throw new IllegalArgumentException("fromRow " + fromRow + " outside the window of " + w);
+        }
+        int vocab = model.config().vocabSize();
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray rows = hidden.get(new NDIndex().addSliceDim(fromRow, w));
+            rows.attach(scope);
+            NDArray logits = rmsNorm(rows, model.config().rmsNormEps()).matMul(model.lmHead());
+            return new Logits(w - fromRow, vocab, logits.toFloatArray());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            sequence.endPass(layersDone == layers() ? window.size() : 0);
+            manager.close();
+        }
+    }
+}
