@@ -27,7 +27,7 @@ public final class DjlCausalLM implements CausalLM {
     private final ModelConfig config;
     private final NDManager manager;
     private final List<LayerWeights> layers;
-    private final NDArray lmHead;        // (hidden, vocab), final norm folded in
+    private final NDArray lmHead;        // (vocab, hidden), final norm folded in
     private final float[] embedding;      // (vocab, hidden) on the host: a lookup is a copy, not an op
     private final NDArray rotateHalf;     // (headDim, headDim)
     private final RotaryEmbedding rotary;
@@ -80,11 +80,11 @@ public final class DjlCausalLM implements CausalLM {
             HostTensor q = w.require(ModelWeights.layer(l, "self_attn.q_proj.weight"), qRows, hidden);
             HostTensor k = w.require(ModelWeights.layer(l, "self_attn.k_proj.weight"), kvRows, hidden);
             HostTensor v = w.require(ModelWeights.layer(l, "self_attn.v_proj.weight"), kvRows, hidden);
-            float[] qkvT = new float[hidden * (qRows + 2 * kvRows)];
             int cols = qRows + 2 * kvRows;
-            transposeInto(q.data(), qRows, hidden, qkvT, cols, 0, inputNorm, queryScale);
-            transposeInto(k.data(), kvRows, hidden, qkvT, cols, qRows, inputNorm, 1f);
-            transposeInto(v.data(), kvRows, hidden, qkvT, cols, qRows + kvRows, inputNorm, 1f);
+            float[] qkv = new float[cols * hidden];
+            scaleColumnsInto(q.data(), qRows, hidden, qkv, 0, inputNorm, queryScale);
+            scaleColumnsInto(k.data(), kvRows, hidden, qkv, qRows, inputNorm, 1f);
+            scaleColumnsInto(v.data(), kvRows, hidden, qkv, qRows + kvRows, inputNorm, 1f);
             NDArray qkvBias = null;
             if (c.attentionBias()) {
                 float[] bias = new float[cols];
@@ -106,16 +106,16 @@ public final class DjlCausalLM implements CausalLM {
             HostTensor gate = w.require(ModelWeights.layer(l, "mlp.gate_proj.weight"), inter, hidden);
             HostTensor up = w.require(ModelWeights.layer(l, "mlp.up_proj.weight"), inter, hidden);
             HostTensor down = w.require(ModelWeights.layer(l, "mlp.down_proj.weight"), hidden, inter);
-            float[] gateUpT = new float[hidden * 2 * inter];
-            transposeInto(gate.data(), inter, hidden, gateUpT, 2 * inter, 0, postNorm, 1f);
-            transposeInto(up.data(), inter, hidden, gateUpT, 2 * inter, inter, postNorm, 1f);
+            float[] gateUp = new float[2 * inter * hidden];
+            scaleColumnsInto(gate.data(), inter, hidden, gateUp, 0, postNorm, 1f);
+            scaleColumnsInto(up.data(), inter, hidden, gateUp, inter, postNorm, 1f);
             layers.add(new LayerWeights(
-                    manager.create(qkvT, new Shape(hidden, cols)),
+                    manager.create(qkv, new Shape(cols, hidden)),
                     qkvBias,
-                    manager.create(transpose(o.data(), hidden, qRows), new Shape(qRows, hidden)),
+                    manager.create(o.data(), new Shape(hidden, qRows)),
                     oBias,
-                    manager.create(gateUpT, new Shape(hidden, 2 * inter)),
-                    manager.create(transpose(down.data(), hidden, inter), new Shape(inter, hidden))));
+                    manager.create(gateUp, new Shape(2L * inter, hidden)),
+                    manager.create(down.data(), new Shape(hidden, inter))));
             for (String name : List.of("input_layernorm.weight", "post_attention_layernorm.weight",
                     "self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight",
                     "self_attn.o_proj.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight", "mlp.down_proj.weight")) {
@@ -125,36 +125,27 @@ public final class DjlCausalLM implements CausalLM {
         float[] embedding = w.require(ModelWeights.EMBED, c.vocabSize(), hidden).data();
         float[] head = c.tieWordEmbeddings() ? embedding : w.require(ModelWeights.LM_HEAD, c.vocabSize(), hidden).data();
         float[] finalNorm = w.require(ModelWeights.FINAL_NORM, hidden).data();
-        float[] headT = new float[hidden * c.vocabSize()];
-        transposeInto(head, c.vocabSize(), hidden, headT, c.vocabSize(), 0, finalNorm, 1f);
-        NDArray lmHead = manager.create(headT, new Shape(hidden, c.vocabSize()));
+        float[] scaledHead = new float[c.vocabSize() * hidden];
+        scaleColumnsInto(head, c.vocabSize(), hidden, scaledHead, 0, finalNorm, 1f);
+        NDArray lmHead = manager.create(scaledHead, new Shape(c.vocabSize(), hidden));
         RotaryEmbedding rotary = new RotaryEmbedding(headDim, c.ropeTheta());
         NDArray rotateHalf = manager.create(rotary.rotateHalfMatrix(), new Shape(headDim, headDim));
         return new DjlCausalLM(c, manager, List.copyOf(layers), lmHead, embedding, rotateHalf, rotary);
     }
 
     /**
-     * Writes {@code src (rows, cols)} transposed into columns {@code colOffset..} of
-     * {@code dst (cols, dstCols)}, multiplying input feature j by {@code rowScale[j] * scale}.
+     * Copies {@code src (rows, cols)} into rows {@code rowOffset..} of {@code dst (.., cols)},
+     * multiplying column j (input feature j) by {@code columnScale[j] * scale}.
      */
-    private static void transposeInto(float[] src, int rows, int cols, float[] dst, int dstCols, int colOffset,
-                                      float[] rowScale, float scale) {
+    private static void scaleColumnsInto(float[] src, int rows, int cols, float[] dst, int rowOffset,
+                                         float[] columnScale, float scale) {
         for (int r = 0; r < rows; r++) {
             int srcBase = r * cols;
+            int dstBase = (rowOffset + r) * cols;
             for (int j = 0; j < cols; j++) {
-                dst[j * dstCols + colOffset + r] = src[srcBase + j] * rowScale[j] * scale;
+                dst[dstBase + j] = src[srcBase + j] * columnScale[j] * scale;
             }
         }
-    }
-
-    private static float[] transpose(float[] src, int rows, int cols) {
-        float[] dst = new float[src.length];
-        for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < cols; j++) {
-                dst[j * rows + r] = src[r * cols + j];
-            }
-        }
-        return dst;
     }
 
     @Override

@@ -112,11 +112,7 @@ final class DjlForwardPass implements ForwardPass {
         // attention rmsnorm (weight folded into the qkv projection)
         NDArray h = rmsNorm(x, c.rmsNormEps());
         // qkv matmul, then (heads + 2 * kvHeads, window, headDim)
-        NDArray qkv = h.matMul(lw.qkv());
-        if (lw.qkvBias() != null) {
-            qkv = qkv.add(lw.qkvBias());
-        }
-        qkv = qkv.reshape(w, heads + 2L * kvHeads, headDim).transpose(1, 0, 2);
+        NDArray qkv = linear(h, lw.qkv(), lw.qkvBias()).reshape(w, heads + 2L * kvHeads, headDim).transpose(1, 0, 2);
         NDList qkAndV = qkv.split(new long[] {heads + kvHeads}, 0);
         // rotary embedding on queries and keys at once: x * cos + rotate_half(x) * sin
         NDArray qk = qkAndV.get(0);
@@ -140,17 +136,18 @@ final class DjlForwardPass implements ForwardPass {
         NDArray attended = scores.softmax(-1).matMul(values)
                 .reshape(heads, w, headDim).transpose(1, 0, 2).reshape(w, (long) heads * headDim);
         // output projection and residual
-        NDArray projected = attended.matMul(lw.o());
-        if (lw.oBias() != null) {
-            projected = projected.add(lw.oBias());
-        }
-        NDArray residual = x.add(projected);
+        NDArray residual = x.add(linear(attended, lw.o(), lw.oBias()));
         // ffn rmsnorm (weight folded into gate/up), SwiGLU, down projection, residual
-        NDList gateUp = rmsNorm(residual, c.rmsNormEps()).matMul(lw.gateUp())
+        NDList gateUp = linear(rmsNorm(residual, c.rmsNormEps()), lw.gateUp(), null)
                 .split(new long[] {c.intermediateSize()}, 1);
         NDArray gate = gateUp.get(0);
         NDArray activated = gate.mul(gate.getNDArrayInternal().sigmoid()).mul(gateUp.get(1));
-        return residual.add(activated.matMul(lw.down()));
+        return residual.add(linear(activated, lw.down(), null));
+    }
+
+    /** torch's {@code linear}: x @ weight^T + bias, one op. */
+    private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
     }
 
     /** x / sqrt(mean(x^2) + eps), without the weight (folded into the next projection). */
@@ -171,7 +168,7 @@ final class DjlForwardPass implements ForwardPass {
         try (NDManager scope = manager.newSubManager()) {
             NDArray rows = hidden.get(new NDIndex().addSliceDim(fromRow, w));
             rows.attach(scope);
-            NDArray logits = rmsNorm(rows, model.config().rmsNormEps()).matMul(model.lmHead());
+            NDArray logits = linear(rmsNorm(rows, model.config().rmsNormEps()), model.lmHead(), null);
             return new Logits(w - fromRow, vocab, logits.toFloatArray());
         }
     }
