@@ -14,6 +14,18 @@ public interface CausalLM extends AutoCloseable {
     /** A fresh, empty KV cache for one sequence of at most {@code capacity} positions. */
     Sequence newSequence(int capacity);
 
+    /**
+     * The same weights cut after {@code layers} decoder layers, then the final norm and LM head: the
+     * early-exit model that self-speculation drafts with. Shares this model's memory; closing the
+     * view frees nothing.
+     *
+     * @throws UnsupportedOperationException if the engine runs the model as one opaque graph
+     */
+    default CausalLM firstLayers(int layers) {
+        throw new UnsupportedOperationException(device() + " runs all layers as one graph; early exit needs"
+                + " an engine that runs layer by layer (pytorch)");
+    }
+
     /** Engine and device, for logs and reports ("pytorch:cpu", "onnxruntime:cpu"). */
     String device();
 

@@ -31,9 +31,10 @@ public final class DjlCausalLM implements CausalLM {
     private final float[] embedding;      // (vocab, hidden) on the host: a lookup is a copy, not an op
     private final NDArray rotateHalf;     // (headDim, headDim)
     private final RotaryEmbedding rotary;
+    private final boolean ownsWeights;    // false for a firstLayers() view
 
     private DjlCausalLM(ModelConfig config, NDManager manager, List<LayerWeights> layers, NDArray lmHead,
-                        float[] embedding, NDArray rotateHalf, RotaryEmbedding rotary) {
+                        float[] embedding, NDArray rotateHalf, RotaryEmbedding rotary, boolean ownsWeights) {
         this.config = config;
         this.manager = manager;
         this.layers = layers;
@@ -41,6 +42,7 @@ public final class DjlCausalLM implements CausalLM {
         this.embedding = embedding;
         this.rotateHalf = rotateHalf;
         this.rotary = rotary;
+        this.ownsWeights = ownsWeights;
     }
 
     /** Loads on the CPU with libtorch's default thread count. */
@@ -130,7 +132,7 @@ public final class DjlCausalLM implements CausalLM {
         NDArray lmHead = manager.create(scaledHead, new Shape(c.vocabSize(), hidden));
         RotaryEmbedding rotary = new RotaryEmbedding(headDim, c.ropeTheta());
         NDArray rotateHalf = manager.create(rotary.rotateHalfMatrix(), new Shape(headDim, headDim));
-        return new DjlCausalLM(c, manager, List.copyOf(layers), lmHead, embedding, rotateHalf, rotary);
+        return new DjlCausalLM(c, manager, List.copyOf(layers), lmHead, embedding, rotateHalf, rotary, true);
     }
 
     /**
@@ -163,13 +165,27 @@ public final class DjlCausalLM implements CausalLM {
     }
 
     @Override
+    public CausalLM firstLayers(int n) {
+        if (n < 1 || n > layers.size()) {
+            throw new IllegalArgumentException("early-exit layer must be in [1, " + layers.size() + "], got " + n);
+        }
+        ModelConfig c = config;
+        ModelConfig cut = new ModelConfig(c.architecture(), c.vocabSize(), c.hiddenSize(), c.intermediateSize(), n,
+                c.numHeads(), c.numKvHeads(), c.headDim(), c.maxPositions(), c.rmsNormEps(), c.ropeTheta(),
+                c.tieWordEmbeddings(), c.attentionBias(), c.bosTokenId(), c.eosTokenIds());
+        return new DjlCausalLM(cut, manager, layers.subList(0, n), lmHead, embedding, rotateHalf, rotary, false);
+    }
+
+    @Override
     public String device() {
         return "pytorch:" + manager.getDevice();
     }
 
     @Override
     public void close() {
-        manager.close();
+        if (ownsWeights) {
+            manager.close();
+        }
     }
 
     List<LayerWeights> layers() {

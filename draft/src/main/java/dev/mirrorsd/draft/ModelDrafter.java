@@ -1,0 +1,254 @@
+package dev.mirrorsd.draft;
+
+import dev.mirrorsd.core.model.CausalLM;
+import dev.mirrorsd.core.model.Logits;
+import dev.mirrorsd.core.model.Sequence;
+import dev.mirrorsd.core.model.Window;
+import dev.mirrorsd.core.sampling.LogitsProcessor;
+import dev.mirrorsd.core.sampling.SamplingConfig;
+import dev.mirrorsd.core.sampling.TokenSampler;
+import dev.mirrorsd.core.speculative.DraftProposal;
+
+import java.util.Arrays;
+
+/**
+ * A draft model proposes a chain autoregressively: argmax under greedy decoding, a draw from the
+ * request's processed distribution q (recorded for the rejection verifier) under sampling. Drafting
+ * stops early once the draft's confidence (the probability of its chosen token) falls below a
+ * threshold, like Hugging Face's {@code assistant_confidence_threshold} and llama.cpp's
+ * {@code --draft-p-min}.
+ *
+ * <p>With {@code rootBranches > 1} the proposal is a tree: besides the drafted chain, the next
+ * most likely first tokens become extra one-token branches at the root (chosen deterministically,
+ * so verified as point masses), which rescues a round whose first draft token is rejected at the
+ * cost of a few extra rows in the target's window, and no extra draft forward.
+ *
+ * <p>The draft may predict over a reduced vocabulary (EAGLE-3 style): {@code draftToTarget} maps its
+ * logit rows to target ids; target ids outside it are never proposed.
+ */
+public final class ModelDrafter implements Drafter {
+    private final CausalLM draft;
+    private final int[] draftToTarget; // (draft vocab) target id of each draft logit, or null = identity
+    private final int targetVocab;
+    private final float confidenceThreshold;
+    private final int rootBranches;
+    private final String name;
+
+    /**
+     * @param draftToTarget       target id per draft logit row, or null when the vocabularies coincide
+     * @param targetVocab         size of the target's vocabulary
+     * @param confidenceThreshold stop a round when the chosen token's probability is below it; 0 = never
+     */
+    public ModelDrafter(CausalLM draft, int[] draftToTarget, int targetVocab, float confidenceThreshold) {
+        this(draft, draftToTarget, targetVocab, confidenceThreshold, 1, "draft");
+    }
+
+    /** As above, proposing a tree with {@code rootBranches} first tokens (1 = a chain). */
+    public ModelDrafter(CausalLM draft, int[] draftToTarget, int targetVocab, float confidenceThreshold,
+                        int rootBranches) {
+        this(draft, draftToTarget, targetVocab, confidenceThreshold, rootBranches, "draft");
+    }
+
+    ModelDrafter(CausalLM draft, int[] draftToTarget, int targetVocab, float confidenceThreshold, int rootBranches,
+                 String name) {
+        if (rootBranches < 1) {
+            throw new IllegalArgumentException("root branches must be >= 1, got " + rootBranches);
+        }
+        if (!(confidenceThreshold >= 0 && confidenceThreshold < 1)) {
+            throw new IllegalArgumentException("confidence threshold must be in [0, 1), got " + confidenceThreshold);
+        }
+        if (draftToTarget != null) {
+            for (int id : draftToTarget) {
+                if (id < 0 || id >= targetVocab) {
+                    throw new IllegalArgumentException("draft-to-target map holds id " + id
+                            + " outside the target vocabulary of " + targetVocab);
+                }
+            }
+        }
+        this.draft = draft;
+        this.draftToTarget = draftToTarget == null ? null : draftToTarget.clone();
+        this.targetVocab = targetVocab;
+        this.confidenceThreshold = confidenceThreshold;
+        this.rootBranches = rootBranches;
+        this.name = name;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public DraftSession open(SamplingConfig sampling, int capacity) {
+        return new Session(sampling, Math.min(capacity, draft.config().maxPositions()));
+    }
+
+    @Override
+    public void close() {
+        draft.close();
+    }
+
+    private final class Session implements DraftSession {
+        private final Sequence sequence;
+        private final SamplingConfig sampling;
+        private final LogitsProcessor processor;
+        private final LogitsProcessor.Scratch scratch;
+        private final TokenSampler sampler;
+        private final float[] targetLogits; // (target vocab) the draft's row spread over target ids
+        private int[] cached = new int[0];  // tokens whose keys and values the draft cache holds
+
+        Session(SamplingConfig sampling, int capacity) {
+            this.sequence = draft.newSequence(capacity);
+            this.sampling = sampling;
+            this.processor = new LogitsProcessor(sampling, targetVocab);
+            this.scratch = processor.newScratch();
+            // a separate stream from the verifier's, so drafting never shifts the target's draws
+            this.sampler = TokenSampler.seeded(sampling.seed() ^ 0x9E3779B97F4A7C15L);
+            this.targetLogits = new float[targetVocab];
+        }
+
+        @Override
+        public DraftProposal propose(int[] context, int length, int maxTokens) {
+            int budget = Math.min(maxTokens, sequence.capacity() - length);
+            if (budget <= 0) {
+                return DraftProposal.chain();
+            }
+            // keep the cached prefix the context still agrees with; feed the rest as one window
+            int keep = commonPrefix(context, length);
+            sequence.truncate(keep);
+            int[] pending = Arrays.copyOfRange(context, keep, length);
+            int[] working = Arrays.copyOf(context, length + budget);
+            int[] tokens = new int[budget];
+            float[][] distributions = sampling.isGreedy() ? null : new float[budget][];
+            int drafted = 0;
+            Logits logits = sequence.forward(Window.chain(pending, keep), pending.length - 1);
+            int[] alternatives = new int[0];
+            while (true) {
+                float[] q = distribution(logits, working, length + drafted);
+                int token = sampling.isGreedy() ? TokenSampler.argmax(q) : sampler.sample(q);
+                if (q[token] < confidenceThreshold && drafted > 0) {
+                    break;
+                }
+                if (drafted == 0 && rootBranches > 1) {
+                    alternatives = runnersUp(q, token, rootBranches - 1);
+                }
+                tokens[drafted] = token;
+                if (distributions != null) {
+                    distributions[drafted] = q;
+                }
+                working[length + drafted] = token;
+                drafted++;
+                if (drafted == budget) {
+                    break;
+                }
+                logits = sequence.forward(Window.chain(new int[] {token}, sequence.length()), 0);
+            }
+            // the last drafted token is not in the cache: the next round feeds it if it survives
+            cached = Arrays.copyOf(working, length + drafted - 1);
+            float[][] chainDistributions = distributions == null ? null : Arrays.copyOf(distributions, drafted);
+            if (alternatives.length == 0) {
+                return DraftProposal.chain(Arrays.copyOf(tokens, drafted), chainDistributions);
+            }
+            return withRootAlternatives(Arrays.copyOf(tokens, drafted), chainDistributions, alternatives);
+        }
+
+        /**
+         * The chain, then one-token root branches. Their tokens are chosen deterministically given
+         * the chain's first token, so each is a point mass (null distribution).
+         */
+        private DraftProposal withRootAlternatives(int[] chain, float[][] chainDistributions, int[] alternatives) {
+            int n = chain.length + alternatives.length;
+            int[] tokens = Arrays.copyOf(chain, n);
+            int[] parents = new int[n];
+            float[][] distributions = chainDistributions == null ? null : Arrays.copyOf(chainDistributions, n);
+            for (int i = 0; i < chain.length; i++) {
+                parents[i] = i - 1;
+            }
+            for (int i = 0; i < alternatives.length; i++) {
+                tokens[chain.length + i] = alternatives[i];
+                parents[chain.length + i] = -1;
+            }
+            return DraftProposal.tree(tokens, parents, distributions);
+        }
+
+        private int commonPrefix(int[] context, int length) {
+            int n = Math.min(Math.min(cached.length, sequence.length()), length - 1); // feed >= 1 token
+            int i = 0;
+            while (i < n && cached[i] == context[i]) {
+                i++;
+            }
+            return i;
+        }
+
+        /** The processed distribution over target ids of the draft's last row. */
+        private float[] distribution(Logits logits, int[] context, int contextLength) {
+            int row = logits.rows() - 1;
+            if (draftToTarget == null) {
+                System.arraycopy(logits.values(), row * logits.vocab(), targetLogits, 0, targetVocab);
+            } else {
+                Arrays.fill(targetLogits, Float.NEGATIVE_INFINITY);
+                for (int d = 0; d < draftToTarget.length; d++) {
+                    targetLogits[draftToTarget[d]] = logits.get(row, d);
+                }
+            }
+            float[] q = new float[targetVocab];
+            if (sampling.isGreedy()) {
+                // greedy: q only serves the confidence test, so a plain softmax is enough
+                softmax(targetLogits, q);
+            } else {
+                processor.process(targetLogits, 0, context, contextLength, scratch, q);
+            }
+            return q;
+        }
+
+        @Override
+        public void close() {
+            sequence.close();
+        }
+    }
+
+    /** The {@code count} most probable tokens other than {@code chosen} with non-zero probability, best first. */
+    static int[] runnersUp(float[] q, int chosen, int count) {
+        int[] best = new int[count];
+        int found = 0;
+        for (int k = 0; k < count; k++) {
+            int arg = -1;
+            for (int i = 0; i < q.length; i++) {
+                if (i != chosen && q[i] > 0 && (arg < 0 || q[i] > q[arg]) && !contains(best, found, i)) {
+                    arg = i;
+                }
+            }
+            if (arg < 0) {
+                break;
+            }
+            best[found++] = arg;
+        }
+        return Arrays.copyOf(best, found);
+    }
+
+    private static boolean contains(int[] values, int count, int value) {
+        for (int i = 0; i < count; i++) {
+            if (values[i] == value) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static void softmax(float[] logits, float[] out) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (float v : logits) {
+            max = Math.max(max, v);
+        }
+        double sum = 0;
+        for (int i = 0; i < logits.length; i++) {
+            float e = (float) Math.exp(logits[i] - max);
+            out[i] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int i = 0; i < out.length; i++) {
+            out[i] *= inv;
+        }
+    }
+}

@@ -1,0 +1,14 @@
+package dev.mirrorsd.pipeline;
+
+import dev.mirrorsd.core.model.Sequence;
+
+/** The rounds after the prefill; one implementation per strategy family. */
+interface DecodingLoop {
+
+    /**
+     * Decodes until {@code output} is done or the request is cancelled. On entry the target's
+     * cache holds the prompt, and {@code output} holds the prompt plus the first committed token,
+     * which is not yet in the cache. On return, every committed token is in {@code output}.
+     */
+    void run(Sequence target, CommittedOutput output, RoundStats stats, Cancellation cancellation);
+}

@@ -1,0 +1,130 @@
+package dev.mirrorsd.pipeline;
+
+import dev.mirrorsd.core.model.CausalLM;
+import dev.mirrorsd.core.model.Logits;
+import dev.mirrorsd.core.model.Sequence;
+import dev.mirrorsd.core.model.Window;
+import dev.mirrorsd.core.tokenizer.ChatMessage;
+import dev.mirrorsd.core.tokenizer.ChatTemplate;
+import dev.mirrorsd.core.tokenizer.TextTokenizer;
+import dev.mirrorsd.draft.DraftSession;
+import dev.mirrorsd.draft.Drafter;
+
+import java.util.List;
+
+/**
+ * The generate() API: built once from a target model and its tokenizer, reused across requests.
+ *
+ * <p>Thread-safety: {@code generate} may be called from many threads at once; each request owns
+ * its KV cache, sampler and output, and shares only the read-only weights.
+ */
+public final class Generator implements AutoCloseable {
+    private final CausalLM target;
+    private final TextTokenizer tokenizer;
+    private final ChatTemplate chatTemplate; // null: prompts are encoded as they are
+    private final Drafter drafter;           // null: autoregressive decoding
+
+    private Generator(CausalLM target, TextTokenizer tokenizer, ChatTemplate chatTemplate, Drafter drafter) {
+        this.target = target;
+        this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
+        this.drafter = drafter;
+    }
+
+    /** Autoregressive decoding of {@code target}; {@code chatTemplate} may be null for base models. */
+    public static Generator of(CausalLM target, TextTokenizer tokenizer, ChatTemplate chatTemplate) {
+        return new Generator(target, tokenizer, chatTemplate, null);
+    }
+
+    /** Speculative decoding of {@code target} with {@code drafter}'s proposals. */
+    public static Generator speculative(CausalLM target, TextTokenizer tokenizer, ChatTemplate chatTemplate,
+                                        Drafter drafter) {
+        return new Generator(target, tokenizer, chatTemplate, drafter);
+    }
+
+    /** The strategy's name: the drafter's, or "autoregressive". */
+    public String strategy() {
+        return drafter == null ? "autoregressive" : drafter.name();
+    }
+
+    /** A single user turn, through the chat template when the model has one. */
+    public GenerationResult generate(String prompt, GenerationConfig config) {
+        return generate(List.of(ChatMessage.user(prompt)), config, TokenListener.NONE, new Cancellation());
+    }
+
+    /** A conversation, through the chat template (or its contents joined by newlines without one). */
+    public GenerationResult generate(List<ChatMessage> conversation, GenerationConfig config,
+                                     TokenListener listener, Cancellation cancellation) {
+        return generateFromIds(encode(conversation), config, listener, cancellation);
+    }
+
+    /** The prompt's token ids, as {@link #generate} would feed them. */
+    public int[] encode(List<ChatMessage> conversation) {
+        if (conversation.isEmpty() || conversation.stream().allMatch(m -> m.content().isEmpty())) {
+            throw new IllegalArgumentException("the prompt is empty");
+        }
+        String text = chatTemplate != null
+                ? chatTemplate.render(conversation, true)
+                : String.join("\n", conversation.stream().map(ChatMessage::content).toList());
+        return tokenizer.encode(text);
+    }
+
+    /** Generates after prompt token ids. */
+    public GenerationResult generateFromIds(int[] prompt, GenerationConfig config, TokenListener listener,
+                                            Cancellation cancellation) {
+        long start = System.nanoTime();
+        int context = target.config().maxPositions();
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("the prompt is empty");
+        }
+        if (prompt.length + config.maxNewTokens() > context) {
+            throw new IllegalArgumentException("prompt of " + prompt.length + " tokens + max_new_tokens "
+                    + config.maxNewTokens() + " exceeds the model's context of " + context + " tokens");
+        }
+        CommittedOutput output = new CommittedOutput(tokenizer, target.config(), config, listener, prompt);
+        TokenChooser chooser = new TokenChooser(config.sampling(), target.config().vocabSize());
+        RoundStats stats = new RoundStats();
+        int capacity = prompt.length + config.maxNewTokens();
+        try (Sequence sequence = target.newSequence(capacity);
+             DraftSession draft = drafter == null ? null : drafter.open(config.sampling(), capacity)) {
+            // prefill: the prompt as one window, logits of its last position only
+            Logits logits = sequence.forward(Window.chain(prompt, 0), prompt.length - 1);
+            stats.prefillNanos = System.nanoTime() - start;
+            output.commit(chooser.choose(logits, 0, output.context(), output.length()));
+            stats.round(0, 0);
+            DecodingLoop loop = draft == null
+                    ? new AutoregressiveLoop(chooser)
+                    : new SpeculativeLoop(draft, draftLength(config), config.sampling(), chooser,
+                            target.config().vocabSize());
+            loop.run(sequence, output, stats, cancellation);
+        }
+        long end = System.nanoTime();
+        GenerationStats result = new GenerationStats(prompt.length, output.generated(), stats.rounds, stats.drafted,
+                stats.accepted, stats.acceptedByPosition, stats.prefillNanos, output.firstTokenNanos() - start,
+                end - start, stats.draftFailure);
+        return new GenerationResult(output.text(), output.generatedTokens(), output.finishReason(), result);
+    }
+
+    private DraftLength draftLength(GenerationConfig config) {
+        return config.dynamicDraftLength()
+                ? DraftLength.adaptive(config.numAssistantTokens(), 2 * config.numAssistantTokens())
+                : DraftLength.fixed(config.numAssistantTokens());
+    }
+
+    public CausalLM target() {
+        return target;
+    }
+
+    public TextTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    @Override
+    public void close() {
+        if (drafter != null) {
+            drafter.close();
+        }
+        target.close();
+        tokenizer.close();
+    }
+}
