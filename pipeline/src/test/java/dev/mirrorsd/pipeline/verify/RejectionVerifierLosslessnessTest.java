@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Statistical losslessness. The target's distribution at output position k is a fixed P[k],
  * independent of the context, so sampling from the target gives independent tokens x_k ~ P[k]; the
- * draft proposes from fixed Q[k] (different from P[k], with support P lacks). Each trial decodes
+ * draft proposes from fixed Q[k] (different from P[k], with support P lacks and lacking support P
+ * has, as after top-k). Each trial decodes
  * speculatively, round after round, until {@link #POSITIONS} tokens are out; the token counts at
  * every position must pass a chi-square goodness-of-fit test against P[k] (fixed seed, p > 0.001).
  * A verifier with a broken residual must fail it.
@@ -32,7 +33,7 @@ class RejectionVerifierLosslessnessTest {
     };
     static final float[][] Q = {
         {0.10f, 0.40f, 0.05f, 0.05f, 0.20f, 0.20f},
-        {0.30f, 0.10f, 0.10f, 0.30f, 0.10f, 0.10f},
+        {0.30f, 0.00f, 0.10f, 0.50f, 0.10f, 0.00f},
         {0.20f, 0.20f, 0.20f, 0.20f, 0.10f, 0.10f},
         {0.50f, 0.10f, 0.10f, 0.10f, 0.10f, 0.10f},
     };
@@ -65,41 +66,101 @@ class RejectionVerifierLosslessnessTest {
     }
 
     /**
-     * Two root children, each followed by a chain of {@code depth - 1} sampled tokens. Root children
-     * drawn i.i.d. from Q[base] ({@code deterministic = false}) or the two most likely tokens of
-     * Q[base] as point masses ({@code deterministic = true}).
+     * {@code m} root children, each followed by a chain of {@code depth - 1} sampled tokens. Root
+     * children drawn i.i.d. from Q[base] ({@code deterministic = false}) or the m most likely
+     * tokens of Q[base] as point masses ({@code deterministic = true}).
      */
-    static Drafter twoBranches(int depth, boolean deterministic) {
+    static Drafter branches(int m, int depth, boolean deterministic) {
         return (base, random) -> {
-            List<Integer> tokens = new ArrayList<>();
-            List<Integer> parents = new ArrayList<>();
-            List<float[]> qs = new ArrayList<>();
-            int[] top2 = top2(q(base));
-            for (int branch = 0; branch < 2; branch++) {
-                int parent = -1;
-                for (int d = 0; d < depth; d++) {
-                    float[] dist = q(base + d);
-                    boolean pointMass = d == 0 && deterministic;
-                    tokens.add(pointMass ? top2[branch] : TokenSampler.sample(dist, 0, VOCAB, random));
-                    qs.add(pointMass ? null : dist);
-                    parents.add(parent);
-                    parent = tokens.size() - 1;
-                }
+            int[] top = topM(q(base), m);
+            TreeBuilder tree = new TreeBuilder();
+            for (int branch = 0; branch < m; branch++) {
+                int root = deterministic
+                        ? tree.add(-1, top[branch], null)
+                        : tree.add(-1, TokenSampler.sample(q(base), 0, VOCAB, random), q(base));
+                tree.chainBelow(root, base + 1, depth - 1, random);
             }
-            return DraftProposal.tree(tokens.stream().mapToInt(Integer::intValue).toArray(),
-                    parents.stream().mapToInt(Integer::intValue).toArray(), qs.toArray(new float[0][]));
+            return tree.build();
         };
     }
 
-    static int[] top2(float[] dist) {
-        int first = TokenSampler.argmax(dist);
-        int second = first == 0 ? 1 : 0;
-        for (int t = 0; t < dist.length; t++) {
-            if (t != first && dist[t] > dist[second]) {
-                second = t;
+    static Drafter twoBranches(int depth, boolean deterministic) {
+        return branches(2, depth, deterministic);
+    }
+
+    /**
+     * {@code m} root children drawn without replacement from Q[base]; child j's distribution is Q
+     * with the earlier siblings zeroed and renormalised (its law given them), then a sampled chain.
+     */
+    static Drafter withoutReplacement(int m, int depth) {
+        return (base, random) -> {
+            TreeBuilder tree = new TreeBuilder();
+            float[] left = q(base).clone();
+            for (int branch = 0; branch < m; branch++) {
+                float[] conditional = normalised(left);
+                int token = TokenSampler.sample(conditional, 0, VOCAB, random);
+                int root = tree.add(-1, token, conditional);
+                left[token] = 0f;
+                tree.chainBelow(root, base + 1, depth - 1, random);
+            }
+            return tree.build();
+        };
+    }
+
+    static float[] normalised(float[] weights) {
+        double sum = 0;
+        for (float w : weights) {
+            sum += w;
+        }
+        float[] out = new float[weights.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) (weights[i] / sum);
+        }
+        return out;
+    }
+
+    /** Rows appended parents first. */
+    static final class TreeBuilder {
+        final List<Integer> tokens = new ArrayList<>();
+        final List<Integer> parents = new ArrayList<>();
+        final List<float[]> qs = new ArrayList<>();
+
+        int add(int parent, int token, float[] q) {
+            tokens.add(token);
+            parents.add(parent);
+            qs.add(q);
+            return tokens.size() - 1;
+        }
+
+        /** {@code length} tokens below {@code row}, the i-th drawn from Q[position + i]. */
+        void chainBelow(int row, int position, int length, SplittableRandom random) {
+            for (int i = 0; i < length; i++) {
+                float[] dist = q(position + i);
+                row = add(row, TokenSampler.sample(dist, 0, VOCAB, random), dist);
             }
         }
-        return new int[] {first, second};
+
+        DraftProposal build() {
+            return DraftProposal.tree(tokens.stream().mapToInt(Integer::intValue).toArray(),
+                    parents.stream().mapToInt(Integer::intValue).toArray(), qs.toArray(new float[0][]));
+        }
+    }
+
+    /** The m most likely tokens, lower id first on ties. */
+    static int[] topM(float[] dist, int m) {
+        int[] top = new int[m];
+        boolean[] taken = new boolean[dist.length];
+        for (int j = 0; j < m; j++) {
+            int best = -1;
+            for (int t = 0; t < dist.length; t++) {
+                if (!taken[t] && (best < 0 || dist[t] > dist[best])) {
+                    best = t;
+                }
+            }
+            taken[best] = true;
+            top[j] = best;
+        }
+        return top;
     }
 
     /** The target's scores for a proposal at {@code base}: row after a node at depth d is P[base + d]. */
@@ -183,6 +244,21 @@ class RejectionVerifierLosslessnessTest {
     }
 
     @Test
+    void treeOfThreeIidBranchesShouldEmitTheTargetDistribution() {
+        assertLossless(branches(3, 2, false), 17);
+    }
+
+    @Test
+    void treeOfDeterministicTopThreeChildrenShouldEmitTheTargetDistribution() {
+        assertLossless(branches(3, 3, true), 18);
+    }
+
+    @Test
+    void treeOfSiblingsDrawnWithoutReplacementShouldEmitTheTargetDistribution() {
+        assertLossless(withoutReplacement(3, 2), 19);
+    }
+
+    @Test
     void brokenResidualShouldFailTheTest() {
         double chain = worstPValue(simulate(BrokenResidualVerifier::new, chain(1), 11));
         assertTrue(chain < 1e-9, "the chi-square test missed a broken residual: p = " + chain);
@@ -200,5 +276,16 @@ class RejectionVerifierLosslessnessTest {
         };
         double pValue = worstPValue(simulate(RejectionVerifier::new, mislabelled, 16));
         assertTrue(pValue < 1e-9, "mislabelled deterministic children passed: p = " + pValue);
+    }
+
+    @Test
+    void siblingsDrawnWithoutReplacementButLabelledWithTheUnconditionalQShouldFailTheTest() {
+        Drafter mislabelled = (base, random) -> {
+            DraftProposal honest = withoutReplacement(3, 1).propose(base, random);
+            int[] tokens = {honest.token(0), honest.token(1), honest.token(2)};
+            return DraftProposal.tree(tokens, new int[] {-1, -1, -1}, new float[][] {q(base), q(base), q(base)});
+        };
+        double pValue = worstPValue(simulate(RejectionVerifier::new, mislabelled, 20));
+        assertTrue(pValue < 1e-9, "siblings without replacement labelled i.i.d. passed: p = " + pValue);
     }
 }
