@@ -203,6 +203,9 @@ public final class LogitsProcessor {
         for (int j = 0; j < n; j++) {
             max = Math.max(max, w[all ? j : candidates[j]]);
         }
+        if (max == Float.NEGATIVE_INFINITY) {
+            throw new IllegalArgumentException("every logit of the row is -inf (or NaN)");
+        }
         double z = 0;
         for (int j = 0; j < n; j++) {
             int token = all ? j : candidates[j];
