@@ -12,16 +12,18 @@ import java.util.Arrays;
  * data.
  *
  * <p>Cost per row, vocabulary V: O(V) for the penalty, temperature and softmax; top-k selects with
- * a k-sized heap (O(V log k), no sort of the vocabulary); top-p sorts only the candidates (the top-k
- * survivors, or, without top-k, the tokens above a probability threshold lowered until they hold
- * at least {@code topP} of the mass). Ties in the top-p order rank the lower token id first.
+ * a k-sized heap (O(V log k), no sort of the vocabulary); top-p bins the candidates by logit and
+ * sorts only the one bin where the cumulative mass crosses {@code topP}. Ties in the top-p order
+ * rank the lower token id first.
  *
  * <p>Thread-safety: immutable and shareable; each sequence brings its own {@link Scratch}.
  */
 public final class LogitsProcessor {
 
-    /** Probability thresholds tried for top-p candidates before falling back to the whole vocabulary. */
-    private static final double[] NUCLEUS_THRESHOLDS = {0x1p-10, 0x1p-18, 0x1p-26};
+    /** Logit bins for top-p: bins 0..N-2 split the logits within NUCLEUS_RANGE of the maximum. */
+    private static final int NUCLEUS_BINS = 4097;
+    /** exp(-64) ~ 1.6e-28: tokens further below the maximum share the last bin. */
+    private static final float NUCLEUS_RANGE = 64f;
 
     private final SamplingConfig config;
     private final int vocab;
@@ -54,6 +56,8 @@ public final class LogitsProcessor {
         private int stamp;
         private final int[] candidates; // (vocab) token ids still in play
         private final long[] sortKeys;  // (vocab) descending-logit, ascending-id keys of candidates
+        private final float[] weights;  // (vocab) exp(logit - max) for top-p
+        private final double[] binMass; // (NUCLEUS_BINS) top-p mass per logit bin
         private final float[] heap;     // (min(topK, vocab)) min-heap of the k highest logits
 
         private Scratch(int vocab, int topK) {
@@ -61,6 +65,8 @@ public final class LogitsProcessor {
             seenStamp = new int[vocab];
             candidates = new int[vocab];
             sortKeys = new long[vocab];
+            weights = new float[vocab];
+            binMass = new double[NUCLEUS_BINS];
             heap = new float[Math.min(topK, vocab)];
         }
     }
@@ -115,7 +121,10 @@ public final class LogitsProcessor {
         }
         // top-p: keep the most likely prefix of the candidates holding >= topP
         if (config.topP() < 1f) {
-            count = nucleus(w, count, scratch);
+            int kept = nucleus(w, count, scratch);
+            // softmax over the nucleus, reusing its exp(w - max)
+            normalise(scratch.weights, scratch.candidates, kept, out);
+            return;
         }
         // softmax over what is left
         softmax(w, scratch.candidates, count, out);
@@ -176,70 +185,92 @@ public final class LogitsProcessor {
     }
 
     /**
-     * Sorts the kept candidates (all tokens when {@code count < 0}) by descending logit and returns
-     * how many of them form HF's nucleus: token j is kept while the probability of the tokens ranked
-     * above it is {@code < topP}, so at least one always is.
+     * Narrows the candidates (all tokens when {@code count < 0}) to HF's nucleus and returns how many
+     * are kept in {@code candidates[0..kept)} (in no particular order): in descending logit order
+     * (lower token id first on ties), token j is kept while the probability of the tokens ranked
+     * above it is {@code < topP}, so at least one always is. Instead of sorting the vocabulary, the
+     * tokens are binned by logit below the maximum; the bins above the one where the cumulative mass
+     * crosses {@code topP} are kept whole, that bin alone is sorted, the bins below are dropped.
      */
     private int nucleus(float[] w, int count, Scratch scratch) {
         int[] candidates = scratch.candidates;
-        // probabilities over the current support: max and normaliser
-        double max = Double.NEGATIVE_INFINITY;
-        int n = count < 0 ? vocab : count;
+        float[] weights = scratch.weights;
+        double[] binMass = scratch.binMass;
+        boolean all = count < 0;
+        int n = all ? vocab : count;
+        // unnormalised probabilities exp(w - max) of the candidates
+        float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < n; j++) {
-            max = Math.max(max, w[count < 0 ? j : candidates[j]]);
+            max = Math.max(max, w[all ? j : candidates[j]]);
+        }
+        if (max == Float.NEGATIVE_INFINITY) {
+            throw new IllegalArgumentException("every logit of the row is -inf (or NaN)");
         }
         double z = 0;
         for (int j = 0; j < n; j++) {
-            z += Math.exp(w[count < 0 ? j : candidates[j]] - max);
+            int token = all ? j : candidates[j];
+            float e = (float) Math.exp(w[token] - max);
+            weights[token] = e;
+            z += e;
         }
-        double topP = config.topP();
-        if (count < 0) {
-            // no top-k: gather tokens above a threshold until they hold >= topP of the mass
-            count = -1;
-            for (double threshold : NUCLEUS_THRESHOLDS) {
-                double minLogit = max + Math.log(threshold * z);
-                int c = 0;
-                double mass = 0;
-                for (int i = 0; i < vocab; i++) {
-                    if (w[i] >= minLogit) {
-                        candidates[c++] = i;
-                        mass += Math.exp(w[i] - max);
-                    }
-                }
-                if (mass / z >= topP) {
-                    count = c;
-                    break;
-                }
-            }
-            if (count < 0) {
-                for (int i = 0; i < vocab; i++) {
-                    candidates[i] = i;
-                }
-                count = vocab;
-            }
+        // mass per logit bin, bin 0 holding the maximum
+        Arrays.fill(binMass, 0);
+        for (int j = 0; j < n; j++) {
+            int token = all ? j : candidates[j];
+            binMass[bin(max, w[token])] += weights[token];
         }
-        // sort candidates: descending logit, then ascending token id
-        long[] keys = scratch.sortKeys;
-        for (int j = 0; j < count; j++) {
-            int token = candidates[j];
-            keys[j] = ((long) ~sortableBits(w[token]) << 32) | token;
-        }
-        Arrays.sort(keys, 0, count);
-        int kept = 0;
+        double target = config.topP() * z;
+        int boundary = NUCLEUS_BINS - 1;
         double above = 0;
-        while (kept < count && (kept == 0 || above < topP)) {
-            int token = (int) keys[kept];
-            candidates[kept] = token;
-            above += Math.exp(w[token] - max) / z;
-            kept++;
+        for (int b = 0; b < NUCLEUS_BINS - 1; b++) {
+            if (above + binMass[b] >= target) {
+                boundary = b;
+                break;
+            }
+            above += binMass[b];
+        }
+        // keep the bins above the boundary, sort the boundary bin
+        long[] keys = scratch.sortKeys;
+        int kept = 0;
+        int sorted = 0;
+        for (int j = 0; j < n; j++) {
+            int token = all ? j : candidates[j];
+            int b = bin(max, w[token]);
+            if (b < boundary) {
+                candidates[kept++] = token; // kept <= j: safe in place
+            } else if (b == boundary) {
+                keys[sorted++] = ((long) ~sortableBits(w[token]) << 32) | token;
+            }
+        }
+        Arrays.sort(keys, 0, sorted);
+        for (int i = 0; i < sorted && (kept == 0 || above < target); i++) {
+            int token = (int) keys[i];
+            candidates[kept++] = token;
+            above += weights[token];
         }
         return kept;
+    }
+
+    /** Logit bin below the maximum; NaN and logits more than {@link #NUCLEUS_RANGE} below go to the last bin. */
+    private static int bin(float max, float logit) {
+        float below = max - logit;
+        return below < NUCLEUS_RANGE ? (int) (below * (NUCLEUS_BINS - 1) / NUCLEUS_RANGE) : NUCLEUS_BINS - 1;
     }
 
     /** An int whose signed order is the float order. */
     private static int sortableBits(float v) {
         int bits = Float.floatToIntBits(v);
         return bits ^ ((bits >> 31) & 0x7fffffff);
+    }
+
+    private static void normalise(float[] weights, int[] tokens, int count, float[] out) {
+        double z = 0;
+        for (int j = 0; j < count; j++) {
+            z += weights[tokens[j]];
+        }
+        for (int j = 0; j < count; j++) {
+            out[tokens[j]] = (float) (weights[tokens[j]] / z);
+        }
     }
 
     /** Softmax of {@code w} over {@code candidates[0..count)} (every token if {@code count < 0}) into {@code out}. */

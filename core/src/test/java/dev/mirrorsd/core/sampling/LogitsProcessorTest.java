@@ -156,8 +156,40 @@ class LogitsProcessorTest {
         assertEquals(true, nonZero >= 1 && nonZero <= 40);
     }
 
-    /** Straightforward HF top-p: full sort, keep while the mass above is < topP. */
+    @Test
+    void largeVocabularyTopKTopPShouldMatchAFullSort() {
+        int vocab = 49_152;
+        Random random = new Random(5);
+        float[] logits = new float[vocab];
+        for (int i = 0; i < vocab; i++) {
+            // heavy head, ties, masked tokens
+            logits[i] = i % 97 == 0 ? Float.NEGATIVE_INFINITY : (float) Math.round(random.nextGaussian() * 40) / 4f;
+        }
+        for (int topK : new int[] {1, 50, 1000}) {
+            for (float topP : new float[] {0.3f, 0.9f, 1f}) {
+                float[] fast = process(SamplingConfig.sampling(1.3f, topK, topP, 0), logits);
+                float[] reference = reference(logits, 1.3f, topK, topP);
+                for (int i = 0; i < vocab; i++) {
+                    assertEquals(reference[i] > 0, fast[i] > 0, "support, top_k " + topK + " top_p " + topP + " at " + i);
+                }
+                assertArrayEquals(reference, fast, 1e-6f, "top_k " + topK + " top_p " + topP);
+            }
+        }
+    }
+
+    @Test
+    void maskedLogitsShouldGetZeroProbability() {
+        float n = Float.NEGATIVE_INFINITY;
+        float[] p = process(SamplingConfig.sampling(1f, 0, 0.99f, 0), new float[] {n, 0f, n, 0f});
+        assertArrayEquals(new float[] {0f, 0.5f, 0f, 0.5f}, p, 1e-7f);
+    }
+
     private static float[] referenceTopP(float[] logits, float temperature, float topP) {
+        return reference(logits, temperature, 0, topP);
+    }
+
+    /** Straightforward HF top-k then top-p: full sort, k-th value cut, keep while the mass above is < topP. */
+    private static float[] reference(float[] logits, float temperature, int topK, float topP) {
         int vocab = logits.length;
         double[] x = new double[vocab];
         Integer[] order = new Integer[vocab];
@@ -166,6 +198,14 @@ class LogitsProcessorTest {
             order[i] = i;
         }
         java.util.Arrays.sort(order, (a, b) -> Double.compare(x[b], x[a]));
+        if (topK > 0 && topK < vocab) {
+            double kth = x[order[topK - 1]];
+            for (int i = 0; i < vocab; i++) {
+                if (x[i] < kth) {
+                    x[i] = Double.NEGATIVE_INFINITY;
+                }
+            }
+        }
         double max = x[order[0]];
         double z = 0;
         for (double v : x) {

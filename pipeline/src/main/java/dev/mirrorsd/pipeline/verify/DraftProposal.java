@@ -17,7 +17,9 @@ import java.util.Arrays;
  * deterministically (greedy draft, top-k children), i.e. a point mass at the token. The whole
  * array may be absent: every row is then deterministic.
  *
- * <p>Immutable; arrays are copied in, not out (the hot path reads through the accessors).
+ * <p>Immutable as far as this class goes: token and parent arrays are copied in, and read through
+ * the accessors; the draft distributions are shared, not copied (vocabulary-sized), so the caller
+ * must not change them until the round is verified.
  */
 public final class DraftProposal {
 

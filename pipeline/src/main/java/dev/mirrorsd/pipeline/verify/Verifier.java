@@ -29,7 +29,10 @@ public interface Verifier {
      */
     Verdict verify(DraftProposal proposal, TargetScores scores, RandomGenerator random);
 
-    /** Greedy verification when {@code config} is greedy, rejection sampling otherwise. */
+    /**
+     * A fresh verifier for one sequence: greedy verification when {@code config} is greedy,
+     * rejection sampling otherwise (which holds a vocabulary-sized buffer: not thread-safe).
+     */
     static Verifier forConfig(SamplingConfig config) {
         return config.isGreedy() ? new GreedyVerifier() : new RejectionVerifier();
     }
