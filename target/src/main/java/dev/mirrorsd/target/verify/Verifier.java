@@ -1,5 +1,7 @@
-package dev.mirrorsd.pipeline.verify;
+package dev.mirrorsd.target.verify;
 
+import dev.mirrorsd.core.speculative.DraftProposal;
+import dev.mirrorsd.core.speculative.Verdict;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 import java.util.random.RandomGenerator;
 

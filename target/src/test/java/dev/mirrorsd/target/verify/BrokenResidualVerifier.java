@@ -1,4 +1,4 @@
-package dev.mirrorsd.pipeline.verify;
+package dev.mirrorsd.target.verify;
 
 /**
  * Test double: rejection sampling whose correction is drawn from the target's p instead of

@@ -1,5 +1,7 @@
-package dev.mirrorsd.pipeline.verify;
+package dev.mirrorsd.target.verify;
 
+import dev.mirrorsd.core.speculative.DraftProposal;
+import dev.mirrorsd.core.speculative.Verdict;
 import java.util.Arrays;
 import java.util.random.RandomGenerator;
 

@@ -1,4 +1,4 @@
-package dev.mirrorsd.pipeline.verify;
+package dev.mirrorsd.target.verify;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,4 @@
-package dev.mirrorsd.pipeline.verify;
+package dev.mirrorsd.target.verify;
 
 import dev.mirrorsd.core.model.Logits;
 import dev.mirrorsd.core.sampling.TokenSampler;

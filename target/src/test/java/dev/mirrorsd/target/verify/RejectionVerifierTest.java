@@ -1,5 +1,7 @@
-package dev.mirrorsd.pipeline.verify;
+package dev.mirrorsd.target.verify;
 
+import dev.mirrorsd.core.speculative.DraftProposal;
+import dev.mirrorsd.core.speculative.Verdict;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

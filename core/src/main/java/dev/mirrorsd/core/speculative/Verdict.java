@@ -1,4 +1,4 @@
-package dev.mirrorsd.pipeline.verify;
+package dev.mirrorsd.core.speculative;
 
 import java.util.Arrays;
 

@@ -1,4 +1,4 @@
-package dev.mirrorsd.pipeline.verify;
+package dev.mirrorsd.target.verify;
 
 /** Pearson's chi-square goodness-of-fit, with the p-value from the regularised upper incomplete gamma. */
 final class ChiSquare {
