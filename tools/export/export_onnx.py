@@ -8,6 +8,7 @@ to the root. See tools/export/README.md for the I/O contract.
     export_onnx.py CHECKPOINT_DIR OUTDIR          # a Hugging Face Llama/Mistral/Qwen2 directory
     export_onnx.py --tiny-random OUTDIR           # a seeded tiny LlamaForCausalLM (test fixture)
     export_onnx.py --tiny-random OUTDIR --reference   # ... plus reference.json from transformers
+    export_onnx.py ... --early-exit-layer K           # ... plus exit_logits.K (early-exit proxy)
 
 CPU only; nothing is downloaded.
 """
@@ -36,9 +37,10 @@ class KvCacheLM(nn.Module):
     TorchScript exporter sees plain tensor ops.
     """
 
-    def __init__(self, model):
+    def __init__(self, model, exit_layers=()):
         super().__init__()
         self.model = model
+        self.exit_layers = sorted(set(exit_layers))
         cfg = model.config
         self.num_layers = cfg.num_hidden_layers
         self.num_heads = cfg.num_attention_heads
@@ -53,7 +55,7 @@ class KvCacheLM(nn.Module):
         h = inner.embed_tokens(input_ids)
         # rotary tables for the window's absolute positions: (1, W, head_dim)
         cos, sin = inner.rotary_emb(h, position_ids)
-        presents = []
+        presents, exits = [], []
         for i, layer in enumerate(inner.layers):
             attn = layer.self_attn
             # attention rmsnorm
@@ -77,15 +79,19 @@ class KvCacheLM(nn.Module):
             h = h + attn.o_proj(o)
             # ffn rmsnorm, swiglu, residual
             h = h + layer.mlp(layer.post_attention_layernorm(h))
+            # early-exit proxy: final norm and LM head after i + 1 layers, (1, W, vocab)
+            if i + 1 in self.exit_layers:
+                exits.append(self.model.lm_head(inner.norm(h)))
         # final norm and LM head: (1, W, vocab)
         logits = self.model.lm_head(inner.norm(h))
-        return (logits, *presents)
+        return (logits, *presents, *exits)
 
 
-def io_names(num_layers):
+def io_names(num_layers, exit_layers=()):
     past = [n for i in range(num_layers) for n in (f"past_key.{i}", f"past_value.{i}")]
     present = [n for i in range(num_layers) for n in (f"present_key.{i}", f"present_value.{i}")]
-    return ["input_ids", "position_ids", "attention_mask"] + past, ["logits"] + present
+    exits = [f"exit_logits.{k}" for k in sorted(set(exit_layers))]
+    return ["input_ids", "position_ids", "attention_mask"] + past, ["logits"] + present + exits
 
 
 def tree_mask(parents, past_len):
@@ -101,11 +107,14 @@ def tree_mask(parents, past_len):
     return mask
 
 
-def export(model, outdir):
+def export(model, outdir, exit_layers=()):
     model.eval()
-    wrapper = KvCacheLM(model).eval()
-    n = wrapper.num_layers
-    inputs, outputs = io_names(n)
+    n = model.config.num_hidden_layers
+    for k in exit_layers:
+        if not 0 < k < n:
+            sys.exit(f"early-exit layer {k} must be in [1, {n - 1}]")
+    wrapper = KvCacheLM(model, exit_layers).eval()
+    inputs, outputs = io_names(n, exit_layers)
     w, p = 3, 2
     args = [torch.tensor([[1, 2, 3]], dtype=torch.int64), torch.tensor([[2, 3, 4]], dtype=torch.int64),
             torch.from_numpy(tree_mask([-1, 0, 1], p))]
@@ -115,7 +124,7 @@ def export(model, outdir):
     for name in inputs[3:]:
         dynamic[name] = {2: "P"}
     for name in outputs[1:]:
-        dynamic[name] = {2: "PW"}
+        dynamic[name] = {1: "W"} if name.startswith("exit_logits") else {2: "PW"}
     os.makedirs(outdir, exist_ok=True)
     path = os.path.join(outdir, "model.onnx")
     with torch.no_grad():
@@ -148,12 +157,14 @@ def write_sidecar(cfg, wrapper, outdir, inputs, outputs):
         "bos_token_id": -1 if cfg.bos_token_id is None else cfg.bos_token_id,
         "eos_token_ids": eos,
         "masked_value": MASKED,
+        "early_exit_layers": wrapper.exit_layers,
         "inputs": {"input_ids": inputs[0], "position_ids": inputs[1], "attention_mask": inputs[2],
                    "past_key": [f"past_key.{i}" for i in range(wrapper.num_layers)],
                    "past_value": [f"past_value.{i}" for i in range(wrapper.num_layers)]},
         "outputs": {"logits": outputs[0],
                     "present_key": [f"present_key.{i}" for i in range(wrapper.num_layers)],
-                    "present_value": [f"present_value.{i}" for i in range(wrapper.num_layers)]},
+                    "present_value": [f"present_value.{i}" for i in range(wrapper.num_layers)],
+                    "exit_logits": {str(k): f"exit_logits.{k}" for k in wrapper.exit_layers}},
     }
     with open(os.path.join(outdir, SIDECAR), "w") as f:
         json.dump(sidecar, f, indent=2)
@@ -189,7 +200,16 @@ class OrtRunner:
             feed[f"past_key.{i}"] = past[i][0] if past else empty
             feed[f"past_value.{i}"] = past[i][1] if past else empty
         out = self.session.run(None, feed)
-        return out[0][0], [(out[1 + 2 * i], out[2 + 2 * i]) for i in range(self.s["num_layers"])]
+        n = self.s["num_layers"]
+        self.exits = {k: out[1 + 2 * n + j][0] for j, k in enumerate(self.s["early_exit_layers"])}
+        return out[0][0], [(out[1 + 2 * i], out[2 + 2 * i]) for i in range(n)]
+
+
+def hf_exit_logits(model, tokens, layer):
+    """The early-exit proxy: final norm and LM head on the hidden state after `layer` layers."""
+    with torch.no_grad():
+        hidden = model(torch.tensor([tokens], dtype=torch.int64), output_hidden_states=True).hidden_states[layer]
+        return model.lm_head(model.model.norm(hidden))[0].float().numpy()
 
 
 def hf_logits(model, tokens):
@@ -214,6 +234,9 @@ def verify(model, outdir, prompt, tree_tokens, tree_parents, tol=1e-4):
     expected = hf_logits(model, prompt)
     got, past = ort_lm.run(prompt, list(range(n)), [i - 1 for i in range(n)], None)
     report("prefill", np.abs(got - expected).max(), tol)
+    exits = {k: hf_exit_logits(model, prompt, k) for k in sidecar["early_exit_layers"]}
+    for k, e in exits.items():
+        report(f"prefill exit logits after layer {k}", np.abs(ort_lm.exits[k] - e).max(), tol)
     # decode: one token with a past
     nxt = int(expected[-1].argmax())
     got1, _ = ort_lm.run([nxt], [n], [-1], past)
@@ -224,7 +247,7 @@ def verify(model, outdir, prompt, tree_tokens, tree_parents, tol=1e-4):
     tree_expected = np.stack([hf_logits(model, prompt + [tree_tokens[a] for a in ancestor_path(tree_parents, r)])[-1]
                               for r in range(len(tree_tokens))])
     report("tree window", np.abs(got_tree - tree_expected).max(), tol)
-    return expected, tree_expected
+    return expected, tree_expected, exits
 
 
 def report(what, diff, tol):
@@ -240,9 +263,10 @@ def greedy(model, prompt, steps):
     return tokens[len(prompt):]
 
 
-def write_reference(model, outdir, prompt, tree_tokens, tree_parents, prompt_logits, tree_logits):
+def write_reference(model, outdir, prompt, tree_tokens, tree_parents, prompt_logits, tree_logits, exits):
     ref = {"input_ids": prompt,
            "prompt_logits": np.round(prompt_logits, 6).tolist(),
+           "exit_prompt_logits": {str(k): np.round(e, 6).tolist() for k, e in exits.items()},
            "greedy_steps": 32,
            "greedy_continuation": greedy(model, prompt, 32),
            "tree": {"tokens": tree_tokens, "parents": tree_parents,
@@ -258,6 +282,8 @@ def main():
     ap.add_argument("outdir", nargs="?", help="output directory (model.onnx + " + SIDECAR + ")")
     ap.add_argument("--tiny-random", metavar="OUTDIR", help="export a seeded tiny random LlamaForCausalLM")
     ap.add_argument("--reference", action="store_true", help="also write reference.json from transformers")
+    ap.add_argument("--early-exit-layer", type=int, action="append", default=[], metavar="K",
+                    help="also output exit_logits.K, the LM head after K layers (repeatable)")
     ap.add_argument("--no-verify", action="store_true", help="skip the onnxruntime vs transformers check")
     args = ap.parse_args()
     if args.tiny_random:
@@ -271,7 +297,7 @@ def main():
         outdir = args.outdir
     else:
         ap.error("give CHECKPOINT_DIR OUTDIR, or --tiny-random OUTDIR")
-    path = export(model, outdir)
+    path = export(model, outdir, args.early_exit_layer)
     print(f"wrote {path} and {os.path.join(outdir, SIDECAR)}")
     if args.no_verify:
         return
@@ -279,9 +305,9 @@ def main():
     prompt = [int(t) for t in np.random.default_rng(7).integers(3, vocab, size=8)]
     tree_tokens = [int(t) for t in np.random.default_rng(8).integers(3, vocab, size=7)]
     tree_parents = [-1, 0, 0, 1, 1, 2, -1]
-    prompt_logits, tree_logits = verify(model, outdir, prompt, tree_tokens, tree_parents)
+    prompt_logits, tree_logits, exits = verify(model, outdir, prompt, tree_tokens, tree_parents)
     if args.reference:
-        write_reference(model, outdir, prompt, tree_tokens, tree_parents, prompt_logits, tree_logits)
+        write_reference(model, outdir, prompt, tree_tokens, tree_parents, prompt_logits, tree_logits, exits)
         print(f"wrote {os.path.join(outdir, 'reference.json')}")
 
 

@@ -19,7 +19,8 @@ import java.util.Locale;
  * A Llama-family decoder exported by {@code tools/export/export_onnx.py}, run by ONNX Runtime.
  * The folder holds {@code model.onnx} and its sidecar {@code mirror-sd-onnx.json}. One session
  * (weights and thread pools) is shared by every sequence; each sequence keeps its KV cache in
- * host memory and feeds it to the graph as {@code past_key.{i}} / {@code past_value.{i}}.
+ * host memory and feeds it to the graph as {@code past_key.{i}} / {@code past_value.{i}}. A graph
+ * exported with {@code --early-exit-layer K} also gives early-exit proxy logits after K layers.
  *
  * <p>Thread-safety: {@link #newSequence} and sequences on different threads are safe
  * ({@code OrtSession.run} is thread-safe); each sequence is used by one thread at a time.
@@ -98,6 +99,7 @@ public final class OnnxCausalLM implements CausalLM {
         List<String> outputs = new ArrayList<>(List.of(sidecar.logits()));
         outputs.addAll(sidecar.presentKeys());
         outputs.addAll(sidecar.presentValues());
+        outputs.addAll(sidecar.exitLogits().values());
         List<String> missing = new ArrayList<>();
         inputs.stream().filter(n -> !session.getInputNames().contains(n)).forEach(n -> missing.add("input " + n));
         outputs.stream().filter(n -> !session.getOutputNames().contains(n)).forEach(n -> missing.add("output " + n));

@@ -3,25 +3,30 @@ package dev.mirrorsd.core.engine.onnx;
 import dev.mirrorsd.core.model.ForwardPass;
 import dev.mirrorsd.core.model.Logits;
 import dev.mirrorsd.core.model.Window;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
- * A forward pass of the exported graph, which runs every layer in one call: {@link #runTo} takes
- * no layer between the first and the last. The cache grows when the last layer has run.
+ * A forward pass of the exported graph, which runs every layer in one call. {@link #runTo} stops
+ * only at the last layer or at an early-exit layer the graph was exported with
+ * ({@code --early-exit-layer K}); the first such call runs the graph, later ones reuse its outputs.
+ * The cache grows when the last layer has run; a pass closed before that leaves it as it was.
  */
 final class OnnxForwardPass implements ForwardPass {
 
     private final OnnxSequence sequence;
     private final Window window;
     private final int layers;
-    private final int vocab;
-    private float[] logits; // (window, vocab) once every layer has run
+    private final Set<Integer> exitLayers;
+    private OnnxSequence.GraphOutput output; // set by the first runTo past layer 0
+    private int layersDone;
     private boolean closed;
 
-    OnnxForwardPass(OnnxSequence sequence, Window window, int layers, int vocab) {
+    OnnxForwardPass(OnnxSequence sequence, Window window, int layers, Set<Integer> exitLayers) {
         this.sequence = sequence;
         this.window = window;
         this.layers = layers;
-        this.vocab = vocab;
+        this.exitLayers = new TreeSet<>(exitLayers);
     }
 
     @Override
@@ -31,39 +36,46 @@ final class OnnxForwardPass implements ForwardPass {
 
     @Override
     public int layersDone() {
-        return logits == null ? 0 : layers;
+        return layersDone;
     }
 
     @Override
     public void runTo(int layer) {
         requireOpen();
-        if (layer < layersDone() || layer > layers) {
-            throw new IllegalArgumentException("runTo(" + layer + ") with " + layersDone() + " of " + layers
+        if (layer < layersDone || layer > layers) {
+            throw new IllegalArgumentException("runTo(" + layer + ") with " + layersDone + " of " + layers
                     + " layers done");
         }
-        if (layer == layersDone()) {
+        if (layer == layersDone) {
             return;
         }
-        if (layer < layers) {
-            throw new UnsupportedOperationException(
-                    "ONNX export runs all layers at once; early exit needs the DJL engine (asked for layer " + layer
-                            + " of " + layers + ")");
+        if (layer < layers && !exitLayers.contains(layer)) {
+            throw new UnsupportedOperationException("ONNX export runs all layers at once; it stops only at layer "
+                    + layers + " or at the early-exit layers it was exported with " + exitLayers + " (asked for "
+                    + layer + "); re-export with --early-exit-layer " + layer + " or use the DJL engine");
         }
-        logits = sequence.run(window);
+        if (output == null) {
+            output = sequence.run(window);
+        }
+        layersDone = layer;
+        if (layer == layers) {
+            sequence.commit(output);
+        }
     }
 
     @Override
     public Logits logits(int fromRow) {
         requireOpen();
-        if (logits == null) {
-            throw new UnsupportedOperationException(
-                    "ONNX export has no early-exit head; run all " + layers + " layers before reading logits");
+        if (layersDone == 0) {
+            throw new IllegalStateException("no layer has run yet; call runTo first");
         }
         if (fromRow < 0 || fromRow >= window.size()) {
             throw new IllegalArgumentException("fromRow " + fromRow + " outside a window of " + window.size());
         }
+        float[] all = layersDone == layers ? output.logits() : output.exitLogits().get(layersDone);
+        int vocab = all.length / window.size();
         float[] rows = new float[(window.size() - fromRow) * vocab];
-        System.arraycopy(logits, fromRow * vocab, rows, 0, rows.length);
+        System.arraycopy(all, fromRow * vocab, rows, 0, rows.length);
         return new Logits(window.size() - fromRow, vocab, rows);
     }
 
@@ -77,7 +89,7 @@ final class OnnxForwardPass implements ForwardPass {
     public void close() {
         if (!closed) {
             closed = true;
-            logits = null;
+            output = null;
             sequence.passClosed(this);
         }
     }

@@ -56,7 +56,7 @@ final class OnnxSequence implements Sequence {
             throw new IllegalStateException("window of " + window.size() + " after " + cache.length()
                     + " cached positions exceeds the capacity " + cache.capacity());
         }
-        openPass = new OnnxForwardPass(this, window, config.numLayers(), config.vocabSize());
+        openPass = new OnnxForwardPass(this, window, config.numLayers(), names.exitLogits().keySet());
         return openPass;
     }
 
@@ -66,8 +66,21 @@ final class OnnxSequence implements Sequence {
         }
     }
 
-    /** Runs the whole graph over {@code window}; appends its K/V; returns logits {@code (window, vocab)}. */
-    float[] run(Window window) {
+    /**
+     * What one run of the graph gave, held until the pass commits it.
+     *
+     * @param logits     {@code (window, vocab)} after every layer
+     * @param exitLogits {@code (window, vocab)} early-exit proxies, by layers run
+     * @param keys       per layer {@code (kv_heads, newLength, head_dim)}: the cache, then the window
+     * @param values     as keys
+     * @param newLength  cached positions once committed
+     */
+    record GraphOutput(float[] logits, Map<Integer, float[]> exitLogits, FloatBuffer[] keys, FloatBuffer[] values,
+                       int newLength) {
+    }
+
+    /** Runs the whole graph over {@code window}; the cache is unchanged until {@link #commit}. */
+    GraphOutput run(Window window) {
         requireOpen();
         OrtEnvironment env = model.environment();
         int past = cache.length();
@@ -90,17 +103,19 @@ final class OnnxSequence implements Sequence {
             }
             try (OrtSession.Result result = model.session().run(inputs)) {
                 // logits of every row
-                float[] logits = new float[rows * config.vocabSize()];
-                tensor(result, names.logits()).getFloatBuffer().get(logits);
-                // present K/V become the cache
+                float[] logits = floats(result, names.logits(), rows);
+                Map<Integer, float[]> exits = new HashMap<>();
+                for (Map.Entry<Integer, String> exit : names.exitLogits().entrySet()) {
+                    exits.put(exit.getKey(), floats(result, exit.getValue(), rows));
+                }
+                // present K/V: the cache to be
                 FloatBuffer[] keys = new FloatBuffer[layers];
                 FloatBuffer[] values = new FloatBuffer[layers];
                 for (int l = 0; l < layers; l++) {
                     keys[l] = tensor(result, names.presentKeys().get(l)).getFloatBuffer();
                     values[l] = tensor(result, names.presentValues().get(l)).getFloatBuffer();
                 }
-                cache.replace(keys, values, past + rows);
-                return logits;
+                return new GraphOutput(logits, exits, keys, values, past + rows);
             }
         } catch (OrtException e) {
             throw new IllegalStateException("onnxruntime run failed for " + window + " after " + past
@@ -108,6 +123,18 @@ final class OnnxSequence implements Sequence {
         } finally {
             inputs.values().forEach(OnnxTensor::close);
         }
+    }
+
+    /** Appends the window's K/V of a finished run. */
+    void commit(GraphOutput output) {
+        requireOpen();
+        cache.replace(output.keys(), output.values(), output.newLength());
+    }
+
+    private float[] floats(OrtSession.Result result, String name, int rows) {
+        float[] out = new float[rows * config.vocabSize()];
+        tensor(result, name).getFloatBuffer().get(out);
+        return out;
     }
 
     private static OnnxTensor tensor(OrtSession.Result result, String name) {

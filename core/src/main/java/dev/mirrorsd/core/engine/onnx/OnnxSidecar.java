@@ -12,6 +12,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * What {@code tools/export/export_onnx.py} records beside {@code model.onnx} in
@@ -28,6 +30,8 @@ import java.util.List;
  * @param presentKeys   float32 {@code (1, kv_heads, P+W, head_dim)} per layer
  * @param presentValues as presentKeys
  * @param maskedValue   the additive mask value of a position a row must not see
+ * @param exitLogits    optional early-exit outputs, float32 {@code (1, W, vocab)}: the final norm and
+ *                      LM head after {@code k} layers, by {@code k}; empty when none were exported
  */
 public record OnnxSidecar(
         ModelConfig config,
@@ -39,7 +43,8 @@ public record OnnxSidecar(
         String logits,
         List<String> presentKeys,
         List<String> presentValues,
-        float maskedValue) {
+        float maskedValue,
+        Map<Integer, String> exitLogits) {
 
     public static final String FILE_NAME = "mirror-sd-onnx.json";
 
@@ -55,6 +60,12 @@ public record OnnxSidecar(
         pastValues = List.copyOf(pastValues);
         presentKeys = List.copyOf(presentKeys);
         presentValues = List.copyOf(presentValues);
+        for (int k : exitLogits.keySet()) {
+            if (k <= 0 || k >= layers) {
+                throw new ModelFormatException("early-exit layer " + k + " must be in [1, " + (layers - 1) + "]");
+            }
+        }
+        exitLogits = Map.copyOf(exitLogits);
     }
 
     /** Reads {@code dir/mirror-sd-onnx.json}, falling back to {@code dir/config.json} for absent keys. */
@@ -89,7 +100,18 @@ public record OnnxSidecar(
                 keys.strings(inputs, "past_key"), keys.strings(inputs, "past_value"),
                 keys.string(outputs, "logits"),
                 keys.strings(outputs, "present_key"), keys.strings(outputs, "present_value"),
-                keys.sidecar.has("masked_value") ? keys.sidecar.get("masked_value").getAsFloat() : -1e9f);
+                keys.sidecar.has("masked_value") ? keys.sidecar.get("masked_value").getAsFloat() : -1e9f,
+                exitNames(outputs));
+    }
+
+    private static Map<Integer, String> exitNames(JsonObject outputs) {
+        Map<Integer, String> names = new TreeMap<>();
+        if (outputs.has("exit_logits")) {
+            for (Map.Entry<String, JsonElement> e : outputs.getAsJsonObject("exit_logits").entrySet()) {
+                names.put(Integer.parseInt(e.getKey()), e.getValue().getAsString());
+            }
+        }
+        return names;
     }
 
     private static JsonObject parse(Path file) {

@@ -171,10 +171,35 @@ class OnnxCausalLMTest {
     }
 
     @Test
-    void earlyExitIsRefusedWithAClearMessage() {
+    void earlyExitLogitsMatchTransformersThenTheFullPassCompletes() {
+        JsonArray exitRows = reference.getAsJsonObject("exit_prompt_logits").getAsJsonArray("1");
         try (Sequence seq = model.newSequence(64); ForwardPass pass = seq.begin(Window.chain(prompt, 0))) {
-            UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> pass.runTo(1));
-            assertTrue(e.getMessage().contains("DJL"), e.getMessage());
+            pass.runTo(1);
+            assertEquals(1, pass.layersDone());
+            assertEquals(0, seq.length(), "the cache grows only once the last layer has run");
+            Logits proxy = pass.logits(0);
+            for (int r = 0; r < prompt.length; r++) {
+                assertClose(floats(exitRows.get(r).getAsJsonArray()), proxy.row(r), "exit row " + r);
+            }
+            pass.runTo(pass.layers());
+            assertEquals(prompt.length, seq.length());
+            assertClose(referenceRow("prompt_logits", 3), pass.logits(0).row(3), "final row 3");
+        }
+    }
+
+    @Test
+    void aPassClosedAtTheEarlyExitLeavesTheCacheAsItWas() {
+        try (Sequence seq = model.newSequence(64)) {
+            seq.forward(Window.chain(prompt, 0), 0);
+            try (ForwardPass pass = seq.begin(Window.chain(new int[] {7, 8}, prompt.length))) {
+                pass.runTo(1);
+            }
+            assertEquals(prompt.length, seq.length());
+            float[] next = seq.forward(Window.chain(new int[] {prompt[0]}, prompt.length), 0).row(0);
+            try (Sequence fresh = model.newSequence(64)) {
+                fresh.forward(Window.chain(prompt, 0), 0);
+                assertClose(fresh.forward(Window.chain(new int[] {prompt[0]}, prompt.length), 0).row(0), next, "next");
+            }
         }
     }
 

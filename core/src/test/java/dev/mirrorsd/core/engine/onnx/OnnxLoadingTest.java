@@ -1,11 +1,15 @@
 package dev.mirrorsd.core.engine.onnx;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.onnxruntime.OrtEnvironment;
+import dev.mirrorsd.core.model.ForwardPass;
 import dev.mirrorsd.core.model.ModelFormatException;
+import dev.mirrorsd.core.model.Sequence;
+import dev.mirrorsd.core.model.Window;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -46,6 +50,21 @@ class OnnxLoadingTest {
         ModelFormatException e = assertThrows(ModelFormatException.class,
                 () -> OnnxCausalLM.load(dir, OnnxOptions.cpu(1)));
         assertTrue(e.getMessage().contains(dir.resolve("mirror-sd-onnx.json").toString()), e.getMessage());
+    }
+
+    @Test
+    void aLayerWithoutAnExportedExitIsRefusedWithAClearMessage(@TempDir Path dir) throws IOException, URISyntaxException {
+        Files.copy(fixture().resolve("model.onnx"), dir.resolve("model.onnx"));
+        String sidecar = Files.readString(fixture().resolve("mirror-sd-onnx.json"));
+        Files.writeString(dir.resolve("mirror-sd-onnx.json"), sidecar.replaceAll("\"exit_logits\": \\{[^}]*}", "\"exit_logits\": {}"));
+        try (OnnxCausalLM lm = OnnxCausalLM.load(dir, OnnxOptions.cpu(1));
+             Sequence seq = lm.newSequence(8);
+             ForwardPass pass = seq.begin(Window.chain(new int[] {1, 2}, 0))) {
+            UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> pass.runTo(1));
+            assertTrue(e.getMessage().contains("--early-exit-layer 1") && e.getMessage().contains("DJL"), e.getMessage());
+            pass.runTo(lm.config().numLayers());
+            assertEquals(2, seq.length());
+        }
     }
 
     @Test
