@@ -20,7 +20,7 @@ public final class EarlyExitDrafter implements Drafter {
     public EarlyExitDrafter(CausalLM target, int exitLayer, float confidenceThreshold) {
         this.exitLayer = exitLayer;
         this.drafter = new ModelDrafter(target.firstLayers(exitLayer), null, target.config().vocabSize(),
-                confidenceThreshold, "early-exit");
+                confidenceThreshold, 1, "early-exit");
     }
 
     public int exitLayer() {

@@ -19,6 +19,9 @@ import java.util.List;
  * its KV cache, sampler and output, and shares only the read-only weights.
  */
 public final class Generator implements AutoCloseable {
+    /** Cache positions kept beyond the token budget, so that the last rounds still verify whole windows. */
+    private static final int WINDOW_SLACK = 64;
+
     private final CausalLM target;
     private final TextTokenizer tokenizer;
     private final ChatTemplate chatTemplate; // null: prompts are encoded as they are
@@ -84,7 +87,8 @@ public final class Generator implements AutoCloseable {
         CommittedOutput output = new CommittedOutput(tokenizer, target.config(), config, listener, prompt);
         TokenChooser chooser = new TokenChooser(config.sampling(), target.config().vocabSize());
         RoundStats stats = new RoundStats();
-        int capacity = prompt.length + config.maxNewTokens();
+        // room for the last verification window beyond the committed tokens, within the context
+        int capacity = Math.min(context, prompt.length + config.maxNewTokens() + WINDOW_SLACK);
         try (Sequence sequence = target.newSequence(capacity);
              DraftSession draft = drafter == null ? null : drafter.open(config.sampling(), capacity)) {
             // prefill: the prompt as one window, logits of its last position only

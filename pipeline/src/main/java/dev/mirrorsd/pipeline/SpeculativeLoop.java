@@ -60,8 +60,10 @@ final class SpeculativeLoop implements DecodingLoop {
             DraftProposal proposal = DraftProposal.chain();
             if (drafting) {
                 try {
-                    int room = Math.min(draftLength.next(), target.capacity() - target.length() - 1);
-                    proposal = checked(draft.propose(output.context(), output.length(), Math.max(0, room)));
+                    // the window is the last committed token plus the draft rows: it must fit the cache
+                    int room = Math.max(0, target.capacity() - target.length() - 1);
+                    proposal = checked(draft.propose(output.context(), output.length(),
+                            Math.min(draftLength.next(), room))).firstRows(room);
                 } catch (RuntimeException e) {
                     // the request finishes on the target alone; every committed token stays
                     drafting = false;
@@ -99,8 +101,9 @@ final class SpeculativeLoop implements DecodingLoop {
             kept[i + 1] = verdict.acceptedRows()[i] + 1;
         }
         target.compact(base, kept);
-        output.commit(verdict.tokens());
-        stats.round(n, verdict.acceptedCount());
+        int taken = output.commit(verdict.tokens());
+        // a round cut short by the budget or an end-of-sequence token counts what it committed
+        stats.round(n, taken - 1);
         draftLength.update(n, verdict.acceptedCount());
     }
 

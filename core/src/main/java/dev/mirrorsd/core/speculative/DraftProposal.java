@@ -93,6 +93,18 @@ public final class DraftProposal {
         return new DraftProposal(tokens, parents, null);
     }
 
+    /**
+     * The first {@code rows} rows: still a valid proposal, since parents come before children.
+     * Used when a window must fit the room left in a KV cache.
+     */
+    public DraftProposal firstRows(int rows) {
+        if (rows >= tokens.length) {
+            return this;
+        }
+        return new DraftProposal(Arrays.copyOf(tokens, rows), Arrays.copyOf(parents, rows),
+                draftDistributions == null ? null : Arrays.copyOf(draftDistributions, rows));
+    }
+
     /** Draft rows. */
     public int size() {
         return tokens.length;

@@ -1,0 +1,180 @@
+package dev.mirrorsd.pipeline;
+
+import dev.mirrorsd.core.engine.djl.DjlCausalLM;
+import dev.mirrorsd.core.model.CausalLM;
+import dev.mirrorsd.core.model.ModelConfig;
+import dev.mirrorsd.core.sampling.SamplingConfig;
+import dev.mirrorsd.core.speculative.DraftProposal;
+import dev.mirrorsd.core.testing.RandomWeights;
+import dev.mirrorsd.draft.DraftSession;
+import dev.mirrorsd.draft.Drafter;
+import dev.mirrorsd.draft.EarlyExitDrafter;
+import dev.mirrorsd.draft.ModelDrafter;
+import dev.mirrorsd.draft.NgramDrafter;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Greedy speculative decoding must emit exactly the target's greedy tokens, whatever the drafter
+ * proposes. Random models make drafts that are mostly wrong, which exercises every rejection path;
+ * the real-model identity test runs on the default target.
+ */
+class SpeculativeIdentityOnRandomModelsTest {
+    private static CausalLM target;
+    private static CausalLM draftModel;
+    private static final List<int[]> PROMPTS = new ArrayList<>();
+
+    @BeforeAll
+    static void load() {
+        ModelConfig config = RandomWeights.tinyConfig(false);
+        target = DjlCausalLM.load(RandomWeights.of(config, 7));
+        draftModel = DjlCausalLM.load(RandomWeights.of(config, 8));
+        SplittableRandom random = new SplittableRandom(3);
+        for (int p = 0; p < 12; p++) {
+            int[] prompt = new int[3 + random.nextInt(20)];
+            for (int i = 0; i < prompt.length; i++) {
+                // a small alphabet repeats n-grams, so prompt lookup finds matches
+                prompt[i] = 3 + random.nextInt(p % 2 == 0 ? 6 : 90);
+            }
+            PROMPTS.add(prompt);
+        }
+    }
+
+    @AfterAll
+    static void close() {
+        draftModel.close();
+        target.close();
+    }
+
+    private static GenerationResult run(Generator generator, int[] prompt, GenerationConfig config) {
+        return generator.generateFromIds(prompt, config, TokenListener.NONE, new Cancellation());
+    }
+
+    private static Generator generator(Drafter drafter) {
+        IdTokenizer tokenizer = new IdTokenizer(96);
+        return drafter == null ? Generator.of(target, tokenizer, null) : Generator.speculative(target, tokenizer, null, drafter);
+    }
+
+    private void assertIdentical(Drafter drafter, GenerationConfig config) {
+        Generator reference = generator(null);
+        Generator speculative = generator(drafter);
+        long accepted = 0;
+        for (int[] prompt : PROMPTS) {
+            GenerationResult expected = run(reference, prompt, config);
+            GenerationResult actual = run(speculative, prompt, config);
+            assertArrayEquals(expected.tokenIds(), actual.tokenIds(),
+                    drafter.name() + " diverged on prompt " + Arrays.toString(prompt));
+            assertEquals(expected.finishReason(), actual.finishReason());
+            accepted += actual.stats().acceptedTokens();
+            assertEquals(actual.stats().newTokens(), actual.stats().acceptedTokens() + actual.stats().rounds(),
+                    "every round emits its accepted tokens plus one");
+        }
+        assertTrue(accepted > 0, drafter.name() + " never had a token accepted: the test would prove nothing");
+    }
+
+    private static GenerationConfig greedy(int gamma) {
+        return GenerationConfig.defaults().withMaxNewTokens(40).withIgnoreEos(true).withNumAssistantTokens(gamma);
+    }
+
+    @Test
+    void shouldMatchAutoregressiveWithADraftModelChain() {
+        for (int gamma : new int[] {1, 3, 6}) {
+            assertIdentical(new ModelDrafter(draftModel, null, 96, 0f), greedy(gamma));
+        }
+    }
+
+    @Test
+    void shouldMatchAutoregressiveWithADraftModelTree() {
+        assertIdentical(new ModelDrafter(draftModel, null, 96, 0f, 3), greedy(4));
+    }
+
+    @Test
+    void shouldMatchAutoregressiveWithPromptLookup() {
+        assertIdentical(new NgramDrafter(), greedy(5));
+    }
+
+    @Test
+    void shouldMatchAutoregressiveWithEarlyExit() {
+        assertIdentical(new EarlyExitDrafter(target, 2, 0f), greedy(4));
+    }
+
+    @Test
+    void shouldMatchAutoregressiveWithDynamicDraftLengthAndConfidenceStop() {
+        assertIdentical(new EarlyExitDrafter(target, 1, 0.2f), greedy(3).withDynamicDraftLength(true));
+    }
+
+    @Test
+    void shouldFinishOnTheTargetAloneWhenTheDrafterFails() {
+        Drafter failing = new Drafter() {
+            @Override
+            public DraftSession open(SamplingConfig sampling, int capacity) {
+                return new DraftSession() {
+                    int calls;
+
+                    @Override
+                    public DraftProposal propose(int[] context, int length, int maxTokens) {
+                        if (++calls == 3) {
+                            throw new IllegalStateException("draft device lost");
+                        }
+                        return DraftProposal.chain(context[length - 1]);
+                    }
+
+                    @Override
+                    public void close() {
+                    }
+                };
+            }
+
+            @Override
+            public String name() {
+                return "failing";
+            }
+        };
+        int[] prompt = PROMPTS.get(0);
+        GenerationResult expected = run(generator(null), prompt, greedy(2));
+        GenerationResult actual = run(generator(failing), prompt, greedy(2));
+        assertArrayEquals(expected.tokenIds(), actual.tokenIds());
+        assertNotNull(actual.stats().draftFailure());
+        assertTrue(actual.stats().draftFailure().contains("draft device lost"));
+    }
+
+    @Test
+    void shouldTreatOutOfRangeDraftTokensAsADrafterFailure() {
+        Drafter garbage = new Drafter() {
+            @Override
+            public DraftSession open(SamplingConfig sampling, int capacity) {
+                return new DraftSession() {
+                    @Override
+                    public DraftProposal propose(int[] context, int length, int maxTokens) {
+                        return DraftProposal.chain(1_000_000);
+                    }
+
+                    @Override
+                    public void close() {
+                    }
+                };
+            }
+
+            @Override
+            public String name() {
+                return "garbage";
+            }
+        };
+        int[] prompt = PROMPTS.get(1);
+        GenerationResult expected = run(generator(null), prompt, greedy(2));
+        GenerationResult actual = run(generator(garbage), prompt, greedy(2));
+        assertArrayEquals(expected.tokenIds(), actual.tokenIds());
+        assertTrue(actual.stats().draftFailure().contains("outside the vocabulary"));
+    }
+}
