@@ -24,7 +24,10 @@ final class GgufConfigReader {
         int hidden = meta.requireInt(a + "embedding_length");
         int heads = meta.requireInt(a + "attention.head_count");
         int kvHeads = (int) meta.optLong(a + "attention.head_count_kv").orElse(heads);
-        if (heads == 0 || hidden % heads != 0 && !meta.has(a + "attention.key_length")) {
+        if (heads == 0) {
+            throw new ModelFormatException(meta.source() + ": " + a + "attention.head_count must be positive");
+        }
+        if (hidden % heads != 0 && !meta.has(a + "attention.key_length")) {
             throw new ModelFormatException(meta.source() + ": embedding_length " + hidden
                     + " is not a multiple of head_count " + heads + " and no attention.key_length is given");
         }

@@ -5,7 +5,7 @@ import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class Float16Test {
+class GgufFloat16Test {
     @Test
     void shouldConvertNormalsZerosAndSubnormalsExactly() {
         assertEquals(1.0f, Float16.toFloat(0x3C00));
