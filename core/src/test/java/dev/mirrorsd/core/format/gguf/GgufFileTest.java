@@ -106,6 +106,43 @@ class GgufFileTest {
     }
 
     @Test
+    void shouldReadTensorsLyingPastTwoGigabytes() throws IOException {
+        // A sparse file: an unread 2 GiB I8 filler tensor, then a small F32 tensor beyond 2^31.
+        long filler = (1L << 31) + 64;
+        GgufTestWriter.Out out = new GgufTestWriter.Out();
+        out.bytes("GGUF".getBytes(StandardCharsets.US_ASCII));
+        out.i32(3);
+        out.i64(2);
+        out.i64(1);
+        out.string("general.architecture");
+        out.value("llama", true);
+        out.string("filler");
+        out.i32(1);
+        out.i64(filler);
+        out.i32(GgmlType.I8.id());
+        out.i64(0);
+        out.string("tail");
+        out.i32(1);
+        out.i64(4);
+        out.i32(GgmlType.F32.id());
+        out.i64(filler);
+        out.zeros((32 - out.size() % 32) % 32);
+        long dataStart = out.size();
+        Path p = dir.resolve("big.gguf");
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(p.toFile(), "rw")) {
+            raf.write(out.toByteArray());
+            raf.setLength(dataStart + filler + 32);
+            raf.seek(dataStart + filler);
+            java.nio.ByteBuffer tail = java.nio.ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            tail.putFloat(1).putFloat(2).putFloat(3).putFloat(4);
+            raf.write(tail.array());
+        }
+        try (GgufFile gguf = GgufFile.open(p)) {
+            assertArrayEquals(new float[] {1, 2, 3, 4}, gguf.readTensor("tail").data());
+        }
+    }
+
+    @Test
     void shouldReverseGgufDimsIntoPyTorchOrder() {
         try (GgufFile gguf = GgufFile.open(resource("quant_types.gguf"))) {
             GgufTensorInfo info = gguf.tensor("t_q4_1_3d").orElseThrow();
