@@ -1,5 +1,8 @@
 package dev.mirrorsd.core;
 
+import dev.mirrorsd.core.format.gguf.GgufCheckpoint;
+import dev.mirrorsd.core.format.gguf.GgufFile;
+import dev.mirrorsd.core.format.gguf.GgufTokenizerJson;
 import dev.mirrorsd.core.format.hf.HfCheckpoint;
 import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.model.ModelFormatException;
@@ -13,6 +16,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Map;
 
 /**
  * A model as users have it on disk, whatever the format: a GGUF file or a Hugging Face directory.
@@ -56,7 +60,22 @@ public final class Checkpoint {
     }
 
     private static Checkpoint openGguf(Path file) {
-        throw new ModelFormatException("GGUF loading is not wired yet: " + file);
+        Map<String, Object> metadata;
+        try (GgufFile gguf = GgufFile.open(file)) {
+            metadata = gguf.metadata();
+        }
+        ModelWeights weights = GgufCheckpoint.load(file);
+        TextTokenizer tokenizer = HfTokenizer.fromJson(GgufTokenizerJson.build(metadata));
+        ChatTemplate template = GgufTokenizerJson.chatTemplate(metadata)
+                .map(source -> new ChatTemplate(source, tokenString(tokenizer, metadata, "tokenizer.ggml.bos_token_id"),
+                        tokenString(tokenizer, metadata, "tokenizer.ggml.eos_token_id")))
+                .orElse(null);
+        return new Checkpoint(file, weights, tokenizer, template);
+    }
+
+    private static String tokenString(TextTokenizer tokenizer, Map<String, Object> metadata, String key) {
+        Object id = metadata.get(key);
+        return id instanceof Number ? tokenizer.tokenString(((Number) id).intValue()) : null;
     }
 
     private static boolean isGguf(Path file) {

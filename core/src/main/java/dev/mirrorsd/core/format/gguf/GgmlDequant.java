@@ -1,5 +1,6 @@
 package dev.mirrorsd.core.format.gguf;
 
+import dev.mirrorsd.core.weights.Float16;
 import java.nio.ByteBuffer;
 
 /**
@@ -19,14 +20,14 @@ final class GgmlDequant {
     static void f16(ByteBuffer src, int blocks, float[] dst, int off) {
         int base = src.position();
         for (int i = 0; i < blocks; i++) {
-            dst[off + i] = Float16.toFloat(src.getShort(base + 2 * i));
+            dst[off + i] = Float16.halfToFloat(src.getShort(base + 2 * i));
         }
     }
 
     static void bf16(ByteBuffer src, int blocks, float[] dst, int off) {
         int base = src.position();
         for (int i = 0; i < blocks; i++) {
-            dst[off + i] = Float16.bf16ToFloat(src.getShort(base + 2 * i));
+            dst[off + i] = Float16.bfloat16ToFloat(src.getShort(base + 2 * i));
         }
     }
 
@@ -34,7 +35,7 @@ final class GgmlDequant {
     static void q8_0(ByteBuffer src, int blocks, float[] dst, int off) {
         int b = src.position();
         for (int i = 0; i < blocks; i++, b += 34, off += 32) {
-            float d = Float16.toFloat(src.getShort(b));
+            float d = Float16.halfToFloat(src.getShort(b));
             for (int j = 0; j < 32; j++) {
                 dst[off + j] = src.get(b + 2 + j) * d;
             }
@@ -48,7 +49,7 @@ final class GgmlDequant {
     static void q4_0(ByteBuffer src, int blocks, float[] dst, int off) {
         int b = src.position();
         for (int i = 0; i < blocks; i++, b += 18, off += 32) {
-            float d = Float16.toFloat(src.getShort(b));
+            float d = Float16.halfToFloat(src.getShort(b));
             for (int j = 0; j < 16; j++) {
                 int q = src.get(b + 2 + j) & 0xFF;
                 dst[off + j] = ((q & 0x0F) - 8) * d;
@@ -61,8 +62,8 @@ final class GgmlDequant {
     static void q4_1(ByteBuffer src, int blocks, float[] dst, int off) {
         int b = src.position();
         for (int i = 0; i < blocks; i++, b += 20, off += 32) {
-            float d = Float16.toFloat(src.getShort(b));
-            float m = Float16.toFloat(src.getShort(b + 2));
+            float d = Float16.halfToFloat(src.getShort(b));
+            float m = Float16.halfToFloat(src.getShort(b + 2));
             for (int j = 0; j < 16; j++) {
                 int q = src.get(b + 4 + j) & 0xFF;
                 dst[off + j] = (q & 0x0F) * d + m;

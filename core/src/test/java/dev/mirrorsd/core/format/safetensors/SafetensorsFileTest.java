@@ -1,5 +1,6 @@
 package dev.mirrorsd.core.format.safetensors;
 
+import dev.mirrorsd.core.weights.Float16;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.mirrorsd.core.model.ModelFormatException;

@@ -1,4 +1,4 @@
-package dev.mirrorsd.core.format.safetensors;
+package dev.mirrorsd.core.weights;
 
 /**
  * IEEE 754 half precision (binary16) and bfloat16 to fp32. Java 17 has no
