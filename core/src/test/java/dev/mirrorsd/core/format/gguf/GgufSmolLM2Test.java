@@ -1,5 +1,6 @@
 package dev.mirrorsd.core.format.gguf;
 
+import dev.mirrorsd.core.testing.SmolLM2Target;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;

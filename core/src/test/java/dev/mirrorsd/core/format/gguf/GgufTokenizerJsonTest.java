@@ -1,5 +1,6 @@
 package dev.mirrorsd.core.format.gguf;
 
+import dev.mirrorsd.core.testing.SmolLM2Target;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.google.gson.JsonArray;

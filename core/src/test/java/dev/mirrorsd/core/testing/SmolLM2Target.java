@@ -1,4 +1,4 @@
-package dev.mirrorsd.core.format.gguf;
+package dev.mirrorsd.core.testing;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -6,13 +6,13 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /** The default target model file; its absence fails the test that needs it, never skips it. */
-final class SmolLM2Target {
-    static final String FILE = "SmolLM2-135M-Instruct.Q4_1.gguf";
+public final class SmolLM2Target {
+    public static final String FILE = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
     private SmolLM2Target() {
     }
 
-    static Path require() {
+    public static Path require() {
         String dir = System.getProperty("mirrorsd.models", "");
         Path models = dir.isBlank() ? Path.of(System.getProperty("user.home"), ".cache", "mirror-sd") : Path.of(dir);
         Path file = models.resolve(FILE);
