@@ -56,6 +56,12 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed for sampling (default ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--num-assistant-tokens", defaultValue = "4", description = "Draft tokens per round, gamma (default ${DEFAULT-VALUE}).")
+    int numAssistantTokens;
+
+    @Option(names = "--dynamic-draft-length", description = "Adapt gamma to recent acceptance (Hugging Face's heuristic schedule).")
+    boolean dynamicDraftLength;
+
     @Option(names = "--stop", description = "Stop string (repeatable).")
     List<String> stops = new ArrayList<>();
 
@@ -68,6 +74,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--stats", description = "Print the request's statistics to stderr.")
     boolean stats;
 
+    @Option(names = "--json", description = "Print one JSON object (text, token ids, statistics) instead of the text.")
+    boolean json;
+
     @Override
     public Integer call() {
         String text = prompt != null ? prompt : positionalPrompt;
@@ -76,7 +85,8 @@ final class GenerateCommand implements Callable<Integer> {
         }
         SamplingConfig sampling = new SamplingConfig(doSample, temperature, topK, topP, repetitionPenalty, seed);
         GenerationConfig config = GenerationConfig.defaults().withMaxNewTokens(maxNewTokens).withSampling(sampling)
-                .withStopStrings(stops).withIgnoreEos(ignoreEos);
+                .withStopStrings(stops).withIgnoreEos(ignoreEos).withNumAssistantTokens(numAssistantTokens)
+                .withDynamicDraftLength(dynamicDraftLength);
         List<ChatMessage> conversation = new ArrayList<>();
         if (system != null) {
             conversation.add(ChatMessage.system(system));
@@ -84,9 +94,14 @@ final class GenerateCommand implements Callable<Integer> {
         conversation.add(ChatMessage.user(text));
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try (Generator generator = models.openGenerator()) {
+            boolean streaming = !noStream && !json;
             GenerationResult result = generator.generate(conversation, config,
-                    noStream ? (ids, delta) -> { } : (ids, delta) -> out.print(delta), new Cancellation());
-            out.println(noStream ? result.text() : "");
+                    streaming ? (ids, delta) -> out.print(delta) : (ids, delta) -> { }, new Cancellation());
+            if (json) {
+                out.println(JsonOutput.of(generator.strategy(), result));
+            } else {
+                out.println(streaming ? "" : result.text());
+            }
             if (stats) {
                 printStats(result.stats(), System.err);
             }

@@ -1,0 +1,45 @@
+package dev.mirrorsd.pipeline;
+
+import dev.mirrorsd.core.model.CausalLM;
+import dev.mirrorsd.core.tokenizer.ChatTemplate;
+import dev.mirrorsd.core.tokenizer.TextTokenizer;
+import dev.mirrorsd.draft.Drafter;
+import dev.mirrorsd.draft.EarlyExitDrafter;
+import dev.mirrorsd.draft.ModelDrafter;
+import dev.mirrorsd.draft.NgramDrafter;
+
+/** Builds a {@link Generator} for a strategy: the one place a strategy name becomes a drafter. */
+public final class Generators {
+    private Generators() {
+    }
+
+    public static Generator build(Strategy strategy, CausalLM target, TextTokenizer tokenizer, ChatTemplate template,
+                                  DraftOptions options) {
+        Drafter drafter = drafter(strategy, target, tokenizer, options);
+        return drafter == null ? Generator.of(target, tokenizer, template)
+                : Generator.speculative(target, tokenizer, template, drafter);
+    }
+
+    private static Drafter drafter(Strategy strategy, CausalLM target, TextTokenizer tokenizer, DraftOptions options) {
+        int vocab = target.config().vocabSize();
+        switch (strategy) {
+            case AUTOREGRESSIVE:
+                return null;
+            case PROMPT_LOOKUP:
+                return new NgramDrafter();
+            case EARLY_EXIT:
+                return new EarlyExitDrafter(target, options.exitLayer(), options.confidenceThreshold());
+            case DRAFT:
+                if (options.draftModel() == null) {
+                    throw new IllegalArgumentException("the 'draft' strategy needs a draft model (--draft PATH)");
+                }
+                if (options.draftTokenizer() != null) {
+                    Vocabularies.requireSame(tokenizer, options.draftTokenizer());
+                }
+                return new ModelDrafter(options.draftModel(), options.draftToTarget(), vocab,
+                        options.confidenceThreshold(), options.rootBranches());
+            default:
+                throw new IllegalArgumentException("strategy '" + strategy + "' is not available yet");
+        }
+    }
+}
