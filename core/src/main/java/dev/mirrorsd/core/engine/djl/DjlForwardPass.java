@@ -16,6 +16,7 @@ import dev.mirrorsd.core.model.Window;
  */
 final class DjlForwardPass implements ForwardPass {
     private static final float MASKED = Float.NEGATIVE_INFINITY;
+    private static final NDIndex FIRST_ROW = new NDIndex().addSliceDim(0, 1);
 
     private final DjlCausalLM model;
     private final DjlSequence sequence;
@@ -145,9 +146,18 @@ final class DjlForwardPass implements ForwardPass {
         return residual.add(linear(activated, lw.down(), null));
     }
 
-    /** torch's {@code linear}: x @ weight^T + bias, one op. */
+    /**
+     * x @ weight^T + bias, computed as (weight @ x^T)^T. On CPU, libtorch's GEMM streams a large
+     * weight at 20-28 GB/s in that orientation against 5-11 GB/s for {@code linear} when x has a few
+     * rows; a single row is padded to two, since one row falls back to a slower GEMV.
+     */
     private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
-        return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
+        boolean single = x.getShape().get(0) == 1;
+        NDArray rows = single ? x.concat(x, 0) : x;
+        NDArray product = weight.matMul(rows.transpose());
+        product.attach(x.getManager()); // an op's result belongs to its first operand's manager: the weights'
+        NDArray out = single ? product.transpose().get(FIRST_ROW) : product.transpose();
+        return bias == null ? out : out.add(bias);
     }
 
     /** x / sqrt(mean(x^2) + eps), without the weight (folded into the next projection). */
