@@ -23,6 +23,7 @@ final class DjlForwardPass implements ForwardPass {
     private final NDManager manager;
     private final Window window;
     private final int start;          // cached positions before the window
+    private final int rows;           // rows computed: the window, or a one-token window twice (see below)
     private final NDArray cos;        // (1, window, headDim)
     private final NDArray sin;        // (1, window, headDim)
     private final NDArray mask;       // (queriesPerKvHead * window, start + window) additive, or null
@@ -39,14 +40,20 @@ final class DjlForwardPass implements ForwardPass {
         ModelConfig c = model.config();
         int w = window.size();
         int headDim = c.headDim();
-        float[] cosValues = new float[w * headDim];
-        float[] sinValues = new float[w * headDim];
-        model.rotary().angles(window.positions(), cosValues, sinValues);
-        this.cos = manager.create(cosValues, new Shape(1, w, headDim));
-        this.sin = manager.create(sinValues, new Shape(1, w, headDim));
+        // A one-token window runs as two identical rows: libtorch's GEMV path streams weights at half
+        // the speed of its GEMM, and padding every projection instead would add three ops to each.
+        // The twin row writes its key and value one slot past the window, where nothing reads them.
+        this.rows = Math.max(2, w);
+        int[] tokens = w == 1 ? new int[] {window.tokens()[0], window.tokens()[0]} : window.tokens();
+        int[] positions = w == 1 ? new int[] {window.positions()[0], window.positions()[0]} : window.positions();
+        float[] cosValues = new float[rows * headDim];
+        float[] sinValues = new float[rows * headDim];
+        model.rotary().angles(positions, cosValues, sinValues);
+        this.cos = manager.create(cosValues, new Shape(1, rows, headDim));
+        this.sin = manager.create(sinValues, new Shape(1, rows, headDim));
         this.mask = w == 1 ? null : manager.create(attentionMask(window, start, c.queriesPerKvHead()),
                 new Shape((long) c.queriesPerKvHead() * w, start + w));
-        this.hidden = manager.create(model.embed(window.tokens()), new Shape(w, c.hiddenSize()));
+        this.hidden = manager.create(model.embed(tokens), new Shape(rows, c.hiddenSize()));
     }
 
     /**
@@ -103,11 +110,11 @@ final class DjlForwardPass implements ForwardPass {
     private NDArray decoderLayer(int l, NDManager scope) {
         ModelConfig c = model.config();
         LayerWeights lw = model.layers().get(l);
-        int w = window.size();
+        int w = rows;
         int heads = c.numHeads();
         int kvHeads = c.numKvHeads();
         int headDim = c.headDim();
-        int end = start + w;
+        int end = start + window.size(); // the twin of a one-token window is not visible
         NDArray x = hidden;
         x.tempAttach(scope); // ops take their first operand's manager: make that the layer scope
         // attention rmsnorm (weight folded into the qkv projection)
@@ -120,7 +127,7 @@ final class DjlForwardPass implements ForwardPass {
         NDArray rotated = qk.mul(cos).add(qk.matMul(model.rotateHalf()).mul(sin));
         NDList qAndK = rotated.split(new long[] {heads}, 0);
         // append this window's keys and values to the cache
-        NDIndex windowSlots = new NDIndex().addAllDim().addSliceDim(start, end);
+        NDIndex windowSlots = new NDIndex().addAllDim().addSliceDim(start, start + w);
         sequence.keys(l).set(windowSlots, qAndK.get(1));
         sequence.values(l).set(windowSlots, qkAndV.get(1));
         NDIndex visible = new NDIndex().addAllDim().addSliceDim(0, end);

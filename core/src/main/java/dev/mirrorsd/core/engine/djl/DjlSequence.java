@@ -12,13 +12,13 @@ import dev.mirrorsd.core.model.Window;
 
 /**
  * A preallocated KV cache on the model's device: per layer, keys and values of shape
- * {@code (kvHeads, capacity, headDim)}. Not thread-safe.
+ * {@code (kvHeads, capacity + 1, headDim)}. Not thread-safe.
  */
 final class DjlSequence implements Sequence {
     private final DjlCausalLM model;
     private final NDManager manager;
-    private final NDArray[] keys;   // per layer (kvHeads, capacity, headDim)
-    private final NDArray[] values; // per layer (kvHeads, capacity, headDim)
+    private final NDArray[] keys;   // per layer (kvHeads, capacity + 1, headDim)
+    private final NDArray[] values; // per layer (kvHeads, capacity + 1, headDim)
     private final int capacity;
     private int length;
     private boolean passOpen;
@@ -28,7 +28,8 @@ final class DjlSequence implements Sequence {
         this.manager = manager;
         this.capacity = capacity;
         ModelConfig c = model.config();
-        Shape shape = new Shape(c.numKvHeads(), capacity, c.headDim());
+        // one slot more than the capacity: the twin row of a one-token window writes there
+        Shape shape = new Shape(c.numKvHeads(), capacity + 1L, c.headDim());
         keys = new NDArray[c.numLayers()];
         values = new NDArray[c.numLayers()];
         for (int l = 0; l < c.numLayers(); l++) {
