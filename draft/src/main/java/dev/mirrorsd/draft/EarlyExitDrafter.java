@@ -16,11 +16,12 @@ public final class EarlyExitDrafter implements Drafter {
      * @param target              the target model; its first {@code exitLayer} layers draft
      * @param exitLayer           l_e, in [1, layers]
      * @param confidenceThreshold stop a round below this probability; 0 = never
+     * @param rootBranches        first-token alternatives drafted as a tree; 1 = a chain
      */
-    public EarlyExitDrafter(CausalLM target, int exitLayer, float confidenceThreshold) {
+    public EarlyExitDrafter(CausalLM target, int exitLayer, float confidenceThreshold, int rootBranches) {
         this.exitLayer = exitLayer;
         this.drafter = new ModelDrafter(target.firstLayers(exitLayer), null, target.config().vocabSize(),
-                confidenceThreshold, 1, "early-exit");
+                confidenceThreshold, rootBranches, "early-exit");
     }
 
     public int exitLayer() {

@@ -28,7 +28,7 @@ public final class Generators {
             case PROMPT_LOOKUP:
                 return new NgramDrafter();
             case EARLY_EXIT:
-                return new EarlyExitDrafter(target, options.exitLayer(), options.confidenceThreshold());
+                return new EarlyExitDrafter(target, options.exitLayer(), options.confidenceThreshold(), options.rootBranches());
             case DRAFT:
                 if (options.draftModel() == null) {
                     throw new IllegalArgumentException("the 'draft' strategy needs a draft model (--draft PATH)");

@@ -106,12 +106,12 @@ class SpeculativeIdentityOnRandomModelsTest {
 
     @Test
     void shouldMatchAutoregressiveWithEarlyExit() {
-        assertIdentical(new EarlyExitDrafter(target, 2, 0f), greedy(4));
+        assertIdentical(new EarlyExitDrafter(target, 2, 0f, 1), greedy(4));
     }
 
     @Test
     void shouldMatchAutoregressiveWithDynamicDraftLengthAndConfidenceStop() {
-        assertIdentical(new EarlyExitDrafter(target, 1, 0.2f), greedy(3).withDynamicDraftLength(true));
+        assertIdentical(new EarlyExitDrafter(target, 1, 0.2f, 2), greedy(3).withDynamicDraftLength(true));
     }
 
     @Test

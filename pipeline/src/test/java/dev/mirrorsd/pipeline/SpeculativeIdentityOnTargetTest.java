@@ -1,0 +1,113 @@
+package dev.mirrorsd.pipeline;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.mirrorsd.core.Checkpoint;
+import dev.mirrorsd.core.engine.djl.DjlCausalLM;
+import dev.mirrorsd.core.model.CausalLM;
+import dev.mirrorsd.core.testing.SmolLM2Target;
+import dev.mirrorsd.core.tokenizer.ChatMessage;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Lossless means lossless: on 50 prompts (Spec-Bench questions of every category and a few of our
+ * own), greedy speculative output of the default target equals its greedy autoregressive output
+ * token for token, for every drafter, with chain and tree windows.
+ */
+class SpeculativeIdentityOnTargetTest {
+    private static final int NEW_TOKENS = 24;
+    private static final int PER_CATEGORY = 4;
+    private static Checkpoint checkpoint;
+    private static CausalLM target;
+    private static final List<int[]> PROMPTS = new ArrayList<>();
+    private static final List<int[]> REFERENCE = new ArrayList<>();
+
+    @BeforeAll
+    static void load() throws IOException {
+        checkpoint = Checkpoint.open(SmolLM2Target.require());
+        target = DjlCausalLM.load(checkpoint.weights());
+        Generator autoregressive = Generator.of(target, checkpoint.tokenizer(), checkpoint.chatTemplate());
+        for (String prompt : prompts()) {
+            int[] ids = autoregressive.encode(List.of(ChatMessage.user(prompt)));
+            PROMPTS.add(ids);
+            REFERENCE.add(autoregressive.generateFromIds(ids, config(4), TokenListener.NONE, new Cancellation()).tokenIds());
+        }
+    }
+
+    @AfterAll
+    static void close() {
+        target.close();
+        checkpoint.tokenizer().close();
+    }
+
+    /**
+     * The first turn of the shortest questions of each Spec-Bench category (prefill on two cores
+     * costs ~3 ms a token, and the longest RAG prompts run to thousands), then prompts of our own.
+     */
+    static List<String> prompts() throws IOException {
+        Path questions = Path.of(System.getProperty("mirrorsd.repo", "."), "..", "shared", "specbench", "question.jsonl");
+        Map<String, List<String>> byCategory = new LinkedHashMap<>();
+        for (String line : Files.readAllLines(questions)) {
+            JsonObject q = JsonParser.parseString(line).getAsJsonObject();
+            byCategory.computeIfAbsent(q.get("category").getAsString(), c -> new ArrayList<>())
+                    .add(q.getAsJsonArray("turns").get(0).getAsString());
+        }
+        List<String> prompts = new ArrayList<>();
+        for (List<String> category : byCategory.values()) {
+            category.stream().sorted(java.util.Comparator.comparingInt(String::length)).limit(PER_CATEGORY)
+                    .forEach(prompts::add);
+        }
+        prompts.add("Repeat exactly: alpha beta gamma delta, alpha beta gamma delta, alpha beta gamma delta.");
+        prompts.add("Count from one to twenty in words, separated by commas.");
+        prompts.add("Write the word 'hello' ten times.");
+        prompts.add("def fibonacci(n):\n    # complete this Python function");
+        assertTrue(prompts.size() >= 50, "need at least 50 prompts, have " + prompts.size());
+        return prompts;
+    }
+
+    static GenerationConfig config(int gamma) {
+        return GenerationConfig.defaults().withMaxNewTokens(NEW_TOKENS).withIgnoreEos(true).withNumAssistantTokens(gamma);
+    }
+
+    private void assertLossless(Strategy strategy, DraftOptions options, int gamma) {
+        Generator generator = Generators.build(strategy, target, checkpoint.tokenizer(), checkpoint.chatTemplate(), options);
+        long accepted = 0;
+        for (int i = 0; i < PROMPTS.size(); i++) {
+            GenerationResult result = generator.generateFromIds(PROMPTS.get(i), config(gamma), TokenListener.NONE,
+                    new Cancellation());
+            assertArrayEquals(REFERENCE.get(i), result.tokenIds(), strategy + " diverged on prompt " + i);
+            assertEquals(NEW_TOKENS, result.stats().acceptedTokens() + result.stats().rounds());
+            accepted += result.stats().acceptedTokens();
+        }
+        assertTrue(accepted > 0, strategy + " never had a draft token accepted: the test would prove nothing");
+    }
+
+    @Test
+    void shouldBeLosslessWithPromptLookupChains() {
+        assertLossless(Strategy.PROMPT_LOOKUP, DraftOptions.defaults(), 4);
+    }
+
+    @Test
+    void shouldBeLosslessWithEarlyExitChains() {
+        assertLossless(Strategy.EARLY_EXIT, DraftOptions.defaults().withExitLayer(20), 3);
+    }
+
+    @Test
+    void shouldBeLosslessWithEarlyExitTrees() {
+        assertLossless(Strategy.EARLY_EXIT, DraftOptions.defaults().withExitLayer(20).withRootBranches(3), 3);
+    }
+}
