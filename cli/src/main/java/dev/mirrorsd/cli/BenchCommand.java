@@ -1,13 +1,9 @@
 package dev.mirrorsd.cli;
 
-import dev.mirrorsd.core.Checkpoint;
-import dev.mirrorsd.core.engine.djl.DjlCausalLM;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.tokenizer.ChatMessage;
-import dev.mirrorsd.pipeline.DraftOptions;
 import dev.mirrorsd.pipeline.GenerationConfig;
 import dev.mirrorsd.pipeline.Generator;
-import dev.mirrorsd.pipeline.Generators;
 import dev.mirrorsd.pipeline.Strategy;
 import dev.mirrorsd.specbench.DecodeBenchmark;
 import dev.mirrorsd.specbench.MemoryBandwidth;
@@ -58,20 +54,16 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         List<List<ChatMessage>> conversations = prompts(QuestionFile.read(questionFile()), prompts);
         double bandwidth = MemoryBandwidth.readBytesPerSecond(1L << 30, Runtime.getRuntime().availableProcessors(), 5);
-        Checkpoint checkpoint = Checkpoint.open(models.targetPath());
-        CausalLM target = DjlCausalLM.load(checkpoint.weights());
+        boolean needDraft = strategies.stream().map(Strategy::byName)
+                .anyMatch(s -> s == Strategy.DRAFT || s == Strategy.STREAMING);
+        ModelOptions.Loaded loaded = models.load(needDraft);
+        CausalLM target = loaded.target();
         System.out.println(DecodeBenchmark.floorReport(target.config(), bandwidth));
         System.out.println(DecodeBenchmark.tableHeader());
-        DraftOptions options = DraftOptions.defaults().withExitLayer(models.exitLayer)
-                .withConfidenceThreshold(models.confidenceThreshold).withRootBranches(models.treeBranches);
-        if (models.draft != null) {
-            Checkpoint draft = Checkpoint.open(models.draft);
-            options = options.withDraft(DjlCausalLM.load(draft.weights()), draft.tokenizer(), null);
-        }
         for (String name : strategies) {
             Strategy strategy = Strategy.byName(name);
             // the generators share the target; it is closed once at the end
-            Generator generator = Generators.build(strategy, target, checkpoint.tokenizer(), checkpoint.chatTemplate(), options);
+            Generator generator = loaded.generator(strategy);
             for (int gamma : strategy == Strategy.AUTOREGRESSIVE ? List.of(1) : gammas) {
                 GenerationConfig config = GenerationConfig.defaults().withMaxNewTokens(maxNewTokens)
                         .withNumAssistantTokens(gamma);

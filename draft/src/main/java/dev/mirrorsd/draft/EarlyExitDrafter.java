@@ -21,7 +21,7 @@ public final class EarlyExitDrafter implements Drafter {
     public EarlyExitDrafter(CausalLM target, int exitLayer, float confidenceThreshold, int rootBranches) {
         this.exitLayer = exitLayer;
         this.drafter = new ModelDrafter(target.firstLayers(exitLayer), null, target.config().vocabSize(),
-                confidenceThreshold, rootBranches, "early-exit");
+                confidenceThreshold, rootBranches, false, "early-exit");
     }
 
     public int exitLayer() {

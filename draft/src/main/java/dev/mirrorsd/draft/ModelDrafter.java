@@ -1,6 +1,7 @@
 package dev.mirrorsd.draft;
 
 import dev.mirrorsd.core.model.CausalLM;
+import dev.mirrorsd.core.model.ForwardPass;
 import dev.mirrorsd.core.model.Logits;
 import dev.mirrorsd.core.model.Sequence;
 import dev.mirrorsd.core.model.Window;
@@ -32,6 +33,7 @@ public final class ModelDrafter implements Drafter {
     private final int targetVocab;
     private final float confidenceThreshold;
     private final int rootBranches;
+    private final boolean streaming;
     private final String name;
 
     /**
@@ -40,17 +42,17 @@ public final class ModelDrafter implements Drafter {
      * @param confidenceThreshold stop a round when the chosen token's probability is below it; 0 = never
      */
     public ModelDrafter(CausalLM draft, int[] draftToTarget, int targetVocab, float confidenceThreshold) {
-        this(draft, draftToTarget, targetVocab, confidenceThreshold, 1, "draft");
+        this(draft, draftToTarget, targetVocab, confidenceThreshold, 1, false, "draft");
     }
 
     /** As above, proposing a tree with {@code rootBranches} first tokens (1 = a chain). */
     public ModelDrafter(CausalLM draft, int[] draftToTarget, int targetVocab, float confidenceThreshold,
                         int rootBranches) {
-        this(draft, draftToTarget, targetVocab, confidenceThreshold, rootBranches, "draft");
+        this(draft, draftToTarget, targetVocab, confidenceThreshold, rootBranches, false, "draft");
     }
 
     ModelDrafter(CausalLM draft, int[] draftToTarget, int targetVocab, float confidenceThreshold, int rootBranches,
-                 String name) {
+                 boolean streaming, String name) {
         if (rootBranches < 1) {
             throw new IllegalArgumentException("root branches must be >= 1, got " + rootBranches);
         }
@@ -70,6 +72,7 @@ public final class ModelDrafter implements Drafter {
         this.targetVocab = targetVocab;
         this.confidenceThreshold = confidenceThreshold;
         this.rootBranches = rootBranches;
+        this.streaming = streaming;
         this.name = name;
     }
 
@@ -116,40 +119,58 @@ public final class ModelDrafter implements Drafter {
             // keep the cached prefix the context still agrees with; feed the rest as one window
             int keep = commonPrefix(context, length);
             sequence.truncate(keep);
-            int[] pending = Arrays.copyOfRange(context, keep, length);
             int[] working = Arrays.copyOf(context, length + budget);
             int[] tokens = new int[budget];
             float[][] distributions = sampling.isGreedy() ? null : new float[budget][];
-            int drafted = 0;
-            Logits logits = sequence.forward(Window.chain(pending, keep), pending.length - 1);
             int[] alternatives = new int[0];
-            while (true) {
-                float[] q = distribution(logits, working, length + drafted);
-                int token = sampling.isGreedy() ? TokenSampler.argmax(q) : sampler.sample(q);
-                if (q[token] < confidenceThreshold && drafted > 0) {
-                    break;
+            int drafted = 0;
+            int[] feed = Arrays.copyOfRange(context, keep, length);
+            boolean confident = true;
+            while (confident && drafted < budget) {
+                // one draft forward proposes one token, or one per head when streaming
+                Logits[] heads = forward(feed);
+                int before = drafted;
+                for (int h = 0; h < heads.length && drafted < budget; h++) {
+                    float[] q = distribution(heads[h], working, length + drafted);
+                    int token = sampling.isGreedy() ? TokenSampler.argmax(q) : sampler.sample(q);
+                    if (q[token] < confidenceThreshold && drafted > 0) {
+                        confident = false;
+                        break;
+                    }
+                    if (drafted == 0 && rootBranches > 1) {
+                        alternatives = runnersUp(q, token, rootBranches - 1);
+                    }
+                    tokens[drafted] = token;
+                    if (distributions != null) {
+                        distributions[drafted] = q;
+                    }
+                    working[length + drafted] = token;
+                    drafted++;
                 }
-                if (drafted == 0 && rootBranches > 1) {
-                    alternatives = runnersUp(q, token, rootBranches - 1);
-                }
-                tokens[drafted] = token;
-                if (distributions != null) {
-                    distributions[drafted] = q;
-                }
-                working[length + drafted] = token;
-                drafted++;
-                if (drafted == budget) {
-                    break;
-                }
-                logits = sequence.forward(Window.chain(new int[] {token}, sequence.length()), 0);
+                feed = Arrays.copyOfRange(working, length + before, length + drafted);
             }
-            // the last drafted token is not in the cache: the next round feeds it if it survives
-            cached = Arrays.copyOf(working, length + drafted - 1);
+            // the cache holds a prefix of working: the context and the drafted tokens fed so far
+            cached = Arrays.copyOf(working, sequence.length());
             float[][] chainDistributions = distributions == null ? null : Arrays.copyOf(distributions, drafted);
             if (alternatives.length == 0) {
                 return DraftProposal.chain(Arrays.copyOf(tokens, drafted), chainDistributions);
             }
             return withRootAlternatives(Arrays.copyOf(tokens, drafted), chainDistributions, alternatives);
+        }
+
+        /** Feeds {@code tokens}; the last row's logits for t+1, then for t+2.. from the multi-token heads. */
+        private Logits[] forward(int[] tokens) {
+            try (ForwardPass pass = sequence.begin(Window.chain(tokens, sequence.length()))) {
+                pass.runTo(pass.layers());
+                int last = tokens.length - 1;
+                int extra = streaming ? pass.multiTokenHeads() : 0;
+                Logits[] heads = new Logits[1 + extra];
+                heads[0] = pass.logits(last);
+                for (int k = 0; k < extra; k++) {
+                    heads[1 + k] = pass.multiTokenLogits(k, last);
+                }
+                return heads;
+            }
         }
 
         /**

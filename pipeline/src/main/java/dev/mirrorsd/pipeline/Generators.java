@@ -7,6 +7,7 @@ import dev.mirrorsd.draft.Drafter;
 import dev.mirrorsd.draft.EarlyExitDrafter;
 import dev.mirrorsd.draft.ModelDrafter;
 import dev.mirrorsd.draft.NgramDrafter;
+import dev.mirrorsd.draft.StreamingDrafter;
 
 /** Builds a {@link Generator} for a strategy: the one place a strategy name becomes a drafter. */
 public final class Generators {
@@ -30,16 +31,24 @@ public final class Generators {
             case EARLY_EXIT:
                 return new EarlyExitDrafter(target, options.exitLayer(), options.confidenceThreshold(), options.rootBranches());
             case DRAFT:
-                if (options.draftModel() == null) {
-                    throw new IllegalArgumentException("the 'draft' strategy needs a draft model (--draft PATH)");
-                }
-                if (options.draftTokenizer() != null) {
-                    Vocabularies.requireSame(tokenizer, options.draftTokenizer());
-                }
+                requireDraft(strategy, tokenizer, options);
                 return new ModelDrafter(options.draftModel(), options.draftToTarget(), vocab,
                         options.confidenceThreshold(), options.rootBranches());
+            case STREAMING:
+                requireDraft(strategy, tokenizer, options);
+                return new StreamingDrafter(options.draftModel(), options.draftToTarget(), vocab,
+                        options.confidenceThreshold());
             default:
                 throw new IllegalArgumentException("strategy '" + strategy + "' is not available yet");
+        }
+    }
+
+    private static void requireDraft(Strategy strategy, TextTokenizer tokenizer, DraftOptions options) {
+        if (options.draftModel() == null) {
+            throw new IllegalArgumentException("the '" + strategy + "' strategy needs a draft model (--draft PATH)");
+        }
+        if (options.draftTokenizer() != null) {
+            Vocabularies.requireSame(tokenizer, options.draftTokenizer());
         }
     }
 }

@@ -21,6 +21,19 @@ public interface ForwardPass extends AutoCloseable {
      */
     Logits logits(int fromRow);
 
+    /** Extra heads predicting tokens t+2, t+3, ... from the last layer (speculative streaming); 0 if none. */
+    default int multiTokenHeads() {
+        return 0;
+    }
+
+    /**
+     * Logits of multi-token head {@code head} (predicting token t+2+head) for rows {@code fromRow..},
+     * once every layer has run.
+     */
+    default Logits multiTokenLogits(int head, int fromRow) {
+        throw new UnsupportedOperationException("this model has no multi-token heads");
+    }
+
     /** Frees the pass's intermediate tensors; the cache keeps what the layers appended. */
     @Override
     void close();

@@ -27,14 +27,16 @@ public final class DjlCausalLM implements CausalLM {
     private final ModelConfig config;
     private final NDManager manager;
     private final List<LayerWeights> layers;
-    private final NDArray lmHead;        // (vocab, hidden), final norm folded in
+    private final NDArray lmHead;        // (head rows, hidden), final norm folded in; rows = vocab unless reduced
     private final float[] embedding;      // (vocab, hidden) on the host: a lookup is a copy, not an op
     private final NDArray rotateHalf;     // (headDim, headDim)
     private final RotaryEmbedding rotary;
+    private final List<NDArray[]> multiTokenHeads; // per head {weight (hidden, hidden), bias (hidden)}
     private final boolean ownsWeights;    // false for a firstLayers() view
 
     private DjlCausalLM(ModelConfig config, NDManager manager, List<LayerWeights> layers, NDArray lmHead,
-                        float[] embedding, NDArray rotateHalf, RotaryEmbedding rotary, boolean ownsWeights) {
+                        float[] embedding, NDArray rotateHalf, RotaryEmbedding rotary, List<NDArray[]> multiTokenHeads,
+                        boolean ownsWeights) {
         this.config = config;
         this.manager = manager;
         this.layers = layers;
@@ -42,6 +44,7 @@ public final class DjlCausalLM implements CausalLM {
         this.embedding = embedding;
         this.rotateHalf = rotateHalf;
         this.rotary = rotary;
+        this.multiTokenHeads = multiTokenHeads;
         this.ownsWeights = ownsWeights;
     }
 
@@ -125,14 +128,32 @@ public final class DjlCausalLM implements CausalLM {
             }
         }
         float[] embedding = w.require(ModelWeights.EMBED, c.vocabSize(), hidden).data();
-        float[] head = c.tieWordEmbeddings() ? embedding : w.require(ModelWeights.LM_HEAD, c.vocabSize(), hidden).data();
+        // a draft may predict over a reduced vocabulary: the head's rows, not the embedding's, count
+        HostTensor head = c.tieWordEmbeddings() ? w.require(ModelWeights.EMBED) : w.require(ModelWeights.LM_HEAD);
+        if (head.rank() != 2 || head.dim(1) != hidden) {
+            throw new dev.mirrorsd.core.model.ModelFormatException(w.source() + ": LM head has shape "
+                    + java.util.Arrays.toString(head.shape()) + ", expected (rows, " + hidden + ")");
+        }
+        int headRows = (int) head.dim(0);
         float[] finalNorm = w.require(ModelWeights.FINAL_NORM, hidden).data();
-        float[] scaledHead = new float[c.vocabSize() * hidden];
-        scaleColumnsInto(head, c.vocabSize(), hidden, scaledHead, 0, finalNorm, 1f);
-        NDArray lmHead = manager.create(scaledHead, new Shape(c.vocabSize(), hidden));
+        float[] scaledHead = new float[headRows * hidden];
+        scaleColumnsInto(head.data(), headRows, hidden, scaledHead, 0, finalNorm, 1f);
+        NDArray lmHead = manager.create(scaledHead, new Shape(headRows, hidden));
+        List<NDArray[]> multiTokenHeads = new ArrayList<>();
+        for (int k = 0; w.contains(multiTokenWeight(k)); k++) {
+            multiTokenHeads.add(new NDArray[] {
+                    manager.create(w.require(multiTokenWeight(k), hidden, hidden).data(), new Shape(hidden, hidden)),
+                    manager.create(w.require("mtp." + k + ".bias", hidden).data())});
+        }
         RotaryEmbedding rotary = new RotaryEmbedding(headDim, c.ropeTheta());
         NDArray rotateHalf = manager.create(rotary.rotateHalfMatrix(), new Shape(headDim, headDim));
-        return new DjlCausalLM(c, manager, List.copyOf(layers), lmHead, embedding, rotateHalf, rotary, true);
+        return new DjlCausalLM(c, manager, List.copyOf(layers), lmHead, embedding, rotateHalf, rotary,
+                List.copyOf(multiTokenHeads), true);
+    }
+
+    /** Name of multi-token head k's weight (predicting token t+2+k); see models/README.md. */
+    public static String multiTokenWeight(int k) {
+        return "mtp." + k + ".weight";
     }
 
     /**
@@ -173,7 +194,7 @@ public final class DjlCausalLM implements CausalLM {
         ModelConfig cut = new ModelConfig(c.architecture(), c.vocabSize(), c.hiddenSize(), c.intermediateSize(), n,
                 c.numHeads(), c.numKvHeads(), c.headDim(), c.maxPositions(), c.rmsNormEps(), c.ropeTheta(),
                 c.tieWordEmbeddings(), c.attentionBias(), c.bosTokenId(), c.eosTokenIds());
-        return new DjlCausalLM(cut, manager, layers.subList(0, n), lmHead, embedding, rotateHalf, rotary, false);
+        return new DjlCausalLM(cut, manager, layers.subList(0, n), lmHead, embedding, rotateHalf, rotary, List.of(), false);
     }
 
     @Override
@@ -194,6 +215,10 @@ public final class DjlCausalLM implements CausalLM {
 
     NDArray lmHead() {
         return lmHead;
+    }
+
+    List<NDArray[]> multiTokenHeads() {
+        return multiTokenHeads;
     }
 
     NDArray rotateHalf() {

@@ -181,12 +181,42 @@ final class DjlForwardPass implements ForwardPass {
         if (fromRow < 0 || fromRow >= w) {
             throw new IllegalArgumentException("fromRow " + fromRow + " outside the window of " + w);
         }
-        int vocab = model.config().vocabSize();
         try (NDManager scope = manager.newSubManager()) {
             NDArray rows = hidden.get(new NDIndex().addSliceDim(fromRow, w));
             rows.attach(scope);
-            NDArray logits = linear(rmsNorm(rows, model.config().rmsNormEps()), model.lmHead(), null);
-            return new Logits(w - fromRow, vocab, logits.toFloatArray());
+            return head(rows);
+        }
+    }
+
+    /** Final norm and LM head over {@code rows (n, hidden)}. */
+    private Logits head(NDArray rows) {
+        NDArray logits = linear(rmsNorm(rows, model.config().rmsNormEps()), model.lmHead(), null);
+        long headRows = model.lmHead().getShape().get(0);
+        return new Logits((int) rows.getShape().get(0), (int) headRows, logits.toFloatArray());
+    }
+
+    @Override
+    public int multiTokenHeads() {
+        return model.multiTokenHeads().size();
+    }
+
+    @Override
+    public Logits multiTokenLogits(int head, int fromRow) {
+        if (layersDone != layers()) {
+            throw new IllegalStateException("multi-token heads read the last layer; run all layers first");
+        }
+        if (head < 0 || head >= multiTokenHeads()) {
+            throw new IllegalArgumentException("no multi-token head " + head + "; the model has " + multiTokenHeads());
+        }
+        int w = window.size();
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray rows = hidden.get(new NDIndex().addSliceDim(fromRow, w));
+            rows.attach(scope);
+            // u = h + silu(W h + b), then the shared final norm and head
+            NDArray[] mtp = model.multiTokenHeads().get(head);
+            NDArray projected = linear(rows, mtp[0], mtp[1]);
+            NDArray u = rows.add(projected.mul(projected.getNDArrayInternal().sigmoid()));
+            return head(u);
         }
     }
 

@@ -146,6 +146,32 @@ public final class SafetensorsFile implements AutoCloseable {
         return new HostTensor(e.shape(), out);
     }
 
+    /** Reads a small I64 tensor (an index map, e.g. a draft-to-target vocabulary) as ints. */
+    public int[] readIndices(String name) {
+        SafetensorsEntry e = entry(name);
+        if (e.dtype() != SafetensorsDtype.I64) {
+            throw new UnsupportedModelException(path + ": tensor '" + name + "' has dtype " + e.dtype() + ", expected I64");
+        }
+        if (e.elementCount() > Integer.MAX_VALUE - 8) {
+            throw new UnsupportedModelException(path + ": tensor '" + name + "' is too large for an index map");
+        }
+        int[] out = new int[(int) e.elementCount()];
+        try {
+            MappedByteBuffer map = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + e.beginBytes(), e.sizeBytes());
+            map.order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < out.length; i++) {
+                long v = map.getLong();
+                if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+                    throw new ModelFormatException(path + ": tensor '" + name + "' holds " + v + ", outside int range");
+                }
+                out[i] = (int) v;
+            }
+        } catch (IOException ex) {
+            throw new ModelFormatException(path + ": cannot read tensor '" + name + "': " + ex.getMessage(), ex);
+        }
+        return out;
+    }
+
     @Override
     public void close() {
         closeQuietly(channel);
