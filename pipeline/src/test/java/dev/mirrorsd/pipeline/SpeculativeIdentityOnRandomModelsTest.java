@@ -115,6 +115,22 @@ class SpeculativeIdentityOnRandomModelsTest {
     }
 
     @Test
+    void shouldSampleReproduciblyForAGivenSeedWithEveryDrafter() {
+        SamplingConfig sampling = new SamplingConfig(true, 0.9f, 40, 0.95f, 1.1f, 1234L);
+        GenerationConfig config = greedy(3).withSampling(sampling);
+        for (Drafter drafter : List.of(new ModelDrafter(draftModel, null, 96, 0f, 2), new NgramDrafter(),
+                new EarlyExitDrafter(target, 2, 0f, 1))) {
+            Generator generator = generator(drafter);
+            int[] prompt = PROMPTS.get(2);
+            GenerationResult first = run(generator, prompt, config);
+            GenerationResult again = run(generator, prompt, config);
+            assertArrayEquals(first.tokenIds(), again.tokenIds(), drafter.name() + " is not reproducible");
+            assertEquals(40, first.tokenIds().length);
+            assertTrue(first.stats().rounds() > 0);
+        }
+    }
+
+    @Test
     void shouldFinishOnTheTargetAloneWhenTheDrafterFails() {
         Drafter failing = new Drafter() {
             @Override

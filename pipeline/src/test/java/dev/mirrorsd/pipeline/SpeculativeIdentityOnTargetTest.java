@@ -7,6 +7,7 @@ import dev.mirrorsd.core.engine.djl.DjlCausalLM;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.testing.SmolLM2Target;
 import dev.mirrorsd.core.tokenizer.ChatMessage;
+import dev.mirrorsd.draft.DraftCheckpoint;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,12 +34,16 @@ class SpeculativeIdentityOnTargetTest {
     private static final int PER_CATEGORY = 4;
     private static Checkpoint checkpoint;
     private static CausalLM target;
+    private static DraftOptions withDraft;
     private static final List<int[]> PROMPTS = new ArrayList<>();
     private static final List<int[]> REFERENCE = new ArrayList<>();
 
     @BeforeAll
     static void load() throws IOException {
         checkpoint = Checkpoint.open(SmolLM2Target.require());
+        DraftCheckpoint draft = DraftCheckpoint.load(
+                Path.of(System.getProperty("mirrorsd.repo", "."), "models", "draft"), checkpoint.weights());
+        withDraft = DraftOptions.defaults().withDraft(DjlCausalLM.load(draft.weights()), null, draft.draftToTarget());
         target = DjlCausalLM.load(checkpoint.weights());
         Generator autoregressive = Generator.of(target, checkpoint.tokenizer(), checkpoint.chatTemplate());
         for (String prompt : prompts()) {
@@ -50,6 +55,7 @@ class SpeculativeIdentityOnTargetTest {
 
     @AfterAll
     static void close() {
+        withDraft.draftModel().close();
         target.close();
         checkpoint.tokenizer().close();
     }
@@ -94,6 +100,21 @@ class SpeculativeIdentityOnTargetTest {
             accepted += result.stats().acceptedTokens();
         }
         assertTrue(accepted > 0, strategy + " never had a draft token accepted: the test would prove nothing");
+    }
+
+    @Test
+    void shouldBeLosslessWithDraftModelChains() {
+        assertLossless(Strategy.DRAFT, withDraft, 4);
+    }
+
+    @Test
+    void shouldBeLosslessWithDraftModelTrees() {
+        assertLossless(Strategy.DRAFT, withDraft.withRootBranches(3), 4);
+    }
+
+    @Test
+    void shouldBeLosslessWithStreamingHeads() {
+        assertLossless(Strategy.STREAMING, withDraft, 6);
     }
 
     @Test
