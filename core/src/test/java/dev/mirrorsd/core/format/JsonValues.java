@@ -36,14 +36,14 @@ public final class JsonValues {
         }
         return Arbitraries.frequencyOf(
                 Tuple.of(6, primitive()),
-                Tuple.of(1, any(keys, depth - 1).list().ofMaxSize(4).map(JsonValues::array)),
+                Tuple.of(1, any(keys, depth - 1).list().ofMaxSize(3).map(JsonValues::array)),
                 Tuple.of(1, object(keys, depth - 1)));
     }
 
-    /** An object of up to eight members. */
+    /** An object of up to four members. */
     public static Arbitrary<JsonObject> object(List<String> keys, int depth) {
-        Arbitrary<String> key = Arbitraries.oneOf(Arbitraries.of(keys), Arbitraries.strings().ofMaxLength(6));
-        return Arbitraries.maps(key, any(keys, depth)).ofMaxSize(8).map(members -> {
+        Arbitrary<String> key = Arbitraries.oneOf(Arbitraries.of(keys), Arbitraries.strings().ascii().ofMaxLength(4));
+        return Arbitraries.maps(key, any(keys, depth)).ofMaxSize(4).map(members -> {
             JsonObject o = new JsonObject();
             members.forEach(o::add);
             return o;
