@@ -84,6 +84,7 @@ public final class Generator implements AutoCloseable {
             throw new IllegalArgumentException("prompt of " + prompt.length + " tokens + max_new_tokens "
                     + config.maxNewTokens() + " exceeds the model's context of " + context + " tokens");
         }
+        requireInVocabulary(prompt, target.config().vocabSize());
         CommittedOutput output = new CommittedOutput(tokenizer, target.config(), config, listener, prompt);
         TokenChooser chooser = new TokenChooser(config.sampling(), target.config().vocabSize());
         RoundStats stats = new RoundStats();
@@ -107,6 +108,16 @@ public final class Generator implements AutoCloseable {
                 stats.accepted, stats.acceptedByPosition, stats.prefillNanos, output.firstTokenNanos() - start,
                 end - start, stats.draftFailure);
         return new GenerationResult(output.text(), output.generatedTokens(), output.finishReason(), result);
+    }
+
+    /** Checked before any KV cache is allocated, so that a bad request costs nothing and names the bad id. */
+    private static void requireInVocabulary(int[] prompt, int vocabSize) {
+        for (int i = 0; i < prompt.length; i++) {
+            if (prompt[i] < 0 || prompt[i] >= vocabSize) {
+                throw new IllegalArgumentException("prompt token id " + prompt[i] + " at position " + i
+                        + " is outside the model's vocabulary [0, " + vocabSize + ")");
+            }
+        }
     }
 
     private DraftLength draftLength(GenerationConfig config) {

@@ -3,6 +3,7 @@ package dev.mirrorsd.core.format.gguf;
 import dev.mirrorsd.core.model.Architecture;
 import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.model.ModelFormatException;
+import dev.mirrorsd.core.model.UnsupportedModelException;
 
 import java.util.List;
 
@@ -16,8 +17,19 @@ final class GgufConfigReader {
     private GgufConfigReader() {
     }
 
+    /** The file's config; every error, the config's own checks included, names the file. */
     static ModelConfig read(GgufFile gguf) {
-        GgufMetadata meta = new GgufMetadata(gguf.metadata(), gguf.path().toString());
+        String source = gguf.path().toString();
+        try {
+            return parse(gguf, new GgufMetadata(gguf.metadata(), source));
+        } catch (UnsupportedModelException e) {
+            throw e.getMessage().startsWith(source) ? e : new UnsupportedModelException(source + ": " + e.getMessage());
+        } catch (ModelFormatException e) {
+            throw e.getMessage().startsWith(source) ? e : new ModelFormatException(source + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static ModelConfig parse(GgufFile gguf, GgufMetadata meta) {
         Architecture architecture = Architecture.fromGguf(meta.requireString("general.architecture"));
         String a = architecture.ggufName() + ".";
 

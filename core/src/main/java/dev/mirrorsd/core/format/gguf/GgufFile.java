@@ -146,11 +146,13 @@ public final class GgufFile implements AutoCloseable {
                         + t.dataOffset() + ", expected " + expected
                         + " (tensors must be contiguous; is the tensor count in the header right?)");
             }
-            end = dataStart + t.dataOffset() + t.byteSize();
-            if (end > fileSize) {
-                throw new ModelFormatException(name + ": data of tensor '" + t.name() + "' ends at byte "
-                        + end + ", past the end of the file (" + fileSize + " bytes): truncated file");
+            // compared as sizes, not as an end offset, which overflows for absurd tensor sizes
+            if (t.byteSize() > fileSize - dataStart - t.dataOffset()) {
+                throw new ModelFormatException(name + ": data of tensor '" + t.name() + "' (" + t.byteSize()
+                        + " bytes at data offset " + t.dataOffset() + ") runs past the end of the file ("
+                        + fileSize + " bytes): truncated file");
             }
+            end = dataStart + t.dataOffset() + t.byteSize();
             expected = align(t.dataOffset() + t.byteSize(), alignment);
         }
         long unclaimed = fileSize - Math.max(align(end, alignment), dataStart);

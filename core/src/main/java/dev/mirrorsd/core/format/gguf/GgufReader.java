@@ -87,7 +87,7 @@ final class GgufReader {
         if (n < 0 || (minBytesEach > 0 && n > remaining() / minBytesEach)) {
             position = start;
             throw error("absurd " + what + " " + Long.toUnsignedString(n) + ": the file has only "
-                    + (remaining() - 8) + " bytes left");
+                    + (remaining() - 8) + " bytes left (truncated or corrupt file)");
         }
         return n;
     }

@@ -157,12 +157,13 @@ public final class HfCheckpoint {
         Path index = dir.resolve(INDEX_FILE);
         Map<String, Path> map = new LinkedHashMap<>();
         if (Files.isRegularFile(index)) {
-            JsonElement wm = HfJson.read(index).get("weight_map");
+            HfJson indexJson = HfJson.read(index);
+            JsonElement wm = indexJson.get("weight_map");
             if (wm == null || !wm.isJsonObject()) {
                 throw new ModelFormatException(index + ": missing 'weight_map' object");
             }
             for (Map.Entry<String, JsonElement> e : ((JsonObject) wm).entrySet()) {
-                String shard = e.getValue().getAsString();
+                String shard = indexJson.toString("weight_map." + e.getKey(), e.getValue());
                 Path shardPath = dir.resolve(shard).normalize();
                 if (!shardPath.startsWith(dir.normalize())) {
                     throw new ModelFormatException(index + ": shard '" + shard + "' lies outside " + dir);

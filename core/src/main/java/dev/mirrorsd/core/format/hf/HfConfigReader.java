@@ -96,7 +96,7 @@ final class HfConfigReader {
     private static Architecture architecture(HfJson c) {
         JsonElement archs = c.get("architectures");
         if (archs != null && archs.isJsonArray() && archs.getAsJsonArray().size() > 0) {
-            return Architecture.fromHuggingFace(archs.getAsJsonArray().get(0).getAsString());
+            return Architecture.fromHuggingFace(c.toString("architectures[0]", archs.getAsJsonArray().get(0)));
         }
         String modelType = c.stringOr("model_type", null);
         if (modelType == null) {
@@ -122,7 +122,7 @@ final class HfConfigReader {
                 if (rope.has("full_attention") || rope.has("sliding_attention")) {
                     throw new UnsupportedModelException("per-layer-type '" + key + "' is not supported: " + rope);
                 }
-            } else if (!type.getAsString().equals("default")) {
+            } else if (!c.toString(key + ".rope_type", type).equals("default")) {
                 throw new UnsupportedModelException("RoPE scaling '" + type.getAsString() + "' (" + key + " = "
                         + rope + ") is not supported; only unscaled (default) RoPE");
             }

@@ -6,6 +6,7 @@ import com.google.gson.JsonParser;
 import dev.mirrorsd.core.model.ModelFormatException;
 
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +25,8 @@ final class HfJson {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (CharacterCodingException e) {
+            throw new ModelFormatException(file + ": not valid UTF-8 text", e);
         } catch (IOException e) {
             throw new ModelFormatException(file + ": cannot read: " + e.getMessage(), e);
         }
@@ -92,7 +95,11 @@ final class HfJson {
         if (!has(key)) {
             return fallback;
         }
-        JsonElement e = root.get(key);
+        return toString(key, root.get(key));
+    }
+
+    /** {@code e} as a string; {@code key} names it in the error (nested keys written {@code a.b}). */
+    String toString(String key, JsonElement e) {
         if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
             throw new ModelFormatException(file + ": '" + key + "' must be a string, got " + e);
         }

@@ -32,7 +32,7 @@ record HfTokenizerFiles(String chatTemplate, String bosToken, String eosToken) {
                 throw new ModelFormatException(jinja + ": cannot read: " + e.getMessage(), e);
             }
         } else if (config != null && config.has("chat_template")) {
-            template = chatTemplate(configFile, config.get("chat_template"));
+            template = chatTemplate(config, config.get("chat_template"));
         }
         if (config == null) {
             return new HfTokenizerFiles(template, null, null);
@@ -40,20 +40,27 @@ record HfTokenizerFiles(String chatTemplate, String bosToken, String eosToken) {
         return new HfTokenizerFiles(template, token(configFile, config, "bos_token"), token(configFile, config, "eos_token"));
     }
 
-    private static String chatTemplate(Path file, JsonElement e) {
+    private static String chatTemplate(HfJson config, JsonElement e) {
         if (e.isJsonPrimitive()) {
-            return e.getAsString();
+            return config.toString("chat_template", e);
         }
         if (e.isJsonArray()) {
             for (JsonElement named : e.getAsJsonArray()) {
+                if (!named.isJsonObject()) {
+                    throw new ModelFormatException(config.file() + ": 'chat_template' lists a non-object: " + named);
+                }
                 JsonObject o = named.getAsJsonObject();
-                if (o.has("name") && o.get("name").getAsString().equals("default")) {
-                    return o.get("template").getAsString();
+                if (o.has("name") && config.toString("chat_template[].name", o.get("name")).equals("default")) {
+                    JsonElement template = o.get("template");
+                    if (template == null) {
+                        throw new ModelFormatException(config.file() + ": the 'default' chat template has no 'template'");
+                    }
+                    return config.toString("chat_template[].template", template);
                 }
             }
-            throw new ModelFormatException(file + ": 'chat_template' lists named templates but none is 'default'");
+            throw new ModelFormatException(config.file() + ": 'chat_template' lists named templates but none is 'default'");
         }
-        throw new ModelFormatException(file + ": 'chat_template' must be a string or a list, got " + e);
+        throw new ModelFormatException(config.file() + ": 'chat_template' must be a string or a list, got " + e);
     }
 
     /** A special token written as a string or as an AddedToken object with "content". */
@@ -63,10 +70,10 @@ record HfTokenizerFiles(String chatTemplate, String bosToken, String eosToken) {
             return null;
         }
         if (e.isJsonPrimitive()) {
-            return e.getAsString();
+            return config.toString(key, e);
         }
         if (e.isJsonObject() && e.getAsJsonObject().has("content")) {
-            return e.getAsJsonObject().get("content").getAsString();
+            return config.toString(key + ".content", e.getAsJsonObject().get("content"));
         }
         throw new ModelFormatException(file + ": '" + key + "' must be a string or an object with 'content', got " + e);
     }

@@ -235,6 +235,14 @@ class GgufFileTest {
     }
 
     @Test
+    void shouldRejectTensorSoLargeThatItsEndOverflows() {
+        // 2^61 - 1 floats: 2^63 - 4 bytes, whose end past the header no long can hold
+        Path p = new GgufTestWriter().raw("vast", new long[] {(1L << 61) - 1}, GgmlType.F32.id(), new byte[0])
+                .write(dir.resolve("vast.gguf"));
+        assertMessage(ModelFormatException.class, () -> GgufFile.open(p), p.toString(), "'vast'", "past the end");
+    }
+
+    @Test
     void shouldRejectUnknownTypeId() {
         Path p = oneTensor().raw("odd", new long[] {4}, 99, new byte[16]).write(dir.resolve("u.gguf"));
         assertMessage(ModelFormatException.class, () -> GgufFile.open(p), p.toString(), "unknown ggml type id 99", "'odd'");
