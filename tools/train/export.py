@@ -132,18 +132,27 @@ for P, W, tree in ((0, 5, False), (7, 1, False), (7, 4, True)):
     worst = max(worst, d)
     print(f"ORT vs PyTorch P={P} W={W} tree={tree}: max abs diff {d:.2e}")
 assert worst < 1e-3
+# the project's ONNX sidecar format (tools/export/export_onnx.py, read by core's OnnxSidecar), with the draft's
+# optional parts: inputs_embeds (the target's embedding rows), a reduced head (logits_width) and mtp_logits
 json.dump({
-    "file": "draft.onnx", "weights": "external data inside model.safetensors (fp16, Cast to float32 in the graph)",
-    "hidden_size": D, "num_layers": L, "num_key_value_heads": KV, "head_dim": HD, "draft_vocab_size": N, "mtp_heads": K,
-    "inputs": {"inputs_embeds": ["float32", [1, "W", D], "target embedding rows of the window tokens"],
-               "position_ids": ["int64", [1, "W"]],
-               "attention_mask": ["float32", [1, 1, "W", "P+W"], "additive: 0 attend, -1e9 (or -inf) masked; rows = window, cols = past then window"],
-               **{f"past_{t}.{i}": ["float32", [1, KV, "P", HD]] for i in range(L) for t in ("key", "value")}},
-    "outputs": {"logits": ["float32", [1, "W", N], "draft-vocab logits for the next token; map argmax with draft_to_target"],
-                "mtp_logits": ["float32", [1, "W", K, N], "head k: the token at t+2+k"],
-                **{f"present_{t}.{i}": ["float32", [1, KV, "P+W", HD], "past concatenated with the window (keys after RoPE)"] for i in range(L) for t in ("key", "value")}},
-    "rope_theta": cfg["rope_theta"], "ort_vs_pytorch_max_abs_diff": worst,
-}, open(os.path.join(args.out, "mirror-sd-onnx.json"), "w"), indent=1)
+    "format": "mirror-sd-onnx/1",
+    "file": "draft.onnx",
+    "weights": "external data inside model.safetensors (fp16, Cast to float32 in the graph)",
+    "architecture": cfg["architectures"][0],
+    "num_layers": L, "num_heads": cfg["num_attention_heads"], "kv_heads": KV, "head_dim": HD,
+    "vocab": cfg["vocab_size"], "hidden_size": D, "intermediate_size": cfg["intermediate_size"],
+    "max_positions": cfg["max_position_embeddings"], "rms_norm_eps": cfg["rms_norm_eps"],
+    "rope_theta": cfg["rope_theta"], "tie_word_embeddings": bool(cfg["tie_word_embeddings"]),
+    "attention_bias": bool(cfg["attention_bias"]), "bos_token_id": cfg["bos_token_id"],
+    "eos_token_ids": [cfg["eos_token_id"]], "masked_value": -1e9, "early_exit_layers": [],
+    "logits_width": N, "mtp_heads": K,
+    "inputs": {"inputs_embeds": "inputs_embeds", "position_ids": "position_ids", "attention_mask": "attention_mask",
+               "past_key": [f"past_key.{i}" for i in range(L)], "past_value": [f"past_value.{i}" for i in range(L)]},
+    "outputs": {"logits": "logits", "mtp_logits": "mtp_logits",
+                "present_key": [f"present_key.{i}" for i in range(L)],
+                "present_value": [f"present_value.{i}" for i in range(L)], "exit_logits": {}},
+    "ort_vs_pytorch_max_abs_diff": worst,
+}, open(os.path.join(args.out, "mirror-sd-onnx.json"), "w"), indent=2)
 
 # ---- reference fixtures -------------------------------------------------------
 tok = load_tokenizer()

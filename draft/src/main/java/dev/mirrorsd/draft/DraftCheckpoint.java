@@ -2,8 +2,11 @@ package dev.mirrorsd.draft;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.mirrorsd.core.engine.onnx.OnnxCausalLM;
+import dev.mirrorsd.core.engine.onnx.OnnxOptions;
 import dev.mirrorsd.core.format.hf.HfCheckpoint;
 import dev.mirrorsd.core.format.safetensors.SafetensorsFile;
+import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.model.ModelFormatException;
 import dev.mirrorsd.core.weights.HostTensor;
@@ -29,19 +32,8 @@ public record DraftCheckpoint(ModelWeights weights, int[] draftToTarget) {
 
     /** Loads the draft in {@code dir}, taking the embedding from the target's weights. */
     public static DraftCheckpoint load(Path dir, ModelWeights target) {
-        ModelConfig config = HfCheckpoint.open(dir).config();
+        ModelConfig config = requireSharedEmbedding(dir, target, HfCheckpoint.open(dir).config());
         ModelConfig targetConfig = target.config();
-        if (config.vocabSize() != targetConfig.vocabSize() || config.hiddenSize() != targetConfig.hiddenSize()) {
-            throw new IllegalArgumentException(dir + ": the draft expects a vocabulary of " + config.vocabSize()
-                    + " and width " + config.hiddenSize() + ", the target has " + targetConfig.vocabSize() + " and "
-                    + targetConfig.hiddenSize() + ": draft and target must share a vocabulary and embedding");
-        }
-        JsonObject section = mirrorSection(dir);
-        if (section == null || !section.has("shares_target_embedding")
-                || !section.get("shares_target_embedding").getAsBoolean()) {
-            throw new ModelFormatException(dir + "/config.json: no mirror_sd section with shares_target_embedding;"
-                    + " a standalone draft loads through Checkpoint.open");
-        }
         Path file = dir.resolve("model.safetensors");
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
         int[] draftToTarget;
@@ -65,6 +57,32 @@ public record DraftCheckpoint(ModelWeights weights, int[] draftToTarget) {
             }
         }
         return new DraftCheckpoint(new ModelWeights(config, tensors, dir.toString()), draftToTarget);
+    }
+
+    /**
+     * The draft's ONNX export in {@code dir} (draft.onnx, its weights inside model.safetensors) on
+     * ONNX Runtime, fed the target's embedding rows. Its logits and multi-token heads are over the
+     * draft vocabulary, as {@link #load}'s model; map ids with {@link #draftToTarget()}.
+     */
+    public static CausalLM loadOnnx(Path dir, ModelWeights target, OnnxOptions options) {
+        requireSharedEmbedding(dir, target, HfCheckpoint.open(dir).config());
+        return OnnxCausalLM.load(dir, options, target.require(ModelWeights.EMBED).data());
+    }
+
+    private static ModelConfig requireSharedEmbedding(Path dir, ModelWeights target, ModelConfig config) {
+        ModelConfig targetConfig = target.config();
+        if (config.vocabSize() != targetConfig.vocabSize() || config.hiddenSize() != targetConfig.hiddenSize()) {
+            throw new IllegalArgumentException(dir + ": the draft expects a vocabulary of " + config.vocabSize()
+                    + " and width " + config.hiddenSize() + ", the target has " + targetConfig.vocabSize() + " and "
+                    + targetConfig.hiddenSize() + ": draft and target must share a vocabulary and embedding");
+        }
+        JsonObject section = mirrorSection(dir);
+        if (section == null || !section.has("shares_target_embedding")
+                || !section.get("shares_target_embedding").getAsBoolean()) {
+            throw new ModelFormatException(dir + "/config.json: no mirror_sd section with shares_target_embedding;"
+                    + " a standalone draft loads through Checkpoint.open");
+        }
+        return config;
     }
 
     private static JsonObject mirrorSection(Path dir) {

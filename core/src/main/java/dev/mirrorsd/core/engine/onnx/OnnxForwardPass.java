@@ -11,6 +11,8 @@ import java.util.TreeSet;
  * only at the last layer or at an early-exit layer the graph was exported with
  * ({@code --early-exit-layer K}); the first such call runs the graph, later ones reuse its outputs.
  * The cache grows when the last layer has run; a pass closed before that leaves it as it was.
+ * Logits are {@code logits_width} wide (the LM head's rows); a graph with {@code mtp_logits} also
+ * gives its multi-token heads once the last layer has run.
  */
 final class OnnxForwardPass implements ForwardPass {
 
@@ -69,14 +71,45 @@ final class OnnxForwardPass implements ForwardPass {
         if (layersDone == 0) {
             throw new IllegalStateException("no layer has run yet; call runTo first");
         }
-        if (fromRow < 0 || fromRow >= window.size()) {
-            throw new IllegalArgumentException("fromRow " + fromRow + " outside a window of " + window.size());
-        }
+        requireRow(fromRow);
         float[] all = layersDone == layers ? output.logits() : output.exitLogits().get(layersDone);
         int vocab = all.length / window.size();
         float[] rows = new float[(window.size() - fromRow) * vocab];
         System.arraycopy(all, fromRow * vocab, rows, 0, rows.length);
         return new Logits(window.size() - fromRow, vocab, rows);
+    }
+
+    @Override
+    public int multiTokenHeads() {
+        return sequence.multiTokenHeads();
+    }
+
+    /** Head {@code head} of the graph's {@code mtp_logits} (token t+2+head) for rows {@code fromRow..}. */
+    @Override
+    public Logits multiTokenLogits(int head, int fromRow) {
+        requireOpen();
+        if (layersDone != layers) {
+            throw new IllegalStateException("multi-token heads read the last layer; run all layers first");
+        }
+        int heads = multiTokenHeads();
+        if (head < 0 || head >= heads) {
+            throw new IllegalArgumentException("no multi-token head " + head + "; the model has " + heads);
+        }
+        requireRow(fromRow);
+        float[] all = output.mtpLogits(); // (window, heads, width)
+        int width = all.length / (window.size() * heads);
+        int rows = window.size() - fromRow;
+        float[] out = new float[rows * width];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(all, ((fromRow + r) * heads + head) * width, out, r * width, width);
+        }
+        return new Logits(rows, width, out);
+    }
+
+    private void requireRow(int fromRow) {
+        if (fromRow < 0 || fromRow >= window.size()) {
+            throw new IllegalArgumentException("fromRow " + fromRow + " outside a window of " + window.size());
+        }
     }
 
     private void requireOpen() {

@@ -60,6 +60,10 @@ final class OnnxSequence implements Sequence {
         return openPass;
     }
 
+    int multiTokenHeads() {
+        return names.mtpHeads();
+    }
+
     void passClosed(OnnxForwardPass pass) {
         if (openPass == pass) {
             openPass = null;
@@ -69,13 +73,14 @@ final class OnnxSequence implements Sequence {
     /**
      * What one run of the graph gave, held until the pass commits it.
      *
-     * @param logits     {@code (window, vocab)} after every layer
-     * @param exitLogits {@code (window, vocab)} early-exit proxies, by layers run
+     * @param logits     {@code (window, logitsWidth)} after every layer
+     * @param mtpLogits  {@code (window, mtpHeads, logitsWidth)} of the multi-token heads, or null
+     * @param exitLogits {@code (window, logitsWidth)} early-exit proxies, by layers run
      * @param keys       per layer {@code (kv_heads, newLength, head_dim)}: the cache, then the window
      * @param values     as keys
      * @param newLength  cached positions once committed
      */
-    record GraphOutput(float[] logits, Map<Integer, float[]> exitLogits, FloatBuffer[] keys, FloatBuffer[] values,
+    record GraphOutput(float[] logits, float[] mtpLogits, Map<Integer, float[]> exitLogits, FloatBuffer[] keys, FloatBuffer[] values,
                        int newLength) {
     }
 
@@ -89,8 +94,13 @@ final class OnnxSequence implements Sequence {
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try {
             // window tokens, positions and tree mask
-            inputs.put(names.inputIds(), OnnxTensor.createTensor(env, LongBuffer.wrap(toLongs(window.tokens())),
-                    new long[] {1, rows}));
+            if (names.takesEmbeddings()) {
+                inputs.put(names.inputsEmbeds(), OnnxTensor.createTensor(env, FloatBuffer.wrap(embed(window.tokens())),
+                        new long[] {1, rows, config.hiddenSize()}));
+            } else {
+                inputs.put(names.inputIds(), OnnxTensor.createTensor(env, LongBuffer.wrap(toLongs(window.tokens())),
+                        new long[] {1, rows}));
+            }
             inputs.put(names.positionIds(), OnnxTensor.createTensor(env, LongBuffer.wrap(toLongs(window.positions())),
                     new long[] {1, rows}));
             inputs.put(names.attentionMask(), OnnxTensor.createTensor(env, FloatBuffer.wrap(mask(window, past)),
@@ -104,6 +114,8 @@ final class OnnxSequence implements Sequence {
             try (OrtSession.Result result = model.session().run(inputs)) {
                 // logits of every row
                 float[] logits = floats(result, names.logits(), rows);
+                float[] mtp = names.mtpLogits() == null ? null
+                        : floats(result, names.mtpLogits(), rows * names.mtpHeads());
                 Map<Integer, float[]> exits = new HashMap<>();
                 for (Map.Entry<Integer, String> exit : names.exitLogits().entrySet()) {
                     exits.put(exit.getKey(), floats(result, exit.getValue(), rows));
@@ -115,7 +127,7 @@ final class OnnxSequence implements Sequence {
                     keys[l] = tensor(result, names.presentKeys().get(l)).getFloatBuffer();
                     values[l] = tensor(result, names.presentValues().get(l)).getFloatBuffer();
                 }
-                return new GraphOutput(logits, exits, keys, values, past + rows);
+                return new GraphOutput(logits, mtp, exits, keys, values, past + rows);
             }
         } catch (OrtException e) {
             throw new IllegalStateException("onnxruntime run failed for " + window + " after " + past
@@ -132,8 +144,28 @@ final class OnnxSequence implements Sequence {
     }
 
     private float[] floats(OrtSession.Result result, String name, int rows) {
-        float[] out = new float[rows * config.vocabSize()];
-        tensor(result, name).getFloatBuffer().get(out);
+        FloatBuffer buffer = tensor(result, name).getFloatBuffer();
+        float[] out = new float[rows * names.logitsWidth()];
+        if (buffer.remaining() != out.length) {
+            throw new IllegalStateException("graph output " + name + " holds " + buffer.remaining() + " floats, expected "
+                    + rows + " x " + names.logitsWidth() + " (logits_width " + names.logitsWidth() + ")");
+        }
+        buffer.get(out);
+        return out;
+    }
+
+    /** The rows of the input embedding for {@code tokens}, {@code (tokens, hidden)}. */
+    private float[] embed(int[] tokens) {
+        float[] embedding = model.embedding();
+        int hidden = config.hiddenSize();
+        float[] out = new float[tokens.length * hidden];
+        for (int i = 0; i < tokens.length; i++) {
+            if (tokens[i] < 0 || tokens[i] >= config.vocabSize()) {
+                throw new IllegalArgumentException("token " + tokens[i] + " outside the embedding's "
+                        + config.vocabSize() + " rows");
+            }
+            System.arraycopy(embedding, tokens[i] * hidden, out, i * hidden, hidden);
+        }
         return out;
     }
 

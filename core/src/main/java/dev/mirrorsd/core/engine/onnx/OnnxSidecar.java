@@ -11,44 +11,73 @@ import dev.mirrorsd.core.model.ModelFormatException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * What {@code tools/export/export_onnx.py} records beside {@code model.onnx} in
- * {@code mirror-sd-onnx.json}: the model's hyper-parameters and the graph's I/O names. A key the
- * sidecar lacks is read from a Hugging Face {@code config.json} in the same folder, if present.
+ * What {@code tools/export/export_onnx.py} (and {@code tools/train/export.py} for the project's
+ * draft) records beside the graph in {@code mirror-sd-onnx.json}, format {@value #FORMAT}: the
+ * model's hyper-parameters and the graph's I/O names. A key the sidecar lacks is read from a
+ * Hugging Face {@code config.json} in the same folder, if present.
  *
- * @param config        hyper-parameters
- * @param inputIds      int64 {@code (1, W)}
+ * <p>Optional parts: the graph may take {@code inputs_embeds} instead of {@code input_ids} (the
+ * caller then supplies the embedding matrix), its LM head may be narrower than the embedding
+ * ({@code logits_width}, a reduced draft vocabulary), and it may give multi-token heads
+ * ({@code mtp_heads} and the output {@code mtp_logits}).
+ *
+ * @param config        hyper-parameters; {@code vocab} is the embedding's rows
+ * @param modelFile     the graph's file in the folder ({@code file}, default {@code model.onnx})
+ * @param inputIds      int64 {@code (1, W)}, or null when the graph takes embeddings
+ * @param inputsEmbeds  float32 {@code (1, W, hidden)}, or null when the graph takes ids
  * @param positionIds   int64 {@code (1, W)}
  * @param attentionMask float32 {@code (1, 1, W, P+W)}, additive
  * @param pastKeys      float32 {@code (1, kv_heads, P, head_dim)} per layer
  * @param pastValues    as pastKeys
- * @param logits        float32 {@code (1, W, vocab)}
+ * @param logits        float32 {@code (1, W, logitsWidth)}
+ * @param logitsWidth   rows of the LM head: the vocabulary, or fewer for a reduced head
+ * @param mtpLogits     float32 {@code (1, W, mtpHeads, logitsWidth)}, head k predicting token t+2+k; or null
+ * @param mtpHeads      multi-token heads, 0 when {@code mtpLogits} is null
  * @param presentKeys   float32 {@code (1, kv_heads, P+W, head_dim)} per layer
  * @param presentValues as presentKeys
  * @param maskedValue   the additive mask value of a position a row must not see
- * @param exitLogits    optional early-exit outputs, float32 {@code (1, W, vocab)}: the final norm and
+ * @param exitLogits    optional early-exit outputs, float32 {@code (1, W, logitsWidth)}: the final norm and
  *                      LM head after {@code k} layers, by {@code k}; empty when none were exported
  */
 public record OnnxSidecar(
         ModelConfig config,
+        String modelFile,
         String inputIds,
+        String inputsEmbeds,
         String positionIds,
         String attentionMask,
         List<String> pastKeys,
         List<String> pastValues,
         String logits,
+        int logitsWidth,
+        String mtpLogits,
+        int mtpHeads,
         List<String> presentKeys,
         List<String> presentValues,
         float maskedValue,
         Map<Integer, String> exitLogits) {
 
     public static final String FILE_NAME = "mirror-sd-onnx.json";
+    public static final String FORMAT = "mirror-sd-onnx/1";
+    public static final String DEFAULT_MODEL_FILE = "model.onnx";
 
     public OnnxSidecar {
+        if ((inputIds == null) == (inputsEmbeds == null)) {
+            throw new ModelFormatException("the sidecar must name exactly one of the inputs input_ids and inputs_embeds");
+        }
+        if (logitsWidth <= 0 || logitsWidth > config.vocabSize()) {
+            throw new ModelFormatException("logits_width " + logitsWidth + " must be in [1, vocab " + config.vocabSize() + "]");
+        }
+        if ((mtpLogits == null) != (mtpHeads == 0) || mtpHeads < 0) {
+            throw new ModelFormatException("mtp_heads (" + mtpHeads + ") must be positive exactly when the output"
+                    + " mtp_logits is named (" + mtpLogits + ")");
+        }
         int layers = config.numLayers();
         for (List<String> names : List.of(pastKeys, pastValues, presentKeys, presentValues)) {
             if (names.size() != layers) {
@@ -76,6 +105,7 @@ public record OnnxSidecar(
                     + "; export the model with tools/export/export_onnx.py");
         }
         Keys keys = new Keys(file, parse(file), parseOptional(dir.resolve("config.json")));
+        keys.requireFormat();
         ModelConfig config = new ModelConfig(
                 Architecture.fromHuggingFace(keys.architecture()),
                 keys.integer("vocab", "vocab_size"),
@@ -94,14 +124,45 @@ public record OnnxSidecar(
                 keys.intArray("eos_token_ids", "eos_token_id"));
         JsonObject inputs = keys.object("inputs");
         JsonObject outputs = keys.object("outputs");
+        JsonObject top = keys.sidecar;
         return new OnnxSidecar(config,
-                keys.string(inputs, "input_ids"), keys.string(inputs, "position_ids"),
-                keys.string(inputs, "attention_mask"),
+                top.has("file") ? top.get("file").getAsString() : DEFAULT_MODEL_FILE,
+                keys.optionalString(inputs, "input_ids"), keys.optionalString(inputs, "inputs_embeds"),
+                keys.string(inputs, "position_ids"), keys.string(inputs, "attention_mask"),
                 keys.strings(inputs, "past_key"), keys.strings(inputs, "past_value"),
                 keys.string(outputs, "logits"),
+                top.has("logits_width") ? top.get("logits_width").getAsInt() : config.vocabSize(),
+                keys.optionalString(outputs, "mtp_logits"),
+                top.has("mtp_heads") ? top.get("mtp_heads").getAsInt() : 0,
                 keys.strings(outputs, "present_key"), keys.strings(outputs, "present_value"),
                 keys.sidecar.has("masked_value") ? keys.sidecar.get("masked_value").getAsFloat() : -1e9f,
                 exitNames(outputs));
+    }
+
+    /** True when the graph takes {@code inputs_embeds}: the caller supplies the embedding matrix. */
+    public boolean takesEmbeddings() {
+        return inputsEmbeds != null;
+    }
+
+    /** The graph's inputs the sidecar names, in feeding order. */
+    public List<String> inputNames() {
+        List<String> names = new ArrayList<>(List.of(takesEmbeddings() ? inputsEmbeds : inputIds, positionIds,
+                attentionMask));
+        names.addAll(pastKeys);
+        names.addAll(pastValues);
+        return names;
+    }
+
+    /** The graph's outputs the sidecar names. */
+    public List<String> outputNames() {
+        List<String> names = new ArrayList<>(List.of(logits));
+        if (mtpLogits != null) {
+            names.add(mtpLogits);
+        }
+        names.addAll(presentKeys);
+        names.addAll(presentValues);
+        names.addAll(exitLogits.values());
+        return names;
     }
 
     private static Map<Integer, String> exitNames(JsonObject outputs) {
@@ -145,6 +206,14 @@ public record OnnxSidecar(
                 throw new ModelFormatException(file + " lacks '" + key + "' (and no config.json gives '" + hfKey + "')");
             }
             return e;
+        }
+
+        void requireFormat() {
+            JsonElement format = sidecar.get("format");
+            if (format == null || !format.isJsonPrimitive() || !FORMAT.equals(format.getAsString())) {
+                throw new ModelFormatException(file + " is not a " + FORMAT + " sidecar (format: " + format
+                        + "); write it with tools/export/export_onnx.py or tools/train/export.py");
+            }
         }
 
         String architecture() {
@@ -201,6 +270,10 @@ public record OnnxSidecar(
                 throw new ModelFormatException(file + " lacks the I/O name '" + key + "'");
             }
             return o.get(key).getAsString();
+        }
+
+        String optionalString(JsonObject o, String key) {
+            return o.has(key) && !o.get(key).isJsonNull() ? o.get(key).getAsString() : null;
         }
 
         List<String> strings(JsonObject o, String key) {

@@ -68,6 +68,41 @@ class OnnxLoadingTest {
     }
 
     @Test
+    void aSidecarOfAnotherFormatIsRefused(@TempDir Path dir) throws IOException, URISyntaxException {
+        Files.copy(fixture().resolve("model.onnx"), dir.resolve("model.onnx"));
+        String sidecar = Files.readString(fixture().resolve("mirror-sd-onnx.json"));
+        Files.writeString(dir.resolve("mirror-sd-onnx.json"), sidecar.replace("\"mirror-sd-onnx/1\"", "\"other/2\""));
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> OnnxCausalLM.load(dir, OnnxOptions.cpu(1)));
+        assertTrue(e.getMessage().contains("mirror-sd-onnx/1"), e.getMessage());
+    }
+
+    @Test
+    void aGraphTakingEmbeddingsNeedsTheEmbeddingMatrix(@TempDir Path dir) throws IOException, URISyntaxException {
+        Files.copy(fixture().resolve("model.onnx"), dir.resolve("model.onnx"));
+        String sidecar = Files.readString(fixture().resolve("mirror-sd-onnx.json"));
+        Files.writeString(dir.resolve("mirror-sd-onnx.json"),
+                sidecar.replace("\"input_ids\": \"input_ids\"", "\"inputs_embeds\": \"inputs_embeds\""));
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> OnnxCausalLM.load(dir, OnnxOptions.cpu(1)));
+        assertTrue(e.getMessage().contains("inputs_embeds") && e.getMessage().contains("(256, 64)"), e.getMessage());
+        IllegalArgumentException wrongSize = assertThrows(IllegalArgumentException.class,
+                () -> OnnxCausalLM.load(dir, OnnxOptions.cpu(1), new float[10]));
+        assertTrue(wrongSize.getMessage().contains("(256, 64)"), wrongSize.getMessage());
+        // the graph itself takes input_ids: the names check says so
+        e = assertThrows(ModelFormatException.class,
+                () -> OnnxCausalLM.load(dir, OnnxOptions.cpu(1), new float[256 * 64]));
+        assertTrue(e.getMessage().contains("input inputs_embeds") && e.getMessage().contains("[input_ids]"),
+                e.getMessage());
+    }
+
+    @Test
+    void anEmbeddingForAGraphThatTakesIdsIsRefused() {
+        assertThrows(IllegalArgumentException.class,
+                () -> OnnxCausalLM.load(fixture(), OnnxOptions.cpu(1), new float[256 * 64]));
+    }
+
+    @Test
     void negativeThreadCountsAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> new OnnxOptions(OnnxProvider.CPU, 0, -1, 1));
     }
