@@ -1,5 +1,6 @@
 package dev.mirrorsd.placement;
 
+import dev.mirrorsd.devices.DeviceKind;
 import dev.mirrorsd.mapping.DevicePlan;
 
 import java.util.ArrayList;
@@ -30,7 +31,8 @@ import java.util.Objects;
  * exit, the better the proxy). Among settings that fit, the highest modelled tokens/s wins (ties:
  * deeper l_e, then smaller kappa, then smaller gamma). When none fits, the choice degrades to the
  * highest tokens/s with the draft partly on the critical path (l_e at its shallowest, to give
- * the rollouts the most room) and says so.
+ * the rollouts the most room) and says so. When both pipelines share the CPU, both models'
+ * latencies are scaled by {@link PlacementOptions#sharedCpuSlowdown()}.
  */
 public final class CalibratedPlacement {
 
@@ -97,8 +99,8 @@ public final class CalibratedPlacement {
 
     private PlacementChoice setting(Candidate c, int gamma, int kappa, int shallowest) {
         int layers = c.target().layers();
-        double layerNanos = c.target().nanosPerLayer(gamma + 1);
-        double need = options.channelNanos() + rolloutNanos(c.draft(), gamma, kappa);
+        double layerNanos = targetLayerNanos(c, gamma + 1);
+        double need = options.channelNanos() + rolloutNanos(c, gamma, kappa);
         // deepest l_e with (N - l_e) * T_layer >= need
         int deepest = Math.min(layers - 1, (int) Math.floor(layers - need / layerNanos));
         int exit = deepest >= shallowest ? deepest : shallowest;
@@ -111,12 +113,12 @@ public final class CalibratedPlacement {
         if (exitLayer < 1 || exitLayer >= layers) {
             throw new IllegalArgumentException("exit layer must be in [1, " + (layers - 1) + "], got " + exitLayer);
         }
-        double layerNanos = c.target().nanosPerLayer(gamma + 1);
+        double layerNanos = targetLayerNanos(c, gamma + 1);
         double prefix = exitLayer * layerNanos;
         double suffix = (layers - exitLayer) * layerNanos;
-        double rollouts = rolloutNanos(c.draft(), gamma, kappa);
+        double rollouts = rolloutNanos(c, gamma, kappa);
         double hit = 1 - Math.pow(1 - options.top1HitRate(), kappa);
-        double miss = (1 - hit) * steps(gamma) * c.draft().nanos(1);
+        double miss = (1 - hit) * steps(gamma) * c.draft().nanos(1) * slowdown(c);
         double critical = prefix + Math.max(suffix, options.channelNanos() + rollouts) + options.verifyNanos() + miss;
         RoundTiming timing = new RoundTiming(prefix, suffix, options.channelNanos(), rollouts, options.verifyNanos(), miss, critical);
         double alpha = options.tokenAcceptance();
@@ -124,8 +126,21 @@ public final class CalibratedPlacement {
         return new PlacementChoice(c.plan(), exitLayer, kappa, gamma, timing, tokens, hit, tokens * 1e9 / critical, List.of());
     }
 
-    private double rolloutNanos(ForwardLatency draft, int gamma, int kappa) {
-        return steps(gamma) * draft.nanos((gamma + 1) * kappa);
+    private double rolloutNanos(Candidate c, int gamma, int kappa) {
+        return steps(gamma) * c.draft().nanos((gamma + 1) * kappa) * slowdown(c);
+    }
+
+    private double targetLayerNanos(Candidate c, int rows) {
+        return c.target().nanosPerLayer(rows) * slowdown(c);
+    }
+
+    /** Both pipelines on the CPU slow each other down beyond their measured-alone latencies. */
+    private double slowdown(Candidate c) {
+        return sharesCpu(c) ? options.sharedCpuSlowdown() : 1;
+    }
+
+    private static boolean sharesCpu(Candidate c) {
+        return c.plan().target().device().kind() == DeviceKind.CPU && c.plan().draft().device().kind() == DeviceKind.CPU;
     }
 
     private int steps(int gamma) {
@@ -155,7 +170,7 @@ public final class CalibratedPlacement {
         int layers = c.target().layers();
         int w = best.gamma() + 1;
         lines.add(String.format(Locale.ROOT, "target on %s: %d layers; forward by rows %s -> %.3f ms per layer at %d rows",
-                c.target().device(), layers, c.target().describe(), c.target().nanosPerLayer(w) / 1e6, w));
+                c.target().device(), layers, c.target().describe(), targetLayerNanos(c, w) / 1e6, w));
         lines.add(String.format(Locale.ROOT, "draft on %s: forward by rows %s", c.draft().device(), c.draft().describe()));
         String rollouts = String.format(Locale.ROOT, "rollouts: (gamma+1)*kappa = %d branches, %d step(s) of %d rows = %s",
                 w * best.kappa(), steps(best.gamma()), w * best.kappa(), ms(t.rolloutNanos()));
@@ -169,11 +184,16 @@ public final class CalibratedPlacement {
                     + " draft device would hide it", best.gamma(), best.kappa(), shallowest, ms(-t.slackNanos()),
                     rollouts, ms(t.suffixNanos())));
         }
-        double autoregressive = 1e9 / c.target().nanos(1);
+        double autoregressive = 1e9 / c.target().nanos(1); // alone: no draft beside it
         lines.add(String.format(Locale.ROOT, "modelled round %s (prefix %s + max(suffix, channel + rollouts) + verify %s + misses %s);"
                         + " %.2f tokens/round at alpha %.2f, hit rate %.2f -> %.1f tokens/s vs %.1f autoregressive (a model, not a measurement)",
                 ms(t.criticalNanos()), ms(t.prefixNanos()), ms(t.verifyNanos()), ms(t.missNanos()), best.expectedTokens(),
                 options.tokenAcceptance(), best.hitRate(), best.tokensPerSecond(), autoregressive));
+        if (sharesCpu(c)) {
+            lines.add(String.format(Locale.ROOT, "both pipelines share the CPU (%d + %d intra-op threads): each model was measured"
+                    + " alone, so both latencies are taken %.2fx slower for caches and memory bandwidth shared side by side",
+                    c.plan().target().intraOpThreads(), c.plan().draft().intraOpThreads(), options.sharedCpuSlowdown()));
+        }
         if (best.tokensPerSecond() < autoregressive) {
             lines.add("the modelled speed is below autoregressive decoding: run this pair without speculation");
         }

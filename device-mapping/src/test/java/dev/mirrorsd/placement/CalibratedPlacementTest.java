@@ -29,7 +29,7 @@ class CalibratedPlacementTest {
     }
 
     private static CalibratedPlacement placement() {
-        return CalibratedPlacement.with(PlacementOptions.defaults().withMinExitLayer(4));
+        return CalibratedPlacement.with(PlacementOptions.defaults().withMinExitLayer(4).withSharedCpuSlowdown(1.0));
     }
 
     @Test
@@ -98,5 +98,16 @@ class CalibratedPlacementTest {
         assertEquals(20 * 22.0 / 30 * MS, t.prefixNanos(), 1);
         assertEquals(20 * MS, t.rolloutNanos(), 1);
         assertEquals(t.prefixNanos() + 0.02 * MS + 20 * MS + 0.1 * MS + 0.4 * 20 * MS, t.criticalNanos(), 1);
+    }
+
+    @Test
+    void shouldSlowBothModelsWhenTheyShareTheCpuButNotWhenTheDraftHasItsOwnDevice() {
+        CalibratedPlacement shared = CalibratedPlacement.with(PlacementOptions.defaults().withMinExitLayer(4).withSharedCpuSlowdown(1.5));
+        ForwardLatency draft = draft(DeviceId.ortCpu(), 10, 0);
+        RoundTiming onCpu = shared.evaluate(new CalibratedPlacement.Candidate(ORT_DRAFT, target(), draft), 20, 1, 2).timing();
+        RoundTiming onGpu = shared.evaluate(new CalibratedPlacement.Candidate(GPU_DRAFT, target(), draft), 20, 1, 2).timing();
+        assertEquals(1.5 * onGpu.prefixNanos(), onCpu.prefixNanos(), 1);
+        assertEquals(1.5 * onGpu.rolloutNanos(), onCpu.rolloutNanos(), 1);
+        assertEquals(20 * 22.0 / 30 * MS, onGpu.prefixNanos(), 1);
     }
 }
