@@ -12,7 +12,8 @@ import java.util.TreeMap;
 /**
  * Measures a model's forward latency per window size: after a prefill, forwards a chain of
  * {@code rows} tokens, takes the logits of every row (as verification does), and drops those rows
- * again; the median of several repetitions per size, after one unmeasured warm-up each.
+ * again; the median of several repetitions per size, after three unmeasured one-row forwards and
+ * one unmeasured warm-up per size.
  *
  * <p>Not thread-safe; measure one model at a time, with nothing else running, for numbers that
  * mean something.
@@ -51,6 +52,11 @@ public final class LatencyCalibrator {
         Map<Integer, Long> medians = new TreeMap<>();
         try (Sequence seq = model.newSequence(prefillTokens + maxRows)) {
             seq.forward(Window.chain(tokens(prefillTokens, vocab, 1), 0), prefillTokens - 1);
+            // JIT, allocator and engine caches settle before the first size is timed
+            for (int i = 0; i < 3; i++) {
+                seq.forward(Window.chain(tokens(1, vocab, 3), prefillTokens), 0);
+                seq.truncate(prefillTokens);
+            }
             for (int rows : windowRows) {
                 long[] nanos = new long[repetitions];
                 int[] window = tokens(rows, vocab, 7);
