@@ -1,0 +1,41 @@
+package dev.mirrorsd.devices;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DeviceInventoryTest {
+
+    @Test
+    void shouldFindPytorchCpuAndOnnxRuntimeCpuOnThisMachine() {
+        DeviceInventory inventory = DeviceInventory.discover();
+        assertTrue(inventory.has(DeviceId.torchCpu()), inventory.describe());
+        Accelerator ort = inventory.find(DeviceId.ortCpu()).orElseThrow(() -> new AssertionError(inventory.describe()));
+        assertTrue(ort.description().contains("CPUExecutionProvider"), ort.toString());
+        assertTrue(inventory.cpu().logicalProcessors() >= 1);
+        assertTrue(inventory.cpu().physicalCores() >= 1);
+    }
+
+    @Test
+    void shouldCountPhysicalCoresAcrossSocketsFromProcCpuinfo() {
+        List<String> lines = List.of(
+                "processor\t: 0", "model name\t: Test CPU", "physical id\t: 0", "core id\t\t: 0", "",
+                "processor\t: 1", "model name\t: Test CPU", "physical id\t: 0", "core id\t\t: 0", "",
+                "processor\t: 2", "model name\t: Test CPU", "physical id\t: 1", "core id\t\t: 0", "",
+                "processor\t: 3", "model name\t: Test CPU", "physical id\t: 1", "core id\t\t: 1", "");
+        CpuInfo cpu = CpuInfo.parse(lines, 4);
+        assertEquals(3, cpu.physicalCores());
+        assertEquals(2, cpu.sockets());
+        assertEquals("Test CPU", cpu.model());
+    }
+
+    @Test
+    void shouldSpellDevicesAsPlansDo() {
+        assertEquals("pytorch:gpu1", DeviceId.torchGpu(1).toString());
+        assertEquals("onnxruntime:cpu", DeviceId.ortCpu().toString());
+        assertEquals("onnxruntime:qnn", DeviceId.of(Backend.ORT_QNN).toString());
+    }
+}
