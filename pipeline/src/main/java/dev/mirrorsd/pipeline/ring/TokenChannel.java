@@ -38,6 +38,9 @@ public final class TokenChannel<E extends RoundMessage<E>> implements AutoClosea
     /** A timeout meaning "no deadline" (about 73 years, so deadline arithmetic cannot overflow). */
     public static final long FOREVER = Long.MAX_VALUE / 4;
 
+    /** A spinning receiver reads the clock and the closed flag once per 32 idle steps (a mask). */
+    private static final int SPINS_BETWEEN_CHECKS = 31;
+
     private final RingBuffer<E> ring;
     private final Sequence consumed = new Sequence(-1); // last slot the receiver has finished with
     private final WaitPolicy policy;
@@ -172,6 +175,10 @@ public final class TokenChannel<E extends RoundMessage<E>> implements AutoClosea
                 }
                 droppedStale++;
                 attempt = -1;
+                continue;
+            }
+            if (!policy.parks() && (attempt & SPINS_BETWEEN_CHECKS) != 0) {
+                policy.idle(attempt, 1); // keep the spin loop to the cursor read
                 continue;
             }
             if (closed) {
