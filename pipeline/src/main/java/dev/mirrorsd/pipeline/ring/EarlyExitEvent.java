@@ -70,11 +70,11 @@ public final class EarlyExitEvent implements RoundMessage<EarlyExitEvent> {
      */
     public void set(long roundId, int rows, int kappa, int[] windowTokens, int[] windowParents, int[] topTokens,
                     float[] topLogProbs) {
-        begin(roundId, rows, kappa);
         Capacity.holds("windowTokens", windowTokens.length, rows);
         Capacity.holds("windowParents", windowParents.length, rows);
         Capacity.holds("topTokens", topTokens.length, rows * kappa);
         Capacity.holds("topLogProbs", topLogProbs.length, rows * kappa);
+        begin(roundId, rows, kappa); // checks against the capacity before changing anything
         System.arraycopy(windowTokens, 0, this.windowTokens, 0, rows);
         System.arraycopy(windowParents, 0, this.windowParents, 0, rows);
         System.arraycopy(topTokens, 0, this.tokens, 0, rows * kappa);

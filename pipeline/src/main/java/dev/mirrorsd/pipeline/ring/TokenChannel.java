@@ -140,8 +140,11 @@ public final class TokenChannel<E extends RoundMessage<E>> implements AutoClosea
         try {
             slot.copyFrom(source);
         } finally {
-            publish(); // never leave a claim dangling; a failed copy publishes the slot's old content,
-        }              // which the receiver drops as stale (its round id is older)
+            // Never leave a claim dangling. The events check sizes before changing anything, so a
+            // failed copy republishes the slot's previous message, ringSize messages old: a receiver
+            // asking for the current round drops it as stale.
+            publish();
+        }
         return true;
     }
 

@@ -39,9 +39,10 @@ public final class VerdictEvent implements RoundMessage<VerdictEvent> {
         Capacity.fits("accepted", accepted, maxAccepted);
         Capacity.holds("acceptedRows", acceptedRows.length, accepted);
         Capacity.holds("emitted", emitted.length, accepted + 1);
+        Objects.requireNonNull(ending, "ending");
         this.roundId = roundId;
         this.accepted = accepted;
-        this.ending = Objects.requireNonNull(ending, "ending");
+        this.ending = ending;
         System.arraycopy(acceptedRows, 0, this.acceptedRows, 0, accepted);
         System.arraycopy(emitted, 0, this.tokens, 0, accepted + 1);
     }

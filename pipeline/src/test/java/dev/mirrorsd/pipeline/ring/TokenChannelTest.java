@@ -252,4 +252,17 @@ class TokenChannelTest {
             assertNull(Messages.checkEarlyExit(into, 12));
         }
     }
+
+    @Test
+    void aFailedOfferDeliversNothingCurrent() {
+        try (TokenChannel<EarlyExitEvent> channel = TokenChannel.create(() -> new EarlyExitEvent(2, 2), 2,
+                WaitPolicy.YIELDING)) {
+            EarlyExitEvent tooBig = new EarlyExitEvent(Messages.ROWS, Messages.KAPPA);
+            Messages.fillEarlyExit(tooBig, 8); // 9 rows of 4 candidates
+            assertThrows(IllegalArgumentException.class, () -> channel.offer(tooBig, 0));
+            assertEquals(Receipt.TIMED_OUT, channel.receive(new EarlyExitEvent(2, 2), 0, 0));
+            assertEquals(1, channel.droppedStaleCount());
+            assertTrue(channel.claim(0) != null, "the claim was released");
+        }
+    }
 }
