@@ -43,6 +43,10 @@ public class RingRoundTripBenchmark {
     @Param({"BUSY_SPIN", "YIELDING", "BLOCKING"})
     public WaitPolicy policy;
 
+    /** Window rows carried per early exit: 9 (gamma 8); 1 shows the cost of the handoff alone. */
+    @Param({"9"})
+    public int rows;
+
     private TokenChannel<EarlyExitEvent> exits;
     private TokenChannel<VerdictEvent> verdicts;
     private Thread draft;
@@ -68,7 +72,7 @@ public class RingRoundTripBenchmark {
             if (receipt == Receipt.CLOSED) {
                 return;
             }
-            emitted[3] = exit.token(3, 0);
+            emitted[3] = exit.token(exit.rows() - 1, 0);
             VerdictEvent slot = verdicts.claim(TIMEOUT_NANOS);
             if (slot == null) {
                 return;
@@ -89,8 +93,8 @@ public class RingRoundTripBenchmark {
     public int roundTrip() {
         long r = round++;
         EarlyExitEvent slot = exits.claim(TIMEOUT_NANOS);
-        slot.begin(r, ROWS, KAPPA);
-        for (int row = 0; row < ROWS; row++) {
+        slot.begin(r, rows, KAPPA);
+        for (int row = 0; row < rows; row++) {
             slot.setWindowRow(row, row + 100, row - 1);
             for (int k = 0; k < KAPPA; k++) {
                 slot.setCandidate(row, k, (int) (r + row * KAPPA + k), -0.5f * k);
