@@ -12,6 +12,8 @@
  *       l_e) and {@link dev.mirrorsd.pipeline.ring.VerdictEvent} (accepted depth and the
  *       correction or bonus); draft to target {@link dev.mirrorsd.pipeline.ring.ProposalEvent}
  *       (the next window).</li>
+ *   <li>{@link dev.mirrorsd.pipeline.ring.MirrorChannels}: the three channels of one generation,
+ *       sized from (max draft rows, kappa) and closed together.</li>
  * </ul>
  *
  * <p>Typical round, target side: {@code exits.claim(t)} and fill in place, {@code exits.publish()};

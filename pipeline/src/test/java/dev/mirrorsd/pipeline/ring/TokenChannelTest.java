@@ -265,4 +265,18 @@ class TokenChannelTest {
             assertTrue(channel.claim(0) != null, "the claim was released");
         }
     }
+
+    @Test
+    void mirrorChannelsCarryAFullRoundAndCloseTogether() {
+        MirrorChannels channels = MirrorChannels.create(Messages.ROWS - 1, Messages.KAPPA, 4, WaitPolicy.BLOCKING);
+        Messages.fillEarlyExit(channels.earlyExits().claim(0), 8); // 9 window rows = 8 draft rows + 1
+        channels.earlyExits().publish();
+        EarlyExitEvent exit = channels.newEarlyExit();
+        assertEquals(Receipt.RECEIVED, channels.earlyExits().receive(exit, 8, 0));
+        assertNull(Messages.checkEarlyExit(exit, 8));
+        channels.close();
+        assertTrue(channels.earlyExits().isClosed() && channels.verdicts().isClosed()
+                && channels.proposals().isClosed());
+        assertEquals(Receipt.CLOSED, channels.proposals().receive(channels.newProposal(), 0, TokenChannel.FOREVER));
+    }
 }

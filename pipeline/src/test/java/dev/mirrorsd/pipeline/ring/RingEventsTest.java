@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.mirrorsd.core.speculative.Verdict;
 import org.junit.jupiter.api.Test;
 
-class RoundEventsTest {
+class RingEventsTest {
 
     @Test
     void earlyExitCopiesInAndOutRowMajor() {
