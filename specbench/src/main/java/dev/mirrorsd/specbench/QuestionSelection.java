@@ -34,8 +34,12 @@ public final class QuestionSelection {
         return selected;
     }
 
-    /** The categories the names cover; empty for no names (no filter). */
-    static Set<String> categories(List<String> names) {
+    /**
+     * The categories the names cover; empty for no names (no filter).
+     *
+     * @throws IllegalArgumentException for an unknown name, listing the valid ones
+     */
+    public static Set<String> categories(List<String> names) {
         Set<String> categories = new LinkedHashSet<>();
         for (String raw : names) {
             String name = raw.trim();
