@@ -103,12 +103,14 @@ final class SpecbenchCommand implements Callable<Integer> {
         SpecBenchRunner runner = SpecBenchRunner.greedy(maxNewTokens, gamma, warmups);
         Checkpoint checkpoint = Checkpoint.open(models.targetPath());
         CausalLM target = DjlCausalLM.load(checkpoint.weights());
+        CausalLM draftModel = null;
         try {
             DraftOptions options = DraftOptions.defaults().withExitLayer(models.exitLayer)
                     .withConfidenceThreshold(models.confidenceThreshold).withRootBranches(models.treeBranches);
             if (models.draft != null) {
                 Checkpoint draft = Checkpoint.open(models.draft);
-                options = options.withDraft(DjlCausalLM.load(draft.weights()), draft.tokenizer(), null);
+                draftModel = DjlCausalLM.load(draft.weights());
+                options = options.withDraft(draftModel, draft.tokenizer(), null);
             }
             // the generators share the target; it is closed once at the end
             Map<String, Generator> generators = new LinkedHashMap<>();
@@ -127,6 +129,9 @@ final class SpecbenchCommand implements Callable<Integer> {
             System.out.println("wrote " + output.toAbsolutePath() + " (report.md, report.json, report.html, <method>.jsonl)");
             return report.equalityPassed() ? 0 : 1;
         } finally {
+            if (draftModel != null) {
+                draftModel.close();
+            }
             target.close();
         }
     }
@@ -174,7 +179,7 @@ final class SpecbenchCommand implements Callable<Integer> {
         if (spec == null || spec.commandLine().getParseResult() == null) {
             return "";
         }
-        return "mirror-sd specbench " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+        return "mirror-sd " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     }
 
     private static String modelName(Path source) {
