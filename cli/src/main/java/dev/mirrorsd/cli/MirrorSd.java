@@ -6,10 +6,16 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code bin/mirror-sd}. */
 @Command(name = "mirror-sd", mixinStandardHelpOptions = true, version = "mirror-sd 0.1.0",
         description = "Speculative decoding for the JVM: generate text, reproduce SpecBench, profile latency.",
-        subcommands = {GenerateCommand.class, BenchCommand.class, DevicesCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {GenerateCommand.class, BenchCommand.class, SpecbenchCommand.class, DevicesCommand.class,
+                CommandLine.HelpCommand.class})
 public final class MirrorSd {
 
     public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command tree with its handler of bad input: exit status 2 and one line on stderr. */
+    static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new MirrorSd());
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             // bad input (a missing file, an over-long prompt) is the user's to fix: one clear line
@@ -19,6 +25,6 @@ public final class MirrorSd {
             }
             throw e;
         });
-        System.exit(cli.execute(args));
+        return cli;
     }
 }

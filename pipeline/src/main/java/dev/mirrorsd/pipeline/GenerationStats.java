@@ -16,6 +16,9 @@ package dev.mirrorsd.pipeline;
  * @param wallTimeNanos         request start to end
  * @param draftFailure          why the drafter was abandoned mid-request (the request then finished
  *                              on the target alone), or null
+ * @param acceptLengths         (rounds): tokens each round committed, in order (accepted draft
+ *                              tokens + 1; the prefill's round is 1), as Spec-Bench's
+ *                              {@code accept_lengths}; empty where a caller did not record them
  */
 public record GenerationStats(
         int promptTokens,
@@ -27,7 +30,16 @@ public record GenerationStats(
         long prefillNanos,
         long timeToFirstTokenNanos,
         long wallTimeNanos,
-        String draftFailure) {
+        String draftFailure,
+        int[] acceptLengths) {
+
+    /** Without per-round accept lengths (they read as empty). */
+    public GenerationStats(int promptTokens, int newTokens, int rounds, long draftedTokens, long acceptedTokens,
+                           long[] acceptedByPosition, long prefillNanos, long timeToFirstTokenNanos,
+                           long wallTimeNanos, String draftFailure) {
+        this(promptTokens, newTokens, rounds, draftedTokens, acceptedTokens, acceptedByPosition, prefillNanos,
+                timeToFirstTokenNanos, wallTimeNanos, draftFailure, new int[0]);
+    }
 
     /** Accepted over drafted; 0 if nothing was drafted. */
     public double acceptanceRate() {
@@ -47,5 +59,10 @@ public record GenerationStats(
     @Override
     public long[] acceptedByPosition() {
         return acceptedByPosition.clone();
+    }
+
+    @Override
+    public int[] acceptLengths() {
+        return acceptLengths.clone();
     }
 }

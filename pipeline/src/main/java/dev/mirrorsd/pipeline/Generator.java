@@ -106,7 +106,7 @@ public final class Generator implements AutoCloseable {
         long end = System.nanoTime();
         GenerationStats result = new GenerationStats(prompt.length, output.generated(), stats.rounds, stats.drafted,
                 stats.accepted, stats.acceptedByPosition, stats.prefillNanos, output.firstTokenNanos() - start,
-                end - start, stats.draftFailure);
+                end - start, stats.draftFailure, stats.acceptLengths());
         return new GenerationResult(output.text(), output.generatedTokens(), output.finishReason(), result);
     }
 

@@ -10,8 +10,13 @@ final class RoundStats {
     long[] acceptedByPosition = new long[0];
     long prefillNanos;
     String draftFailure;
+    int[] acceptLengths = new int[64]; // (rounds): accepted + 1 per round, the first `rounds` entries used
 
     void round(int draftedTokens, int acceptedTokens) {
+        if (rounds == acceptLengths.length) {
+            acceptLengths = Arrays.copyOf(acceptLengths, 2 * rounds);
+        }
+        acceptLengths[rounds] = acceptedTokens + 1;
         rounds++;
         drafted += draftedTokens;
         accepted += acceptedTokens;
@@ -21,5 +26,10 @@ final class RoundStats {
         for (int i = 0; i < acceptedTokens; i++) {
             acceptedByPosition[i]++;
         }
+    }
+
+    /** Accept length of every round so far, in order. */
+    int[] acceptLengths() {
+        return Arrays.copyOf(acceptLengths, rounds);
     }
 }

@@ -45,6 +45,16 @@ public enum SpecBenchTask {
         return of(name);
     }
 
+    /** The question categories this task covers. */
+    public Set<String> categories() {
+        return categories;
+    }
+
+    /** Every task's label, in Spec-Bench's order. */
+    public static List<String> labels() {
+        return Arrays.stream(values()).map(SpecBenchTask::label).toList();
+    }
+
     public static List<String> allCategories() {
         return Arrays.stream(values()).flatMap(t -> t.categories.stream().sorted()).toList();
     }

@@ -1,0 +1,91 @@
+package dev.mirrorsd.specbench;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Answers in Spec-Bench's own JSONL shape (its evaluation/eval.py), one line a question, so its
+ * speed.py reads them: {@code question_id}, {@code category}, {@code answer_id}, {@code model_id},
+ * {@code choices} = [{index 0, turns, decoding_steps, new_tokens, wall_time, accept_lengths}],
+ * {@code tstamp}. As in Spec-Bench, {@code accept_lengths} is one flat list over the question's
+ * turns; {@code accept_lengths_per_turn} and {@code token_ids} (per turn) are this project's additions.
+ */
+public final class AnswerFile {
+    private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
+
+    private AnswerFile() {
+    }
+
+    /** {@code <modelName>-<method>}, as Spec-Bench names a model_id. */
+    public static String modelId(String modelName, String method) {
+        return modelName + "-" + method;
+    }
+
+    public static void write(Path file, String modelName, List<Answer> answers) throws IOException {
+        try (BufferedWriter out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            for (Answer answer : answers) {
+                out.write(GSON.toJson(line(answer, modelName)));
+                out.newLine();
+            }
+        }
+    }
+
+    static JsonObject line(Answer answer, String modelName) {
+        String modelId = modelId(modelName, answer.method());
+        JsonObject choice = new JsonObject();
+        choice.addProperty("index", 0);
+        JsonArray turns = new JsonArray();
+        JsonArray steps = new JsonArray();
+        JsonArray newTokens = new JsonArray();
+        JsonArray wallTime = new JsonArray();
+        JsonArray acceptLengths = new JsonArray();
+        JsonArray acceptLengthsPerTurn = new JsonArray();
+        JsonArray tokenIds = new JsonArray();
+        for (TurnAnswer turn : answer.turns()) {
+            turns.add(turn.text());
+            steps.add(turn.decodingSteps());
+            newTokens.add(turn.newTokens());
+            wallTime.add(turn.wallTimeSeconds());
+            JsonArray perTurn = new JsonArray();
+            for (int length : turn.acceptLengths()) {
+                acceptLengths.add(length);
+                perTurn.add(length);
+            }
+            acceptLengthsPerTurn.add(perTurn);
+            JsonArray ids = new JsonArray();
+            for (int id : turn.tokenIds()) {
+                ids.add(id);
+            }
+            tokenIds.add(ids);
+        }
+        choice.add("turns", turns);
+        choice.add("decoding_steps", steps);
+        choice.add("new_tokens", newTokens);
+        choice.add("wall_time", wallTime);
+        choice.add("accept_lengths", acceptLengths);
+        choice.add("accept_lengths_per_turn", acceptLengthsPerTurn);
+        choice.add("token_ids", tokenIds);
+        JsonArray choices = new JsonArray();
+        choices.add(choice);
+        JsonObject json = new JsonObject();
+        json.addProperty("question_id", answer.question().id());
+        json.addProperty("category", answer.question().category());
+        // stable across runs: the same question answered by the same model and method
+        json.addProperty("answer_id", UUID.nameUUIDFromBytes((modelId + "/" + answer.question().id())
+                .getBytes(StandardCharsets.UTF_8)).toString().replace("-", ""));
+        json.addProperty("model_id", modelId);
+        json.add("choices", choices);
+        json.addProperty("tstamp", System.currentTimeMillis() / 1000.0);
+        return json;
+    }
+}
