@@ -6,6 +6,7 @@ import dev.mirrorsd.core.Checkpoint;
 import dev.mirrorsd.core.engine.djl.DjlCausalLM;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.testing.SmolLM2Target;
+import dev.mirrorsd.core.testing.SpecBenchQuestions;
 import dev.mirrorsd.core.tokenizer.ChatMessage;
 import dev.mirrorsd.draft.DraftCheckpoint;
 import org.junit.jupiter.api.AfterAll;
@@ -65,7 +66,7 @@ class SpeculativeIdentityOnTargetTest {
      * costs ~3 ms a token, and the longest RAG prompts run to thousands), then prompts of our own.
      */
     static List<String> prompts() throws IOException {
-        Path questions = Path.of(System.getProperty("mirrorsd.repo", "."), "..", "shared", "specbench", "question.jsonl");
+        Path questions = SpecBenchQuestions.file();
         Map<String, List<String>> byCategory = new LinkedHashMap<>();
         for (String line : Files.readAllLines(questions)) {
             JsonObject q = JsonParser.parseString(line).getAsJsonObject();

@@ -1,5 +1,6 @@
 package dev.mirrorsd.specbench;
 
+import dev.mirrorsd.core.testing.SpecBenchQuestions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,5 +1,6 @@
 package dev.mirrorsd.specbench;
 
+import dev.mirrorsd.core.testing.SpecBenchQuestions;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;

@@ -1,4 +1,4 @@
-package dev.mirrorsd.specbench;
+package dev.mirrorsd.core.testing;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -6,11 +6,11 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /** Spec-Bench's question file at ../shared/specbench/ beside the repository (or a worktree's parents); fails if absent. */
-final class SpecBenchQuestions {
+public final class SpecBenchQuestions {
     private SpecBenchQuestions() {
     }
 
-    static Path file() {
+    public static Path file() {
         Path start = Path.of(System.getProperty("mirrorsd.repo", ".")).toAbsolutePath().normalize();
         for (Path dir = start; dir != null; dir = dir.getParent()) {
             Path candidate = dir.resolve("shared").resolve("specbench").resolve("question.jsonl");
