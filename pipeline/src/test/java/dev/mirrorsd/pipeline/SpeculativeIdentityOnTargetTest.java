@@ -28,10 +28,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Lossless means lossless: on 50 prompts (Spec-Bench questions of every category and a few of our
  * own), greedy speculative output of the default target equals its greedy autoregressive output
- * token for token, for every drafter, with chain and tree windows.
+ * token for token, for every drafter, with chain and tree windows (early exit only as a tree: its
+ * chains are the tree's first branch, and the suite must fit CI's time on two cores).
  */
 class SpeculativeIdentityOnTargetTest {
-    private static final int NEW_TOKENS = 24;
+    private static final int NEW_TOKENS = 16;
     private static final int PER_CATEGORY = 4;
     private static Checkpoint checkpoint;
     private static CausalLM target;
@@ -121,11 +122,6 @@ class SpeculativeIdentityOnTargetTest {
     @Test
     void shouldBeLosslessWithPromptLookupChains() {
         assertLossless(Strategy.PROMPT_LOOKUP, DraftOptions.defaults(), 4);
-    }
-
-    @Test
-    void shouldBeLosslessWithEarlyExitChains() {
-        assertLossless(Strategy.EARLY_EXIT, DraftOptions.defaults().withExitLayer(20), 3);
     }
 
     @Test
