@@ -77,15 +77,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     Path questionFile() {
-        if (questions != null) {
-            return questions;
-        }
-        String env = System.getenv("MIRRORSD_QUESTIONS");
-        if (env != null && !env.isBlank()) {
-            return Path.of(env);
-        }
-        String home = System.getenv().getOrDefault("MIRRORSD_HOME", ".");
-        return Path.of(home, "..", "shared", "specbench", "question.jsonl").normalize();
+        return questions != null ? questions : QuestionFile.defaultPath();
     }
 
     /** The first turn of questions taken from each task in turn, so a few prompts cover every task. */

@@ -62,14 +62,6 @@ final class DevicesCommand implements Callable<Integer> {
     }
 
     private Path targetPath() {
-        if (target != null) {
-            return target;
-        }
-        String fromEnv = System.getenv("MIRRORSD_TARGET");
-        if (fromEnv == null || fromEnv.isBlank()) {
-            throw new IllegalArgumentException("no target model: pass --target PATH or run through bin/mirror-sd,"
-                    + " which fetches the default one");
-        }
-        return Path.of(fromEnv);
+        return ModelOptions.targetOrDefault(target);
     }
 }

@@ -49,6 +49,11 @@ final class ModelOptions {
     }
 
     Path targetPath() {
+        return targetOrDefault(target);
+    }
+
+    /** {@code target}, or the default one that bin/mirror-sd fetches ({@code $MIRRORSD_TARGET}). */
+    static Path targetOrDefault(Path target) {
         if (target != null) {
             return target;
         }

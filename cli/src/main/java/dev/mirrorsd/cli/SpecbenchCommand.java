@@ -188,14 +188,6 @@ final class SpecbenchCommand implements Callable<Integer> {
     }
 
     Path questionFile() {
-        if (questions != null) {
-            return questions;
-        }
-        String env = System.getenv("MIRRORSD_QUESTIONS");
-        if (env != null && !env.isBlank()) {
-            return Path.of(env);
-        }
-        String home = System.getenv().getOrDefault("MIRRORSD_HOME", ".");
-        return Path.of(home, "..", "shared", "specbench", "question.jsonl").normalize();
+        return questions != null ? questions : QuestionFile.defaultPath();
     }
 }

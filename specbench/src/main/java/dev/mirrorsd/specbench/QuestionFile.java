@@ -33,6 +33,19 @@ public final class QuestionFile {
         SKIP
     }
 
+    /**
+     * Where the commands look when no file is named: {@code $MIRRORSD_QUESTIONS}, else
+     * {@code ../shared/specbench/question.jsonl} beside the installation ({@code $MIRRORSD_HOME}).
+     */
+    public static Path defaultPath() {
+        String env = System.getenv("MIRRORSD_QUESTIONS");
+        if (env != null && !env.isBlank()) {
+            return Path.of(env);
+        }
+        String home = System.getenv().getOrDefault("MIRRORSD_HOME", ".");
+        return Path.of(home, "..", "shared", "specbench", "question.jsonl").normalize();
+    }
+
     public static List<Question> read(Path file) {
         return read(file, OnError.STOP, message -> { });
     }
