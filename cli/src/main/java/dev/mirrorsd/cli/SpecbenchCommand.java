@@ -1,11 +1,8 @@
 package dev.mirrorsd.cli;
 
 import dev.mirrorsd.core.Checkpoint;
-import dev.mirrorsd.core.engine.djl.DjlCausalLM;
 import dev.mirrorsd.core.model.CausalLM;
-import dev.mirrorsd.pipeline.DraftOptions;
 import dev.mirrorsd.pipeline.Generator;
-import dev.mirrorsd.pipeline.Generators;
 import dev.mirrorsd.pipeline.Strategy;
 import dev.mirrorsd.specbench.Answer;
 import dev.mirrorsd.specbench.Question;
@@ -101,22 +98,16 @@ final class SpecbenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("no questions selected from " + questionFile());
         }
         SpecBenchRunner runner = SpecBenchRunner.greedy(maxNewTokens, gamma, warmups);
-        Checkpoint checkpoint = Checkpoint.open(models.targetPath());
-        CausalLM target = DjlCausalLM.load(checkpoint.weights());
-        CausalLM draftModel = null;
+        boolean needDraft = strategies.stream().anyMatch(s -> s == Strategy.DRAFT || s == Strategy.STREAMING);
+        ModelOptions.Loaded loaded = models.load(needDraft);
+        Checkpoint checkpoint = loaded.checkpoint();
+        CausalLM target = loaded.target();
+        CausalLM draftModel = loaded.options().draftModel();
         try {
-            DraftOptions options = DraftOptions.defaults().withExitLayer(models.exitLayer)
-                    .withConfidenceThreshold(models.confidenceThreshold).withRootBranches(models.treeBranches);
-            if (models.draft != null) {
-                Checkpoint draft = Checkpoint.open(models.draft);
-                draftModel = DjlCausalLM.load(draft.weights());
-                options = options.withDraft(draftModel, draft.tokenizer(), null);
-            }
             // the generators share the target; it is closed once at the end
             Map<String, Generator> generators = new LinkedHashMap<>();
             for (Strategy strategy : strategies) {
-                generators.put(strategy.label(), Generators.build(strategy, target, checkpoint.tokenizer(),
-                        checkpoint.chatTemplate(), options));
+                generators.put(strategy.label(), loaded.generator(strategy));
             }
             Map<String, List<Answer>> answers = run(runner, selected, generators);
             String model = modelName(checkpoint.source());
