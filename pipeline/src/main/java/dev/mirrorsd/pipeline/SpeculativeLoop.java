@@ -93,6 +93,7 @@ final class SpeculativeLoop implements DecodingLoop {
             target.truncate(base + 1);
             output.commit(chooser.choose(logits, 0, output.context(), output.length()));
             stats.round(0, 0);
+            requireCacheHoldsCommitted(target, output);
             return;
         }
         Verdict verdict = verifier.verify(proposal, scores(logits, proposal, output), sampler.random());
@@ -105,6 +106,15 @@ final class SpeculativeLoop implements DecodingLoop {
         // a round cut short by the budget or an end-of-sequence token counts what it committed
         stats.round(n, taken - 1);
         draftLength.update(n, verdict.acceptedCount());
+        requireCacheHoldsCommitted(target, output);
+    }
+
+    /** The invariant of every round: the cache holds exactly the committed tokens but the newest one. */
+    static void requireCacheHoldsCommitted(Sequence target, CommittedOutput output) {
+        if (!output.done() && target.length() != output.length() - 1) {
+            throw new IllegalStateException("target cache holds " + target.length() + " positions after a round that"
+                    + " committed " + output.length() + " tokens");
+        }
     }
 
     /** Raw logits suffice for plain greedy; otherwise each row goes through the request's processors. */
