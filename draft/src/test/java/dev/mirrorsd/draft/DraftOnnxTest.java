@@ -1,8 +1,6 @@
 package dev.mirrorsd.draft;
 
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.mirrorsd.core.Checkpoint;
 import dev.mirrorsd.core.engine.djl.DjlCausalLM;
 import dev.mirrorsd.core.engine.onnx.OnnxCausalLM;
@@ -19,13 +17,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
-import static dev.mirrorsd.core.testing.Fixtures.floats;
 import static dev.mirrorsd.core.testing.Fixtures.ints;
 import static dev.mirrorsd.core.testing.Fixtures.maxAbsDifference;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -43,8 +37,7 @@ class DraftOnnxTest {
         Checkpoint target = Checkpoint.open(SmolLM2Target.require());
         draft = DraftCheckpoint.load(DraftCheckpointTest.draftDir(), target.weights());
         onnx = DraftCheckpoint.loadOnnx(DraftCheckpointTest.draftDir(), target.weights(), OnnxOptions.cpu(1));
-        reference = JsonParser.parseString(Files.readString(DraftCheckpointTest.draftDir().resolve("reference.json")))
-                .getAsJsonObject();
+        reference = DraftReference.load();
         target.tokenizer().close();
     }
 
@@ -73,52 +66,12 @@ class DraftOnnxTest {
 
     @Test
     void shouldMatchTheTrainingToolsLogitsArgmaxesAndMultiTokenHeads() {
-        int[] toTarget = draft.draftToTarget();
-        for (JsonElement element : reference.getAsJsonArray("prompts")) {
-            JsonObject prompt = element.getAsJsonObject();
-            int[] ids = ints(prompt.get("input_ids"));
-            try (Sequence sequence = onnx.newSequence(ids.length);
-                 ForwardPass pass = sequence.begin(Window.chain(ids, 0))) {
-                pass.runTo(pass.layers());
-                Logits logits = pass.logits(0);
-                assertEquals(8192, logits.vocab());
-                float diff = maxAbsDifference(floats(prompt.get("last_logits_draft_vocab")), logits.row(ids.length - 1));
-                assertTrue(diff < TOLERANCE, "last logits differ by " + diff);
-                int[] argmax = ints(prompt.get("argmax_target_ids"));
-                for (int row = 0; row < ids.length; row++) {
-                    assertEquals(argmax[row], toTarget[logits.argmax(row)], "argmax at position " + row);
-                }
-                assertEquals(3, pass.multiTokenHeads());
-                JsonElement heads = prompt.getAsJsonArray("mtp_argmax_target_ids");
-                for (int k = 0; k < 3; k++) {
-                    Logits mtp = pass.multiTokenLogits(k, 0);
-                    assertEquals(8192, mtp.vocab());
-                    for (int row = 0; row < ids.length; row++) {
-                        int expected = heads.getAsJsonArray().get(row).getAsJsonArray().get(k).getAsInt();
-                        assertEquals(expected, toTarget[mtp.argmax(row)], "head " + k + " at position " + row);
-                    }
-                }
-            }
-        }
+        DraftReference.assertLogitsAndHeads(onnx, draft.draftToTarget(), reference);
     }
 
     @Test
     void shouldContinueGreedilyAsTheTrainingTool() {
-        int[] toTarget = draft.draftToTarget();
-        for (JsonElement element : reference.getAsJsonArray("prompts")) {
-            JsonObject prompt = element.getAsJsonObject();
-            int[] ids = ints(prompt.get("input_ids"));
-            int[] expected = ints(prompt.get("greedy16_target_ids"));
-            int[] actual = new int[expected.length];
-            try (Sequence sequence = onnx.newSequence(ids.length + expected.length)) {
-                Logits logits = sequence.forward(Window.chain(ids, 0), ids.length - 1);
-                for (int i = 0; i < expected.length; i++) {
-                    actual[i] = toTarget[logits.argmax(0)];
-                    logits = sequence.forward(Window.chain(new int[] {actual[i]}, sequence.length()), 0);
-                }
-            }
-            assertArrayEquals(expected, actual);
-        }
+        DraftReference.assertGreedyContinuation(onnx, draft.draftToTarget(), reference);
     }
 
     @Test
