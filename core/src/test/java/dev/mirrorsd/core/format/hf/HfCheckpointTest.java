@@ -29,7 +29,7 @@ class HfCheckpointTest {
     Path dir;
 
     /** vocab 8, hidden 4, ffn 6, 2 layers, 2 query heads over 1 kv head of width 2. */
-    private static JsonObject tinyConfig(String architecture) {
+    static JsonObject tinyConfig(String architecture) {
         JsonObject c = new JsonObject();
         JsonArray archs = new JsonArray();
         archs.add(architecture);

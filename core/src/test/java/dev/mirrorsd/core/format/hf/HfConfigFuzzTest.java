@@ -1,6 +1,5 @@
 package dev.mirrorsd.core.format.hf;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.mirrorsd.core.format.ByteMutation;
@@ -56,20 +55,7 @@ class HfConfigFuzzTest {
 
     /** The Llama of HfCheckpointTest: vocab 8, hidden 4, ffn 6, 2 layers, 2 query heads over 1 kv head. */
     private static JsonObject validConfig() {
-        JsonObject c = new JsonObject();
-        JsonArray archs = new JsonArray();
-        archs.add("LlamaForCausalLM");
-        c.add("architectures", archs);
-        c.addProperty("vocab_size", 8);
-        c.addProperty("hidden_size", 4);
-        c.addProperty("intermediate_size", 6);
-        c.addProperty("num_hidden_layers", 2);
-        c.addProperty("num_attention_heads", 2);
-        c.addProperty("num_key_value_heads", 1);
-        c.addProperty("max_position_embeddings", 64);
-        c.addProperty("rms_norm_eps", 1e-5);
-        c.addProperty("bos_token_id", 1);
-        c.addProperty("eos_token_id", 2);
+        JsonObject c = HfCheckpointTest.tinyConfig("LlamaForCausalLM");
         JsonObject rope = new JsonObject();
         rope.addProperty("rope_type", "default");
         rope.addProperty("rope_theta", 10000.0);
