@@ -98,6 +98,7 @@ public final class ModelDrafter implements Drafter {
         private final LogitsProcessor.Scratch scratch;
         private final TokenSampler sampler;
         private final float[] targetLogits; // (target vocab) the draft's row spread over target ids
+        private final float[] greedyScratch; // (target vocab) greedy q, read at once and never kept
         private int[] cached = new int[0];  // tokens whose keys and values the draft cache holds
 
         Session(SamplingConfig sampling, int capacity) {
@@ -108,6 +109,7 @@ public final class ModelDrafter implements Drafter {
             // a separate stream from the verifier's, so drafting never shifts the target's draws
             this.sampler = TokenSampler.seeded(sampling.seed() ^ 0x9E3779B97F4A7C15L);
             this.targetLogits = new float[targetVocab];
+            this.greedyScratch = new float[targetVocab];
         }
 
         @Override
@@ -212,7 +214,8 @@ public final class ModelDrafter implements Drafter {
                     targetLogits[draftToTarget[d]] = logits.get(row, d);
                 }
             }
-            float[] q = new float[targetVocab];
+            // a sampled q is kept for the rejection verifier, so it needs its own array
+            float[] q = sampling.isGreedy() ? greedyScratch : new float[targetVocab];
             if (sampling.isGreedy()) {
                 // greedy: q only serves the confidence test, so a plain softmax is enough
                 softmax(targetLogits, q);
