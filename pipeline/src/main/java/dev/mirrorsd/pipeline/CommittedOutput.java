@@ -2,6 +2,7 @@ package dev.mirrorsd.pipeline;
 
 import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.tokenizer.TextTokenizer;
+import dev.mirrorsd.pipeline.profile.Profiler;
 
 import java.util.Arrays;
 
@@ -15,6 +16,7 @@ final class CommittedOutput {
     private final ModelConfig model;
     private final GenerationConfig config;
     private final TokenListener listener;
+    private final Profiler profiler;
     private final int[] context;   // prompt then generated tokens, (prompt + maxNewTokens)
     private final int promptLength;
     private int length;
@@ -24,7 +26,8 @@ final class CommittedOutput {
     private long firstTokenNanos;
 
     CommittedOutput(TextTokenizer tokenizer, ModelConfig model, GenerationConfig config, TokenListener listener,
-                    int[] prompt) {
+                    int[] prompt, Profiler profiler) {
+        this.profiler = profiler;
         this.tokenizer = tokenizer;
         this.model = model;
         this.config = config;
@@ -55,6 +58,9 @@ final class CommittedOutput {
             if (finish == null && generated() >= config.maxNewTokens()) {
                 finish = FinishReason.LENGTH;
             }
+        }
+        if (profiler.enabled() && taken > 0) {
+            profiler.tokens(System.nanoTime(), taken);
         }
         int[] accepted = Arrays.copyOfRange(tokens, 0, taken);
         String delta = streamText();

@@ -9,6 +9,9 @@ import dev.mirrorsd.core.tokenizer.ChatTemplate;
 import dev.mirrorsd.core.tokenizer.TextTokenizer;
 import dev.mirrorsd.draft.DraftSession;
 import dev.mirrorsd.draft.Drafter;
+import dev.mirrorsd.pipeline.profile.Lane;
+import dev.mirrorsd.pipeline.profile.Phase;
+import dev.mirrorsd.pipeline.profile.Profiler;
 
 import java.util.List;
 
@@ -75,6 +78,12 @@ public final class Generator implements AutoCloseable {
     /** Generates after prompt token ids. */
     public GenerationResult generateFromIds(int[] prompt, GenerationConfig config, TokenListener listener,
                                             Cancellation cancellation) {
+        return generateFromIds(prompt, config, listener, cancellation, Profiler.OFF);
+    }
+
+    /** Generates after prompt token ids, reporting every phase's timing to {@code profiler}. */
+    public GenerationResult generateFromIds(int[] prompt, GenerationConfig config, TokenListener listener,
+                                            Cancellation cancellation, Profiler profiler) {
         long start = System.nanoTime();
         int context = target.config().maxPositions();
         if (prompt.length == 0) {
@@ -85,9 +94,9 @@ public final class Generator implements AutoCloseable {
                     + config.maxNewTokens() + " exceeds the model's context of " + context + " tokens");
         }
         requireInVocabulary(prompt, target.config().vocabSize());
-        CommittedOutput output = new CommittedOutput(tokenizer, target.config(), config, listener, prompt);
+        CommittedOutput output = new CommittedOutput(tokenizer, target.config(), config, listener, prompt, profiler);
         TokenChooser chooser = new TokenChooser(config.sampling(), target.config().vocabSize());
-        RoundStats stats = new RoundStats();
+        RoundStats stats = new RoundStats(profiler);
         // room for the last verification window beyond the committed tokens, within the context
         int capacity = Math.min(context, prompt.length + config.maxNewTokens() + WINDOW_SLACK);
         try (Sequence sequence = target.newSequence(capacity);
@@ -95,6 +104,9 @@ public final class Generator implements AutoCloseable {
             // prefill: the prompt as one window, logits of its last position only
             Logits logits = sequence.forward(Window.chain(prompt, 0), prompt.length - 1);
             stats.prefillNanos = System.nanoTime() - start;
+            if (profiler.enabled()) {
+                profiler.span(Lane.TARGET, Phase.PREFILL, start, start + stats.prefillNanos);
+            }
             output.commit(chooser.choose(logits, 0, output.context(), output.length()));
             stats.round(0, 0);
             DecodingLoop loop = draft == null

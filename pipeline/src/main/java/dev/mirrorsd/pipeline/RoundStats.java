@@ -1,9 +1,12 @@
 package dev.mirrorsd.pipeline;
 
+import dev.mirrorsd.pipeline.profile.Profiler;
+
 import java.util.Arrays;
 
 /** Per-request counters the decoding loops fill in; turned into {@link GenerationStats} at the end. */
 final class RoundStats {
+    final Profiler profiler;
     int rounds;
     long drafted;
     long accepted;
@@ -11,6 +14,10 @@ final class RoundStats {
     long prefillNanos;
     String draftFailure;
     int[] acceptLengths = new int[64]; // (rounds): accepted + 1 per round, the first `rounds` entries used
+
+    RoundStats(Profiler profiler) {
+        this.profiler = profiler;
+    }
 
     void round(int draftedTokens, int acceptedTokens) {
         if (rounds == acceptLengths.length) {

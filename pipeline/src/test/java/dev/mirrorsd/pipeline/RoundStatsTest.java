@@ -1,5 +1,6 @@
 package dev.mirrorsd.pipeline;
 
+import dev.mirrorsd.pipeline.profile.Profiler;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -9,7 +10,7 @@ class RoundStatsTest {
 
     @Test
     void shouldRecordAcceptLengthOfEveryRoundInOrder() {
-        RoundStats stats = new RoundStats();
+        RoundStats stats = new RoundStats(Profiler.OFF);
         stats.round(0, 0); // the prefill's token
         stats.round(4, 3);
         stats.round(4, 0);
@@ -20,7 +21,7 @@ class RoundStatsTest {
 
     @Test
     void shouldKeepEveryRoundPastTheInitialCapacity() {
-        RoundStats stats = new RoundStats();
+        RoundStats stats = new RoundStats(Profiler.OFF);
         for (int i = 0; i < 1000; i++) {
             stats.round(2, i % 3);
         }
