@@ -55,7 +55,7 @@ final class BenchCommand implements Callable<Integer> {
         List<List<ChatMessage>> conversations = prompts(QuestionFile.read(questionFile()), prompts);
         double bandwidth = MemoryBandwidth.readBytesPerSecond(1L << 30, Runtime.getRuntime().availableProcessors(), 5);
         boolean needDraft = strategies.stream().map(Strategy::byName)
-                .anyMatch(s -> s == Strategy.DRAFT || s == Strategy.STREAMING);
+                .anyMatch(Strategy::needsDraftModel);
         ModelOptions.Loaded loaded = models.load(needDraft);
         CausalLM target = loaded.target();
         System.out.println(DecodeBenchmark.floorReport(target.config(), bandwidth));

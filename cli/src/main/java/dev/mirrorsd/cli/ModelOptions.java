@@ -4,7 +4,15 @@ import dev.mirrorsd.core.Checkpoint;
 import dev.mirrorsd.core.engine.djl.DjlCausalLM;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.draft.DraftCheckpoint;
+import dev.mirrorsd.devices.DeviceInventory;
+import dev.mirrorsd.devices.EngineKind;
+import dev.mirrorsd.mapping.DevicePlan;
+import dev.mirrorsd.mapping.PlacedModels;
+import dev.mirrorsd.mapping.Placement;
+import dev.mirrorsd.mapping.PlanCheck;
 import dev.mirrorsd.pipeline.DraftOptions;
+import dev.mirrorsd.pipeline.MirrorOptions;
+import dev.mirrorsd.pipeline.ring.WaitPolicy;
 import dev.mirrorsd.pipeline.Generator;
 import dev.mirrorsd.pipeline.Generators;
 import dev.mirrorsd.pipeline.Strategy;
@@ -26,12 +34,25 @@ final class ModelOptions {
     Path draft;
 
     @Option(names = "--strategy", defaultValue = "draft", description = "autoregressive, draft,"
-            + " prompt-lookup, early-exit, streaming (default ${DEFAULT-VALUE}).")
+            + " prompt-lookup, early-exit, streaming, mirror (default ${DEFAULT-VALUE}).")
     String strategy;
 
     @Option(names = "--exit-layer", defaultValue = "24", description = "Early-exit layer l_e for --strategy"
-            + " early-exit (default ${DEFAULT-VALUE}).")
+            + " early-exit and mirror (default ${DEFAULT-VALUE}).")
     int exitLayer;
+
+    @Option(names = "--kappa", defaultValue = "2", description = "Mirror: early-exit candidates per window row;"
+            + " the draft rolls out a branch after each (default ${DEFAULT-VALUE}).")
+    int kappa;
+
+    @Option(names = "--wait-policy", defaultValue = "blocking", description = "Mirror: how the pipelines wait on"
+            + " their rings: blocking (shared machines), yielding, busy-spin (dedicated cores) (default ${DEFAULT-VALUE}).")
+    String waitPolicy;
+
+    @Option(names = "--plan", description = "Where the pipelines run, e.g."
+            + " \"target=pytorch:cpu,draft=onnxruntime:cpu,threads.target=1,threads.draft=1\" (see `devices`);"
+            + " default: both on pytorch:cpu with libtorch's own thread count.")
+    String plan;
 
     @Option(names = "--confidence-threshold", defaultValue = "0", description = "Stop a round's drafting when"
             + " the draft's probability falls below this (default ${DEFAULT-VALUE} = never).")
@@ -76,28 +97,63 @@ final class ModelOptions {
         return Strategy.byName(strategy);
     }
 
-    /** Loads the target, and the draft when {@code needDraft}. */
+    /** Loads the target, and the draft when {@code needDraft}, where the device plan says. */
     Loaded load(boolean needDraft) {
+        DevicePlan placed = devicePlan();
         Checkpoint checkpoint = Checkpoint.open(targetPath());
+        MirrorOptions mirror = MirrorOptions.defaults().withKappa(kappa).withWaitPolicy(waitPolicy());
         DraftOptions options = DraftOptions.defaults().withExitLayer(exitLayer)
-                .withConfidenceThreshold(confidenceThreshold).withRootBranches(treeBranches);
+                .withConfidenceThreshold(confidenceThreshold).withRootBranches(treeBranches).withMirror(mirror);
         if (needDraft) {
             Path dir = draftPath();
+            Placement draftPlace = placed.draft();
             if (sharesTargetEmbedding(dir)) {
                 DraftCheckpoint project = DraftCheckpoint.load(dir, checkpoint.weights());
-                options = options.withDraft(DjlCausalLM.load(project.weights()), null, project.draftToTarget());
+                CausalLM model = draftPlace.device().engine() == EngineKind.ONNXRUNTIME
+                        ? DraftCheckpoint.loadOnnx(dir, checkpoint.weights(),
+                                draftPlace.device().onnxOptions(draftPlace.intraOpThreads()))
+                        : DjlCausalLM.load(project.weights(), draftPlace.device().djlDevice(),
+                                draftPlace.intraOpThreads());
+                options = options.withDraft(model, null, project.draftToTarget());
             } else {
                 Checkpoint standalone = Checkpoint.open(dir);
-                options = options.withDraft(DjlCausalLM.load(standalone.weights()), standalone.tokenizer(), null);
+                options = options.withDraft(PlacedModels.load(draftPlace, dir), standalone.tokenizer(), null);
             }
         }
         // the target last: loading it releases its host copy of the layers the draft does not need
-        return new Loaded(checkpoint, DjlCausalLM.load(checkpoint.weights()), options);
+        Placement targetPlace = placed.target();
+        if (targetPlace.device().engine() != EngineKind.PYTORCH) {
+            throw new IllegalArgumentException("the target runs on pytorch (early exit needs an engine that runs layer"
+                    + " by layer); the plan puts it on " + targetPlace.device());
+        }
+        CausalLM target = DjlCausalLM.load(checkpoint.weights(), targetPlace.device().djlDevice(),
+                targetPlace.intraOpThreads());
+        return new Loaded(checkpoint, target, options);
+    }
+
+    /** The plan given, checked against what this machine has; both pipelines on pytorch:cpu without one. */
+    DevicePlan devicePlan() {
+        if (plan == null) {
+            return DevicePlan.parse("target=pytorch:cpu,draft=pytorch:cpu");
+        }
+        DevicePlan parsed = DevicePlan.parse(plan);
+        DeviceInventory inventory = DeviceInventory.discover();
+        return PlanCheck.of(parsed.withDefaultThreads(inventory.cpu()), inventory).requireValid();
+    }
+
+    WaitPolicy waitPolicy() {
+        for (WaitPolicy policy : WaitPolicy.values()) {
+            if (policy.name().replace('_', '-').equalsIgnoreCase(waitPolicy)) {
+                return policy;
+            }
+        }
+        throw new IllegalArgumentException("unknown wait policy '" + waitPolicy + "'; valid: blocking, yielding,"
+                + " busy-spin");
     }
 
     Generator openGenerator() {
         Strategy chosen = strategy();
-        return load(chosen == Strategy.DRAFT || chosen == Strategy.STREAMING).generator(chosen);
+        return load(chosen.needsDraftModel()).generator(chosen);
     }
 
     private static boolean sharesTargetEmbedding(Path dir) {

@@ -98,7 +98,7 @@ final class SpecbenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("no questions selected from " + questionFile());
         }
         SpecBenchRunner runner = SpecBenchRunner.greedy(maxNewTokens, gamma, warmups);
-        boolean needDraft = strategies.stream().anyMatch(s -> s == Strategy.DRAFT || s == Strategy.STREAMING);
+        boolean needDraft = strategies.stream().anyMatch(Strategy::needsDraftModel);
         ModelOptions.Loaded loaded = models.load(needDraft);
         Checkpoint checkpoint = loaded.checkpoint();
         CausalLM target = loaded.target();

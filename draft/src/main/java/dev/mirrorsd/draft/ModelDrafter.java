@@ -5,7 +5,6 @@ import dev.mirrorsd.core.model.ForwardPass;
 import dev.mirrorsd.core.model.Logits;
 import dev.mirrorsd.core.model.Sequence;
 import dev.mirrorsd.core.model.Window;
-import dev.mirrorsd.core.sampling.LogitsProcessor;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.core.sampling.TokenSampler;
 import dev.mirrorsd.core.speculative.DraftProposal;
@@ -94,22 +93,16 @@ public final class ModelDrafter implements Drafter {
     private final class Session implements DraftSession {
         private final Sequence sequence;
         private final SamplingConfig sampling;
-        private final LogitsProcessor processor;
-        private final LogitsProcessor.Scratch scratch;
+        private final TargetDistribution distribution;
         private final TokenSampler sampler;
-        private final float[] targetLogits; // (target vocab) the draft's row spread over target ids
-        private final float[] greedyScratch; // (target vocab) greedy q, read at once and never kept
         private int[] cached = new int[0];  // tokens whose keys and values the draft cache holds
 
         Session(SamplingConfig sampling, int capacity) {
             this.sequence = draft.newSequence(capacity);
             this.sampling = sampling;
-            this.processor = new LogitsProcessor(sampling, targetVocab);
-            this.scratch = processor.newScratch();
+            this.distribution = new TargetDistribution(draftToTarget, targetVocab, sampling);
             // a separate stream from the verifier's, so drafting never shifts the target's draws
             this.sampler = TokenSampler.seeded(sampling.seed() ^ 0x9E3779B97F4A7C15L);
-            this.targetLogits = new float[targetVocab];
-            this.greedyScratch = new float[targetVocab];
         }
 
         @Override
@@ -133,7 +126,8 @@ public final class ModelDrafter implements Drafter {
                 Logits[] heads = forward(feed);
                 int before = drafted;
                 for (int h = 0; h < heads.length && drafted < budget; h++) {
-                    float[] q = distribution(heads[h], working, length + drafted);
+                    Logits head = heads[h];
+                    float[] q = distribution.of(head, head.rows() - 1, working, length + drafted);
                     int token = sampling.isGreedy() ? TokenSampler.argmax(q) : sampler.sample(q);
                     if (q[token] < confidenceThreshold && drafted > 0) {
                         confident = false;
@@ -203,28 +197,6 @@ public final class ModelDrafter implements Drafter {
             return i;
         }
 
-        /** The processed distribution over target ids of the draft's last row. */
-        private float[] distribution(Logits logits, int[] context, int contextLength) {
-            int row = logits.rows() - 1;
-            if (draftToTarget == null) {
-                System.arraycopy(logits.values(), row * logits.vocab(), targetLogits, 0, targetVocab);
-            } else {
-                Arrays.fill(targetLogits, Float.NEGATIVE_INFINITY);
-                for (int d = 0; d < draftToTarget.length; d++) {
-                    targetLogits[draftToTarget[d]] = logits.get(row, d);
-                }
-            }
-            // a sampled q is kept for the rejection verifier, so it needs its own array
-            float[] q = sampling.isGreedy() ? greedyScratch : new float[targetVocab];
-            if (sampling.isGreedy()) {
-                // greedy: q only serves the confidence test, so a plain softmax is enough
-                softmax(targetLogits, q);
-            } else {
-                processor.process(targetLogits, 0, context, contextLength, scratch, q);
-            }
-            return q;
-        }
-
         @Override
         public void close() {
             sequence.close();
@@ -257,22 +229,5 @@ public final class ModelDrafter implements Drafter {
             }
         }
         return false;
-    }
-
-    static void softmax(float[] logits, float[] out) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (float v : logits) {
-            max = Math.max(max, v);
-        }
-        double sum = 0;
-        for (int i = 0; i < logits.length; i++) {
-            float e = (float) Math.exp(logits[i] - max);
-            out[i] = e;
-            sum += e;
-        }
-        float inv = (float) (1.0 / sum);
-        for (int i = 0; i < out.length; i++) {
-            out[i] *= inv;
-        }
     }
 }

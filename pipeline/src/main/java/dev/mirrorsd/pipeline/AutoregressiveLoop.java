@@ -23,7 +23,7 @@ final class AutoregressiveLoop implements DecodingLoop {
             Logits logits = target.forward(Window.chain(new int[] {last}, target.length()), 0);
             output.commit(chooser.choose(logits, 0, output.context(), output.length()));
             stats.round(0, 0);
-            SpeculativeLoop.requireCacheHoldsCommitted(target, output);
+            WindowVerification.requireCacheHoldsCommitted(target, output);
         }
     }
 }

@@ -2,8 +2,11 @@ package dev.mirrorsd.pipeline;
 
 import dev.mirrorsd.core.model.Sequence;
 
-/** The rounds after the prefill; one implementation per strategy family. */
-interface DecodingLoop {
+/**
+ * The rounds after the prefill; one implementation per strategy family. A loop is made before the
+ * prefill (Mirror-SD's draft pipeline prefills at the same time) and closed after the request.
+ */
+interface DecodingLoop extends AutoCloseable {
 
     /**
      * Decodes until {@code output} is done or the request is cancelled. On entry the target's
@@ -11,4 +14,9 @@ interface DecodingLoop {
      * which is not yet in the cache. On return, every committed token is in {@code output}.
      */
     void run(Sequence target, CommittedOutput output, RoundStats stats, Cancellation cancellation);
+
+    /** Frees what the loop holds besides the target's cache (a draft session, a draft thread). */
+    @Override
+    default void close() {
+    }
 }

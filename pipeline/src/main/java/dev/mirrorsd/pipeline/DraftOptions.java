@@ -12,28 +12,35 @@ import dev.mirrorsd.core.tokenizer.TextTokenizer;
  * @param exitLayer           l_e for {@link Strategy#EARLY_EXIT}
  * @param confidenceThreshold a round stops drafting below this probability; 0 = never
  * @param rootBranches        first-token alternatives drafted as a tree; 1 = a chain
+ * @param mirror              the Mirror-SD pipelines' settings for {@link Strategy#MIRROR}; its
+ *                            early-exit layer is {@code exitLayer}
  */
 public record DraftOptions(CausalLM draftModel, TextTokenizer draftTokenizer, int[] draftToTarget, int exitLayer,
-                           float confidenceThreshold, int rootBranches) {
+                           float confidenceThreshold, int rootBranches, MirrorOptions mirror) {
 
-    /** No draft model; early exit after 8 layers; no confidence stop; chains. */
+    /** No draft model; early exit after 8 layers; no confidence stop; chains; Mirror's defaults otherwise. */
     public static DraftOptions defaults() {
-        return new DraftOptions(null, null, null, 8, 0f, 1);
+        return new DraftOptions(null, null, null, 8, 0f, 1, MirrorOptions.defaults());
+    }
+
+    public DraftOptions withMirror(MirrorOptions options) {
+        return new DraftOptions(draftModel, draftTokenizer, draftToTarget, exitLayer, confidenceThreshold, rootBranches,
+                options);
     }
 
     public DraftOptions withDraft(CausalLM model, TextTokenizer tokenizer, int[] toTarget) {
-        return new DraftOptions(model, tokenizer, toTarget, exitLayer, confidenceThreshold, rootBranches);
+        return new DraftOptions(model, tokenizer, toTarget, exitLayer, confidenceThreshold, rootBranches, mirror);
     }
 
     public DraftOptions withExitLayer(int layer) {
-        return new DraftOptions(draftModel, draftTokenizer, draftToTarget, layer, confidenceThreshold, rootBranches);
+        return new DraftOptions(draftModel, draftTokenizer, draftToTarget, layer, confidenceThreshold, rootBranches, mirror);
     }
 
     public DraftOptions withConfidenceThreshold(float threshold) {
-        return new DraftOptions(draftModel, draftTokenizer, draftToTarget, exitLayer, threshold, rootBranches);
+        return new DraftOptions(draftModel, draftTokenizer, draftToTarget, exitLayer, threshold, rootBranches, mirror);
     }
 
     public DraftOptions withRootBranches(int branches) {
-        return new DraftOptions(draftModel, draftTokenizer, draftToTarget, exitLayer, confidenceThreshold, branches);
+        return new DraftOptions(draftModel, draftTokenizer, draftToTarget, exitLayer, confidenceThreshold, branches, mirror);
     }
 }

@@ -19,6 +19,8 @@ package dev.mirrorsd.pipeline;
  * @param acceptLengths         (rounds): tokens each round committed, in order (accepted draft
  *                              tokens + 1; the prefill's round is 1), as Spec-Bench's
  *                              {@code accept_lengths}; empty where a caller did not record them
+ * @param mirror                what the Mirror-SD pipelines did (hit rate, overlap), or null for
+ *                              the other strategies
  */
 public record GenerationStats(
         int promptTokens,
@@ -31,7 +33,16 @@ public record GenerationStats(
         long timeToFirstTokenNanos,
         long wallTimeNanos,
         String draftFailure,
-        int[] acceptLengths) {
+        int[] acceptLengths,
+        MirrorStats mirror) {
+
+    /** Without Mirror-SD statistics. */
+    public GenerationStats(int promptTokens, int newTokens, int rounds, long draftedTokens, long acceptedTokens,
+                           long[] acceptedByPosition, long prefillNanos, long timeToFirstTokenNanos,
+                           long wallTimeNanos, String draftFailure, int[] acceptLengths) {
+        this(promptTokens, newTokens, rounds, draftedTokens, acceptedTokens, acceptedByPosition, prefillNanos,
+                timeToFirstTokenNanos, wallTimeNanos, draftFailure, acceptLengths, null);
+    }
 
     /** Without per-round accept lengths (they read as empty). */
     public GenerationStats(int promptTokens, int newTokens, int rounds, long draftedTokens, long acceptedTokens,

@@ -9,6 +9,7 @@ import dev.mirrorsd.core.tokenizer.ChatTemplate;
 import dev.mirrorsd.core.tokenizer.TextTokenizer;
 import dev.mirrorsd.draft.DraftSession;
 import dev.mirrorsd.draft.Drafter;
+import dev.mirrorsd.draft.MirrorDrafter;
 import dev.mirrorsd.pipeline.profile.Lane;
 import dev.mirrorsd.pipeline.profile.Phase;
 import dev.mirrorsd.pipeline.profile.Profiler;
@@ -28,29 +29,50 @@ public final class Generator implements AutoCloseable {
     private final CausalLM target;
     private final TextTokenizer tokenizer;
     private final ChatTemplate chatTemplate; // null: prompts are encoded as they are
-    private final Drafter drafter;           // null: autoregressive decoding
+    private final Drafter drafter;           // serial speculative decoding, or null
+    private final MirrorDrafter mirror;      // Mirror-SD's draft pipeline, or null
+    private final MirrorOptions mirrorOptions;
 
-    private Generator(CausalLM target, TextTokenizer tokenizer, ChatTemplate chatTemplate, Drafter drafter) {
+    private Generator(CausalLM target, TextTokenizer tokenizer, ChatTemplate chatTemplate, Drafter drafter,
+                      MirrorDrafter mirror, MirrorOptions mirrorOptions) {
         this.target = target;
         this.tokenizer = tokenizer;
         this.chatTemplate = chatTemplate;
         this.drafter = drafter;
+        this.mirror = mirror;
+        this.mirrorOptions = mirrorOptions;
     }
 
     /** Autoregressive decoding of {@code target}; {@code chatTemplate} may be null for base models. */
     public static Generator of(CausalLM target, TextTokenizer tokenizer, ChatTemplate chatTemplate) {
-        return new Generator(target, tokenizer, chatTemplate, null);
+        return new Generator(target, tokenizer, chatTemplate, null, null, null);
     }
 
     /** Speculative decoding of {@code target} with {@code drafter}'s proposals. */
     public static Generator speculative(CausalLM target, TextTokenizer tokenizer, ChatTemplate chatTemplate,
                                         Drafter drafter) {
-        return new Generator(target, tokenizer, chatTemplate, drafter);
+        return new Generator(target, tokenizer, chatTemplate, drafter, null, null);
+    }
+
+    /**
+     * Mirror speculative decoding: the target verifies on the calling thread while {@code drafter}
+     * rolls out branches on a thread of its own per request.
+     *
+     * @throws IllegalArgumentException if the early-exit layer is not inside the target
+     */
+    public static Generator mirror(CausalLM target, TextTokenizer tokenizer, ChatTemplate chatTemplate,
+                                   MirrorDrafter drafter, MirrorOptions options) {
+        int layers = target.config().numLayers();
+        if (options.exitLayer() >= layers) {
+            throw new IllegalArgumentException("early-exit layer " + options.exitLayer() + " must be below the"
+                    + " target's " + layers + " layers");
+        }
+        return new Generator(target, tokenizer, chatTemplate, null, drafter, options);
     }
 
     /** The strategy's name: the drafter's, or "autoregressive". */
     public String strategy() {
-        return drafter == null ? "autoregressive" : drafter.name();
+        return mirror != null ? mirror.name() : drafter == null ? "autoregressive" : drafter.name();
     }
 
     /** A single user turn, through the chat template when the model has one. */
@@ -100,7 +122,7 @@ public final class Generator implements AutoCloseable {
         // room for the last verification window beyond the committed tokens, within the context
         int capacity = Math.min(context, prompt.length + config.maxNewTokens() + WINDOW_SLACK);
         try (Sequence sequence = target.newSequence(capacity);
-             DraftSession draft = drafter == null ? null : drafter.open(config.sampling(), capacity)) {
+             DecodingLoop loop = newLoop(config, prompt, capacity, chooser, profiler)) {
             // prefill: the prompt as one window, logits of its last position only
             Logits logits = sequence.forward(Window.chain(prompt, 0), prompt.length - 1);
             stats.prefillNanos = System.nanoTime() - start;
@@ -109,16 +131,12 @@ public final class Generator implements AutoCloseable {
             }
             output.commit(chooser.choose(logits, 0, output.context(), output.length()));
             stats.round(0, 0);
-            DecodingLoop loop = draft == null
-                    ? new AutoregressiveLoop(chooser)
-                    : new SpeculativeLoop(draft, draftLength(config), config.sampling(), chooser,
-                            target.config().vocabSize());
             loop.run(sequence, output, stats, cancellation);
         }
         long end = System.nanoTime();
         GenerationStats result = new GenerationStats(prompt.length, output.generated(), stats.rounds, stats.drafted,
                 stats.accepted, stats.acceptedByPosition, stats.prefillNanos, output.firstTokenNanos() - start,
-                end - start, stats.draftFailure, stats.acceptLengths());
+                end - start, stats.draftFailure, stats.acceptLengths(), stats.mirror);
         return new GenerationResult(output.text(), output.generatedTokens(), output.finishReason(), result);
     }
 
@@ -130,6 +148,21 @@ public final class Generator implements AutoCloseable {
                         + " is outside the model's vocabulary [0, " + vocabSize + ")");
             }
         }
+    }
+
+    private DecodingLoop newLoop(GenerationConfig config, int[] prompt, int capacity, TokenChooser chooser,
+                                 Profiler profiler) {
+        int vocab = target.config().vocabSize();
+        if (mirror != null) {
+            return new MirrorLoop(mirror, mirrorOptions, config, prompt, capacity,
+                    new WindowVerification(config.sampling(), chooser, vocab), profiler);
+        }
+        if (drafter != null) {
+            DraftSession session = drafter.open(config.sampling(), capacity);
+            return new SpeculativeLoop(session, draftLength(config),
+                    new WindowVerification(config.sampling(), chooser, vocab));
+        }
+        return new AutoregressiveLoop(chooser);
     }
 
     private DraftLength draftLength(GenerationConfig config) {
@@ -150,6 +183,9 @@ public final class Generator implements AutoCloseable {
     public void close() {
         if (drafter != null) {
             drafter.close();
+        }
+        if (mirror != null) {
+            mirror.close();
         }
         target.close();
         tokenizer.close();

@@ -5,6 +5,7 @@ import dev.mirrorsd.core.tokenizer.ChatTemplate;
 import dev.mirrorsd.core.tokenizer.TextTokenizer;
 import dev.mirrorsd.draft.Drafter;
 import dev.mirrorsd.draft.EarlyExitDrafter;
+import dev.mirrorsd.draft.MirrorDrafter;
 import dev.mirrorsd.draft.ModelDrafter;
 import dev.mirrorsd.draft.NgramDrafter;
 import dev.mirrorsd.draft.StreamingDrafter;
@@ -16,6 +17,13 @@ public final class Generators {
 
     public static Generator build(Strategy strategy, CausalLM target, TextTokenizer tokenizer, ChatTemplate template,
                                   DraftOptions options) {
+        if (strategy == Strategy.MIRROR) {
+            requireDraft(strategy, tokenizer, options);
+            MirrorDrafter drafter = new MirrorDrafter(options.draftModel(), options.draftToTarget(),
+                    target.config().vocabSize(), true);
+            return Generator.mirror(target, tokenizer, template, drafter,
+                    options.mirror().withExitLayer(options.exitLayer()));
+        }
         Drafter drafter = drafter(strategy, target, tokenizer, options);
         return drafter == null ? Generator.of(target, tokenizer, template)
                 : Generator.speculative(target, tokenizer, template, drafter);

@@ -13,6 +13,7 @@ final class RoundStats {
     long[] acceptedByPosition = new long[0];
     long prefillNanos;
     String draftFailure;
+    MirrorStats mirror;
     int[] acceptLengths = new int[64]; // (rounds): accepted + 1 per round, the first `rounds` entries used
 
     RoundStats(Profiler profiler) {

@@ -13,7 +13,12 @@ public enum Strategy {
     /** The target's own first l_e layers draft (self-speculation). */
     EARLY_EXIT("early-exit"),
     /** The draft's multi-token heads propose several tokens per forward. */
-    STREAMING("streaming");
+    STREAMING("streaming"),
+    /**
+     * Mirror-SD: the draft rolls out branches on its own thread after the target's early-exit
+     * message, while the target finishes its layers.
+     */
+    MIRROR("mirror");
 
     private final String label;
 
@@ -23,6 +28,11 @@ public enum Strategy {
 
     public String label() {
         return label;
+    }
+
+    /** Whether the strategy drafts with a draft model (the project's draft, or one given by path). */
+    public boolean needsDraftModel() {
+        return this == DRAFT || this == STREAMING || this == MIRROR;
     }
 
     /** Looks a strategy up by its label; an unknown name lists the valid ones. */

@@ -23,13 +23,15 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Lossless means lossless: on 50 prompts (Spec-Bench questions of every category and a few of our
  * own), greedy speculative output of the default target equals its greedy autoregressive output
  * token for token, for every drafter, with chain and tree windows (early exit only as a tree: its
- * chains are the tree's first branch, and the suite must fit CI's time on two cores).
+ * chains are the tree's first branch, and the suite must fit CI's time on two cores), and for
+ * Mirror-SD at several (l_e, kappa, gamma).
  */
 class SpeculativeIdentityOnTargetTest {
     private static final int NEW_TOKENS = 16;
@@ -92,16 +94,25 @@ class SpeculativeIdentityOnTargetTest {
     }
 
     private void assertLossless(Strategy strategy, DraftOptions options, int gamma) {
+        assertLossless(strategy, options, gamma, 1);
+    }
+
+    /** Checks every {@code stride}-th prompt; returns the Mirror-SD hits, if any, summed. */
+    private int assertLossless(Strategy strategy, DraftOptions options, int gamma, int stride) {
         Generator generator = Generators.build(strategy, target, checkpoint.tokenizer(), checkpoint.chatTemplate(), options);
         long accepted = 0;
-        for (int i = 0; i < PROMPTS.size(); i++) {
+        int hits = 0;
+        for (int i = 0; i < PROMPTS.size(); i += stride) {
             GenerationResult result = generator.generateFromIds(PROMPTS.get(i), config(gamma), TokenListener.NONE,
                     new Cancellation());
             assertArrayEquals(REFERENCE.get(i), result.tokenIds(), strategy + " diverged on prompt " + i);
             assertEquals(NEW_TOKENS, result.stats().acceptedTokens() + result.stats().rounds());
+            assertNull(result.stats().draftFailure());
             accepted += result.stats().acceptedTokens();
+            hits += result.stats().mirror() == null ? 0 : result.stats().mirror().hits();
         }
         assertTrue(accepted > 0, strategy + " never had a draft token accepted: the test would prove nothing");
+        return hits;
     }
 
     @Test
@@ -122,6 +133,22 @@ class SpeculativeIdentityOnTargetTest {
     @Test
     void shouldBeLosslessWithPromptLookupChains() {
         assertLossless(Strategy.PROMPT_LOOKUP, DraftOptions.defaults(), 4);
+    }
+
+    @Test
+    void shouldBeLosslessWithMirrorAtTheDefaultSetting() {
+        // l_e 24, kappa 2, proxy over the draft's vocabulary, branches through the multi-token heads
+        int hits = assertLossless(Strategy.MIRROR, withDraft.withExitLayer(24), 4, 1);
+        assertTrue(hits > 0, "no rolled-out branch was ever reused");
+    }
+
+    @Test
+    void shouldBeLosslessWithMirrorAtOtherSettings() {
+        // an early exit, wide candidates over the full vocabulary, short branches; a late one, long branches
+        assertLossless(Strategy.MIRROR, withDraft.withExitLayer(16)
+                .withMirror(MirrorOptions.defaults().withKappa(4).withNarrowEarlyExit(false)), 2, 2);
+        assertLossless(Strategy.MIRROR, withDraft.withExitLayer(28)
+                .withMirror(MirrorOptions.defaults().withKappa(1)), 6, 2);
     }
 
     @Test

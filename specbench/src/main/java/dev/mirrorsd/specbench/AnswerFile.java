@@ -51,7 +51,13 @@ public final class AnswerFile {
         JsonArray acceptLengths = new JsonArray();
         JsonArray acceptLengthsPerTurn = new JsonArray();
         JsonArray tokenIds = new JsonArray();
+        JsonArray mirrorRounds = new JsonArray();
+        JsonArray mirrorHits = new JsonArray();
         for (TurnAnswer turn : answer.turns()) {
+            if (turn.mirror() != null) {
+                mirrorRounds.add(turn.mirror().rounds());
+                mirrorHits.add(turn.mirror().hits());
+            }
             turns.add(turn.text());
             steps.add(turn.decodingSteps());
             newTokens.add(turn.newTokens());
@@ -75,6 +81,11 @@ public final class AnswerFile {
         choice.add("accept_lengths", acceptLengths);
         choice.add("accept_lengths_per_turn", acceptLengthsPerTurn);
         choice.add("token_ids", tokenIds);
+        if (!mirrorRounds.isEmpty()) {
+            // Mirror-SD, per turn: rounds with an early-exit message, and those whose verdict it foresaw
+            choice.add("mirror_rounds", mirrorRounds);
+            choice.add("mirror_hits", mirrorHits);
+        }
         JsonArray choices = new JsonArray();
         choices.add(choice);
         JsonObject json = new JsonObject();

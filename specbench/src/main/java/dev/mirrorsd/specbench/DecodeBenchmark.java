@@ -6,6 +6,7 @@ import dev.mirrorsd.pipeline.Cancellation;
 import dev.mirrorsd.pipeline.GenerationConfig;
 import dev.mirrorsd.pipeline.GenerationResult;
 import dev.mirrorsd.pipeline.Generator;
+import dev.mirrorsd.pipeline.MirrorStats;
 import org.HdrHistogram.Histogram;
 
 import java.io.PrintStream;
@@ -26,9 +27,11 @@ public final class DecodeBenchmark {
      * @param decodeTokensPerSecond tokens after the first over the time after the first token
      * @param tau              mean accepted length over all rounds
      * @param latencyMicros    per-token latency after the first token
+     * @param mirror           Mirror-SD's counters summed over the prompts, or null for other strategies
      */
     public record Result(String strategy, int gamma, int prompts, long tokens, double tokensPerSecond,
-                         double decodeTokensPerSecond, double tau, double acceptanceRate, Histogram latencyMicros) {
+                         double decodeTokensPerSecond, double tau, double acceptanceRate, Histogram latencyMicros,
+                         MirrorStats mirror) {
     }
 
     /** Runs every prompt once after {@code warmups} unmeasured runs of the first. */
@@ -45,6 +48,7 @@ public final class DecodeBenchmark {
         long rounds = 0;
         long accepted = 0;
         long drafted = 0;
+        MirrorStats mirror = null;
         int done = 0;
         for (List<ChatMessage> prompt : prompts) {
             long[] last = {0};
@@ -63,6 +67,7 @@ public final class DecodeBenchmark {
             rounds += result.stats().rounds();
             accepted += result.stats().acceptedTokens();
             drafted += result.stats().draftedTokens();
+            mirror = plus(mirror, result.stats().mirror());
             done++;
             if (progress != null) {
                 progress.printf(Locale.ROOT, "\r%s gamma %d: %d/%d prompts", generator.strategy(),
@@ -75,7 +80,15 @@ public final class DecodeBenchmark {
         return new Result(generator.strategy(), config.numAssistantTokens(), prompts.size(), tokens,
                 tokens * 1e9 / wallNanos, decodeTokens * 1e9 / Math.max(1, decodeNanos),
                 rounds == 0 ? 0 : (double) (accepted + rounds) / rounds,
-                drafted == 0 ? 0 : (double) accepted / drafted, latency);
+                drafted == 0 ? 0 : (double) accepted / drafted, latency, mirror);
+    }
+
+    private static MirrorStats plus(MirrorStats a, MirrorStats b) {
+        if (a == null || b == null) {
+            return a == null ? b : a;
+        }
+        return new MirrorStats(a.rounds() + b.rounds(), a.hits() + b.hits(), a.rolloutNanos() + b.rolloutNanos(),
+                a.hiddenRolloutNanos() + b.hiddenRolloutNanos(), a.proposalWaitNanos() + b.proposalWaitNanos());
     }
 
     /** The floor a memory-bound decoder cannot beat: weight bytes per token over read bandwidth. */
@@ -88,15 +101,18 @@ public final class DecodeBenchmark {
     }
 
     public static String tableHeader() {
-        return "| strategy | gamma | prompts | tokens | tokens/s | decode tokens/s | tau | acceptance | p50 ms/token | p90 | p99 | max |\n"
-                + "|---|---|---|---|---|---|---|---|---|---|---|---|";
+        return "| strategy | gamma | prompts | tokens | tokens/s | decode tokens/s | tau | acceptance | hit rate | overlap"
+                + " | p50 ms/token | p90 | p99 | max |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
     }
 
     public static String tableRow(Result r) {
         Histogram h = r.latencyMicros();
-        return String.format(Locale.ROOT, "| %s | %s | %d | %d | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f | %.1f | %.1f |",
+        String hitRate = r.mirror() == null ? "-" : String.format(Locale.ROOT, "%.2f", r.mirror().hitRate());
+        String overlap = r.mirror() == null ? "-" : String.format(Locale.ROOT, "%.2f", r.mirror().overlapFraction());
+        return String.format(Locale.ROOT, "| %s | %s | %d | %d | %.2f | %.2f | %.2f | %.2f | %s | %s | %.1f | %.1f | %.1f | %.1f |",
                 r.strategy(), r.strategy().equals("autoregressive") ? "-" : Integer.toString(r.gamma()), r.prompts(),
-                r.tokens(), r.tokensPerSecond(), r.decodeTokensPerSecond(), r.tau(), r.acceptanceRate(),
+                r.tokens(), r.tokensPerSecond(), r.decodeTokensPerSecond(), r.tau(), r.acceptanceRate(), hitRate, overlap,
                 h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(90) / 1000.0,
                 h.getValueAtPercentile(99) / 1000.0, h.getMaxValue() / 1000.0);
     }

@@ -113,7 +113,7 @@ public final class SpecBenchRunner {
             }
             GenerationStats stats = result.stats();
             turns.add(new TurnAnswer(result.text(), result.tokenIds(), stats.rounds(), stats.newTokens(),
-                    stats.wallTimeNanos() / 1e9, stats.acceptLengths()));
+                    stats.wallTimeNanos() / 1e9, stats.acceptLengths(), stats.mirror()));
             conversation.add(ChatMessage.assistant(result.text()));
         }
         return new Answer(question, method, turns);

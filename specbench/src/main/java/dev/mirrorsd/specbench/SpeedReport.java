@@ -60,7 +60,24 @@ public final class SpeedReport {
         double theirs = meanTokensPerSecond(baseline.values().stream()
                 .filter(a -> shared.contains(a.question().id())).toList());
         return new TaskSpeed(task, method, answers.size(), meanAcceptedTokens(answers), meanTokensPerSecond(answers),
-                theirs == 0 ? 0 : mine / theirs, null);
+                theirs == 0 ? 0 : mine / theirs, hitRate(answers));
+    }
+
+    /** Mirror-SD's early-exit hits over its rounds, over every turn; null for a method without them. */
+    static Double hitRate(List<Answer> answers) {
+        long rounds = 0;
+        long hits = 0;
+        boolean mirrored = false;
+        for (Answer a : answers) {
+            for (TurnAnswer turn : a.turns()) {
+                if (turn.mirror() != null) {
+                    mirrored = true;
+                    rounds += turn.mirror().rounds();
+                    hits += turn.mirror().hits();
+                }
+            }
+        }
+        return !mirrored ? null : rounds == 0 ? 0.0 : (double) hits / rounds;
     }
 
     /** Mean over questions of each question's tokens/s; 0 for none. */

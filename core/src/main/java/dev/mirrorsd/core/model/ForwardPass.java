@@ -21,6 +21,23 @@ public interface ForwardPass extends AutoCloseable {
      */
     Logits logits(int fromRow);
 
+    /**
+     * The logits of {@code vocabulary}'s token ids only, columns in its order, for rows
+     * {@code fromRow..}: Mirror-SD's early-exit proxy over a frequent subset costs a fraction of the
+     * full LM head (the target's head alone is a fifth of its weights). Engines keep the narrowed
+     * head of the last array they were given, so pass the same array every time.
+     */
+    default Logits logits(int fromRow, int[] vocabulary) {
+        Logits full = logits(fromRow);
+        float[] values = new float[full.rows() * vocabulary.length];
+        for (int r = 0; r < full.rows(); r++) {
+            for (int i = 0; i < vocabulary.length; i++) {
+                values[r * vocabulary.length + i] = full.get(r, vocabulary[i]);
+            }
+        }
+        return new Logits(full.rows(), vocabulary.length, values);
+    }
+
     /** Extra heads predicting tokens t+2, t+3, ... from the last layer (speculative streaming); 0 if none. */
     default int multiTokenHeads() {
         return 0;

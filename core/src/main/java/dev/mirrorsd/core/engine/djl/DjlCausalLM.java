@@ -11,8 +11,11 @@ import dev.mirrorsd.core.model.Sequence;
 import dev.mirrorsd.core.weights.HostTensor;
 import dev.mirrorsd.core.weights.ModelWeights;
 
+import java.nio.IntBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A Llama-family decoder on DJL's PyTorch engine, on any DJL device.
@@ -32,6 +35,7 @@ public final class DjlCausalLM implements CausalLM {
     private final NDArray rotateHalf;     // (headDim, headDim)
     private final RotaryEmbedding rotary;
     private final List<NDArray[]> multiTokenHeads; // per head {weight (hidden, hidden), bias (hidden)}
+    private final Map<IntBuffer, NDArray> narrowedHeads = new HashMap<>(); // by content, see headFor; guarded by itself
     private final boolean ownsWeights;    // false for a firstLayers() view
 
     private DjlCausalLM(ModelConfig config, NDManager manager, List<LayerWeights> layers, NDArray lmHead,
@@ -215,6 +219,38 @@ public final class DjlCausalLM implements CausalLM {
 
     NDArray lmHead() {
         return lmHead;
+    }
+
+    /**
+     * The head's rows for {@code vocabulary} (ids of the head's rows), gathered once per distinct
+     * vocabulary and kept with the weights: a generator asks with the same one every round.
+     */
+    NDArray headFor(int[] vocabulary) {
+        synchronized (narrowedHeads) {
+            NDArray head = narrowedHeads.get(IntBuffer.wrap(vocabulary));
+            if (head == null) {
+                head = gatherHeadRows(vocabulary);
+                narrowedHeads.put(IntBuffer.wrap(vocabulary.clone()), head);
+            }
+            return head;
+        }
+    }
+
+    private NDArray gatherHeadRows(int[] vocabulary) {
+        long headRows = lmHead.getShape().get(0);
+        long[] ids = new long[vocabulary.length];
+        for (int i = 0; i < ids.length; i++) {
+            if (vocabulary[i] < 0 || vocabulary[i] >= headRows) {
+                throw new IllegalArgumentException("vocabulary id " + vocabulary[i] + " outside the head's "
+                        + headRows + " rows");
+            }
+            ids[i] = vocabulary[i];
+        }
+        try (NDArray index = manager.create(ids)) {
+            NDArray gathered = lmHead.get(index);
+            gathered.attach(manager);
+            return gathered;
+        }
     }
 
     List<NDArray[]> multiTokenHeads() {

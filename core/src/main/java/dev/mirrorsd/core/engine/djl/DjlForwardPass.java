@@ -188,10 +188,31 @@ final class DjlForwardPass implements ForwardPass {
         }
     }
 
+    @Override
+    public Logits logits(int fromRow, int[] vocabulary) {
+        if (closed) {
+            throw new IllegalStateException("forward pass is closed");
+        }
+        int w = window.size();
+        if (fromRow < 0 || fromRow >= w) {
+            throw new IllegalArgumentException("fromRow " + fromRow + " outside the window of " + w);
+        }
+        NDArray narrowed = model.headFor(vocabulary);
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray rows = hidden.get(new NDIndex().addSliceDim(fromRow, w));
+            rows.attach(scope);
+            return head(rows, narrowed);
+        }
+    }
+
     /** Final norm and LM head over {@code rows (n, hidden)}. */
     private Logits head(NDArray rows) {
-        NDArray logits = linear(rmsNorm(rows, model.config().rmsNormEps()), model.lmHead(), null);
-        long headRows = model.lmHead().getShape().get(0);
+        return head(rows, model.lmHead());
+    }
+
+    private Logits head(NDArray rows, NDArray lmHead) {
+        NDArray logits = linear(rmsNorm(rows, model.config().rmsNormEps()), lmHead, null);
+        long headRows = lmHead.getShape().get(0);
         return new Logits((int) rows.getShape().get(0), (int) headRows, logits.toFloatArray());
     }
 

@@ -1,0 +1,379 @@
+package dev.mirrorsd.draft;
+
+import dev.mirrorsd.core.model.CausalLM;
+import dev.mirrorsd.core.model.ForwardPass;
+import dev.mirrorsd.core.model.Logits;
+import dev.mirrorsd.core.model.Sequence;
+import dev.mirrorsd.core.model.Window;
+import dev.mirrorsd.core.sampling.SamplingConfig;
+import dev.mirrorsd.core.sampling.TokenSampler;
+import dev.mirrorsd.core.speculative.DraftProposal;
+
+import java.util.Arrays;
+
+/**
+ * One request's draft pipeline state in Mirror-SD: the draft's KV cache, the committed context as
+ * the verdicts told it, and the branches rolled out for the round being verified.
+ *
+ * <p>A round, as the draft sees it (MIRROR_SD.md section 3):
+ * <ol>
+ *   <li>{@link #rollout}: the target's window {@code [y0, x1..xn]} and, per window row, the
+ *       early-exit top-kappa: the candidates for the correction (or bonus) at each depth tau. For
+ *       every (tau, candidate c) the draft rolls out gamma tokens after {@code x1..x_tau, c}. The
+ *       branches share their prefixes, so each draft forward is one tree window over all of them:
+ *       the window chain {@code x1..xn} (what the cache lacks of it) with one candidate row hanging
+ *       off each depth, and the branches' drafted tokens level by level below the candidates.</li>
+ *   <li>{@link #next}: the verdict (accepted depth tau, final token y). A branch with depth tau and
+ *       candidate y is a hit: its tokens are the next proposal at once, and the cache keeps its
+ *       path. Otherwise the draft drafts afresh after the committed tokens (the serial path).</li>
+ * </ol>
+ *
+ * <p>The draft's cache cannot hide cached positions from one another, so a rollout of several
+ * forwards re-feeds the branch rows each time and keeps only the last forward's rows; with
+ * multi-token heads one forward yields 1 + heads tokens per branch, and gamma <= 1 + heads needs one.
+ *
+ * <p>Under greedy verification a candidate equal to the draft's own token at that depth cannot be a
+ * correction (it would have been accepted), so no branch is rolled out for it. Under sampling the
+ * residual distribution can still emit it, so every candidate gets a branch. Branch tokens are drawn
+ * from q given the branch's path, independently of the target, and carry q into verification, so
+ * reusing one is as lossless as drafting afresh.
+ *
+ * <p>Not thread-safe: the draft pipeline's thread owns it.
+ */
+public final class BranchRollouts implements AutoCloseable {
+    private final Sequence sequence;
+    private final boolean useMultiTokenHeads;
+    private final SamplingConfig sampling;
+    private final TargetDistribution distribution;
+    private final TokenSampler sampler;
+    private final int gamma;
+
+    private final int[] context;     // committed tokens, (capacity)
+    private int length;
+    private final int[] cached;      // tokens whose keys and values the cache holds, (capacity)
+    private final int[] path;        // rollout: committed tokens then the window's draft rows, (capacity)
+    private final int[] scratchContext; // sampling: a branch's path for the repetition penalty, (capacity)
+
+    // the branches of the current rollout, (branches) and (branches, gamma)
+    private boolean rolledOut;
+    private int windowDraftRows;     // n: draft rows x1..xn of the rolled-out window
+    private int keep;                // cache positions before the rollout window
+    private int chainRows;           // window rows re-fed from the path (committed tail and x1..xn)
+    private int branches;
+    private int fedLevels;           // branch token levels inside the cached window
+    private int[] branchDepth = new int[0];
+    private int[] branchCandidate = new int[0];
+    private int[][] branchTokens = new int[0][];
+    private float[][][] branchDistributions = new float[0][][]; // sampling only
+    private boolean lastHit;
+    private boolean awaitingFirstToken; // the target's prefill chose it; the first window brings it
+
+    BranchRollouts(CausalLM draft, int[] draftToTarget, int targetVocab, boolean useMultiTokenHeads,
+                   SamplingConfig sampling, int gamma, int capacity) {
+        if (gamma < 1) {
+            throw new IllegalArgumentException("gamma must be >= 1, got " + gamma);
+        }
+        this.sequence = draft.newSequence(capacity);
+        this.useMultiTokenHeads = useMultiTokenHeads;
+        this.sampling = sampling;
+        this.distribution = new TargetDistribution(draftToTarget, targetVocab, sampling);
+        // a separate stream from the verifier's, so drafting never shifts the target's draws
+        this.sampler = TokenSampler.seeded(sampling.seed() ^ 0x9E3779B97F4A7C15L);
+        this.gamma = gamma;
+        this.context = new int[capacity];
+        this.cached = new int[capacity];
+        this.path = new int[capacity];
+        this.scratchContext = sampling.isGreedy() ? null : new int[capacity];
+    }
+
+    /**
+     * The prompt, fed while the target runs its own prefill, so that the first rollout feeds only
+     * the first committed token.
+     */
+    public void prefill(int[] prompt) {
+        if (length != 0) {
+            throw new IllegalStateException("prefill starts a request; this one holds " + length + " tokens");
+        }
+        requireRoom(prompt.length);
+        System.arraycopy(prompt, 0, context, 0, prompt.length);
+        length = prompt.length;
+        sequence.truncate(0);
+        try (ForwardPass pass = sequence.begin(Window.chain(prompt, 0))) {
+            pass.runTo(pass.layers());
+        }
+        System.arraycopy(prompt, 0, cached, 0, prompt.length);
+        awaitingFirstToken = true;
+    }
+
+    /**
+     * Rolls out the branches of one round.
+     *
+     * @param windowTokens {@code (rows)} the target's window: the last committed token, then the
+     *                     draft rows x1..xn of a chain
+     * @param rows         window rows, n + 1
+     * @param candidates   {@code (rows * kappa)} row-major: the early-exit top-kappa after each row
+     * @param kappa        candidates per row
+     */
+    public void rollout(int[] windowTokens, int rows, int[] candidates, int kappa) {
+        int committed = pendingCommitted(windowTokens[0]);
+        int n = rows - 1;
+        if (committed + n >= sequence.capacity()) {
+            throw new IllegalStateException("the draft's cache of " + sequence.capacity() + " positions cannot take"
+                    + " a window of " + rows + " rows after " + committed);
+        }
+        System.arraycopy(context, 0, path, 0, committed);
+        System.arraycopy(windowTokens, 1, path, committed, n);
+        keep = Math.min(commonCachedPrefix(path, committed + n), committed);
+        chainRows = committed + n - keep;
+        windowDraftRows = n;
+
+        branches = 0;
+        ensureBranchCapacity(rows * kappa);
+        for (int depth = 0; depth <= n; depth++) {
+            for (int rank = 0; rank < kappa; rank++) {
+                int c = candidates[depth * kappa + rank];
+                if (sampling.isGreedy() && depth < n && c == windowTokens[depth + 1]) {
+                    continue; // greedy verification accepts it: never a correction
+                }
+                branchDepth[branches] = depth;
+                branchCandidate[branches] = c;
+                branches++;
+            }
+        }
+        // near the end of the context the deepest, least likely branches give way
+        branches = Math.min(branches, (sequence.capacity() - committed - n) / gamma);
+        if (branches == 0) {
+            rolledOut = false; // the verdict then drafts afresh
+            return;
+        }
+
+        int produced = 0;
+        while (produced < gamma) {
+            sequence.truncate(keep);
+            fedLevels = produced;
+            int leafStart = chainRows + produced * branches;
+            try (ForwardPass pass = sequence.begin(rolloutWindow(committed, produced))) {
+                pass.runTo(pass.layers());
+                int heads = useMultiTokenHeads ? pass.multiTokenHeads() : 0;
+                int perForward = Math.min(1 + heads, gamma - produced);
+                for (int h = 0; h < perForward; h++) {
+                    Logits logits = h == 0 ? pass.logits(leafStart) : pass.multiTokenLogits(h - 1, leafStart);
+                    for (int b = 0; b < branches; b++) {
+                        choose(b, produced + h, logits, b, committed);
+                    }
+                }
+                produced += perForward;
+            }
+        }
+        rolledOut = true;
+    }
+
+    /**
+     * The verdict of the rolled-out round; returns the next proposal: the matching branch's tokens on
+     * a hit, a fresh chain of gamma tokens on a miss (see {@link #lastWasHit()}).
+     *
+     * @param emitted {@code (count)} the accepted draft tokens, then the correction or bonus token
+     * @param count   accepted + 1
+     * @param targetCapacity the target cache's positions: its next window, the last committed token
+     *                       and the draft rows, must fit after the committed tokens but the newest
+     */
+    public DraftProposal next(int[] emitted, int count, int targetCapacity) {
+        int accepted = count - 1;
+        int y = emitted[accepted];
+        int hit = -1;
+        if (rolledOut) {
+            if (accepted > windowDraftRows) {
+                throw new IllegalStateException("verdict accepts " + accepted + " tokens of a window of "
+                        + windowDraftRows + " draft rows");
+            }
+            int committed = length;
+            for (int i = 0; i < accepted; i++) {
+                if (emitted[i] != path[committed + i]) {
+                    throw new IllegalStateException("verdict accepts token " + emitted[i] + " at depth " + i
+                            + " where the window held " + path[committed + i]);
+                }
+            }
+            for (int b = 0; b < branches && hit < 0; b++) {
+                if (branchDepth[b] == accepted && branchCandidate[b] == y) {
+                    hit = b;
+                }
+            }
+            keepBranchPath(committed, accepted, hit);
+        }
+        requireRoom(count);
+        System.arraycopy(emitted, 0, context, length, count);
+        length += count;
+        rolledOut = false;
+        lastHit = hit >= 0;
+        int rows = Math.min(gamma, Math.min(targetCapacity - length, sequence.capacity() - length));
+        if (rows <= 0) {
+            return DraftProposal.chain();
+        }
+        if (lastHit) {
+            int[] tokens = Arrays.copyOf(branchTokens[hit], rows);
+            float[][] q = sampling.isGreedy() ? null : Arrays.copyOf(branchDistributions[hit], rows);
+            return DraftProposal.chain(tokens, q);
+        }
+        return freshChain(rows);
+    }
+
+    /** Whether the last {@link #next} reused a rolled-out branch. */
+    public boolean lastWasHit() {
+        return lastHit;
+    }
+
+    /** Committed tokens as the verdicts told them: a copy. */
+    public int[] committed() {
+        return Arrays.copyOf(context, length);
+    }
+
+    @Override
+    public void close() {
+        sequence.close();
+    }
+
+    // ---- rollout internals ----------------------------------------------------------------------
+
+    /** The committed length the next window starts from; its first row must be the last committed token. */
+    private int pendingCommitted(int windowFirst) {
+        if (awaitingFirstToken) {
+            requireRoom(1);
+            context[length++] = windowFirst;
+            awaitingFirstToken = false;
+        }
+        if (length == 0 || context[length - 1] != windowFirst) {
+            throw new IllegalStateException("the window starts with token " + windowFirst
+                    + " but the last committed token the draft knows is "
+                    + (length == 0 ? "none" : String.valueOf(context[length - 1])));
+        }
+        return length;
+    }
+
+    /**
+     * Rows: the path's uncached tail (a chain), one candidate row per branch hanging off its depth,
+     * then {@code produced} levels of branch tokens, one row per branch each.
+     */
+    private Window rolloutWindow(int committed, int produced) {
+        int size = chainRows + branches * (1 + produced);
+        int[] tokens = new int[size];
+        int[] parents = new int[size];
+        for (int r = 0; r < chainRows; r++) {
+            tokens[r] = path[keep + r];
+            parents[r] = r - 1;
+        }
+        for (int b = 0; b < branches; b++) {
+            int row = chainRows + b;
+            tokens[row] = branchCandidate[b];
+            // the node after depth tau is path index committed - 1 + tau, cached or a chain row
+            parents[row] = committed - 1 + branchDepth[b] - keep;
+            for (int level = 1; level <= produced; level++) {
+                int at = chainRows + level * branches + b;
+                tokens[at] = branchTokens[b][level - 1];
+                parents[at] = at - branches;
+            }
+        }
+        return Window.tree(tokens, parents, keep);
+    }
+
+    private void choose(int branch, int index, Logits logits, int row, int committed) {
+        int contextLength = 0;
+        if (scratchContext != null) {
+            int depth = branchDepth[branch];
+            System.arraycopy(path, 0, scratchContext, 0, committed + depth);
+            contextLength = committed + depth;
+            scratchContext[contextLength++] = branchCandidate[branch];
+            System.arraycopy(branchTokens[branch], 0, scratchContext, contextLength, index);
+            contextLength += index;
+        }
+        if (sampling.isGreedy()) {
+            branchTokens[branch][index] = distribution.argmax(logits, row);
+            return;
+        }
+        float[] q = distribution.of(logits, row, scratchContext, contextLength);
+        branchTokens[branch][index] = sampler.sample(q);
+        branchDistributions[branch][index] = q;
+    }
+
+    /** Keeps in the cache the accepted part of the window and, on a hit, the branch's fed rows. */
+    private void keepBranchPath(int committed, int accepted, int hit) {
+        int pathRows = committed + accepted - keep; // chain rows up to x_accepted
+        int[] kept = new int[pathRows + (hit < 0 ? 0 : 1 + fedLevels)];
+        for (int r = 0; r < pathRows; r++) {
+            kept[r] = r;
+        }
+        int cachedLength = committed + accepted;
+        System.arraycopy(path, 0, cached, 0, cachedLength);
+        if (hit >= 0) {
+            kept[pathRows] = chainRows + hit;
+            cached[cachedLength++] = branchCandidate[hit];
+            for (int level = 1; level <= fedLevels; level++) {
+                kept[pathRows + level] = chainRows + level * branches + hit;
+                cached[cachedLength++] = branchTokens[hit][level - 1];
+            }
+        }
+        sequence.compact(keep, kept);
+    }
+
+    /** Drafts {@code rows} tokens after the committed context, one forward per 1 + heads tokens. */
+    private DraftProposal freshChain(int rows) {
+        int start = Math.min(commonCachedPrefix(context, length), length - 1); // feed >= 1 token
+        sequence.truncate(start);
+        int[] working = Arrays.copyOf(context, length + rows);
+        System.arraycopy(context, 0, cached, 0, start);
+        int[] tokens = new int[rows];
+        float[][] q = sampling.isGreedy() ? null : new float[rows][];
+        int produced = 0;
+        int fedTo = start;
+        while (produced < rows) {
+            int[] feed = Arrays.copyOfRange(working, fedTo, length + produced);
+            try (ForwardPass pass = sequence.begin(Window.chain(feed, fedTo))) {
+                pass.runTo(pass.layers());
+                int last = feed.length - 1;
+                int heads = useMultiTokenHeads ? pass.multiTokenHeads() : 0;
+                int perForward = Math.min(1 + heads, rows - produced);
+                for (int h = 0; h < perForward; h++) {
+                    Logits logits = h == 0 ? pass.logits(last) : pass.multiTokenLogits(h - 1, last);
+                    int token;
+                    if (q == null) {
+                        token = distribution.argmax(logits, logits.rows() - 1);
+                    } else {
+                        q[produced] = distribution.of(logits, logits.rows() - 1, working, length + produced);
+                        token = sampler.sample(q[produced]);
+                    }
+                    tokens[produced] = token;
+                    working[length + produced] = token;
+                    produced++;
+                }
+            }
+            System.arraycopy(feed, 0, cached, fedTo, feed.length);
+            fedTo += feed.length;
+        }
+        return DraftProposal.chain(tokens, q);
+    }
+
+    /** How many leading tokens of {@code tokens[0..n)} the cache already holds. */
+    private int commonCachedPrefix(int[] tokens, int n) {
+        int limit = Math.min(sequence.length(), n);
+        int i = 0;
+        while (i < limit && cached[i] == tokens[i]) {
+            i++;
+        }
+        return i;
+    }
+
+    private void ensureBranchCapacity(int most) {
+        if (branchDepth.length < most) {
+            branchDepth = new int[most];
+            branchCandidate = new int[most];
+            branchTokens = new int[most][gamma];
+            branchDistributions = new float[most][gamma][];
+        }
+    }
+
+    private void requireRoom(int more) {
+        if (length + more > sequence.capacity()) {
+            throw new IllegalStateException("the draft's cache of " + sequence.capacity() + " positions cannot take "
+                    + more + " more after " + length);
+        }
+    }
+}

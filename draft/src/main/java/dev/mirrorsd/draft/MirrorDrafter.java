@@ -1,0 +1,76 @@
+package dev.mirrorsd.draft;
+
+import dev.mirrorsd.core.model.CausalLM;
+import dev.mirrorsd.core.sampling.SamplingConfig;
+
+/**
+ * The draft pipeline of Mirror-SD (MIRROR_SD.md section 3): a draft model that, on the target's
+ * early-exit message, rolls out a branch after every likely outcome of the running verification,
+ * and on the verdict hands over the matching branch (a hit) or drafts afresh (a miss). One drafter
+ * serves many requests; each opens its own {@link BranchRollouts}.
+ *
+ * <p>With multi-token heads (speculative streaming, section 4), one draft forward extends every
+ * branch by 1 + heads tokens, so a rollout of gamma <= 1 + heads tokens is a single forward over
+ * all branches at once.
+ *
+ * <p>Thread-safety: {@link #open} may be called from many threads.
+ */
+public final class MirrorDrafter implements AutoCloseable {
+    private final CausalLM draft;
+    private final int[] draftToTarget;
+    private final int targetVocab;
+    private final boolean multiTokenHeads;
+
+    /**
+     * @param draftToTarget   target id of each draft logit (a reduced draft vocabulary), or null when
+     *                        the vocabularies coincide
+     * @param multiTokenHeads extend branches through the draft's multi-token heads too, if it has any
+     */
+    public MirrorDrafter(CausalLM draft, int[] draftToTarget, int targetVocab, boolean multiTokenHeads) {
+        if (draftToTarget != null) {
+            for (int id : draftToTarget) {
+                if (id < 0 || id >= targetVocab) {
+                    throw new IllegalArgumentException("draft-to-target map holds id " + id
+                            + " outside the target vocabulary of " + targetVocab);
+                }
+            }
+        }
+        this.draft = draft;
+        this.draftToTarget = draftToTarget == null ? null : draftToTarget.clone();
+        this.targetVocab = targetVocab;
+        this.multiTokenHeads = multiTokenHeads;
+    }
+
+    /**
+     * Starts one request's draft pipeline.
+     *
+     * @param gamma    draft tokens per branch and per fresh draft
+     * @param kappa    early-exit candidates per window row
+     * @param capacity most positions the request will reach (prompt + new tokens + one window)
+     */
+    public BranchRollouts open(SamplingConfig sampling, int gamma, int kappa, int capacity) {
+        // beyond the committed tokens, the cache holds one rollout window: gamma rows for each of the
+        // (gamma + 1) * kappa branches at most
+        long rolloutRows = (long) (gamma + 1) * kappa * gamma;
+        int sized = (int) Math.min(capacity + rolloutRows, draft.config().maxPositions());
+        return new BranchRollouts(draft, draftToTarget, targetVocab, multiTokenHeads, sampling, gamma, sized);
+    }
+
+    /**
+     * Target ids the draft predicts, or null for all: a cheap vocabulary for the target's early-exit
+     * proxy, whose full head would cost a fifth of a target forward (96% of the target's tokens fall
+     * in the project's draft vocabulary).
+     */
+    public int[] draftVocabulary() {
+        return draftToTarget == null ? null : draftToTarget.clone();
+    }
+
+    public String name() {
+        return "mirror";
+    }
+
+    @Override
+    public void close() {
+        draft.close();
+    }
+}

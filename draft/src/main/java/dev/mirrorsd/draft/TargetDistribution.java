@@ -1,0 +1,84 @@
+package dev.mirrorsd.draft;
+
+import dev.mirrorsd.core.model.Logits;
+import dev.mirrorsd.core.sampling.LogitsProcessor;
+import dev.mirrorsd.core.sampling.SamplingConfig;
+
+import java.util.Arrays;
+
+/**
+ * Turns a row of draft logits into the distribution q over target ids that a draft token is chosen
+ * from: through {@code draftToTarget} when the draft predicts over a reduced vocabulary (target ids
+ * outside it get no probability), then through the request's logits processors under sampling, so
+ * that p and q are processed alike. Greedy drafting only needs a plain softmax (for the confidence
+ * stop), written into one reused buffer.
+ *
+ * <p>One per draft session; not thread-safe.
+ */
+final class TargetDistribution {
+    private final int[] draftToTarget; // (draft vocab) target id of each draft logit, or null = identity
+    private final int targetVocab;
+    private final SamplingConfig sampling;
+    private final LogitsProcessor processor;
+    private final LogitsProcessor.Scratch scratch;
+    private final float[] targetLogits;  // (target vocab) the draft's row spread over target ids
+    private final float[] greedyScratch; // (target vocab) greedy q, read at once and never kept
+
+    TargetDistribution(int[] draftToTarget, int targetVocab, SamplingConfig sampling) {
+        this.draftToTarget = draftToTarget;
+        this.targetVocab = targetVocab;
+        this.sampling = sampling;
+        this.processor = new LogitsProcessor(sampling, targetVocab);
+        this.scratch = processor.newScratch();
+        this.targetLogits = new float[targetVocab];
+        this.greedyScratch = new float[targetVocab];
+    }
+
+    /**
+     * The distribution of {@code logits}' row {@code row}. Greedy: a buffer overwritten by the next
+     * call; sampling: a fresh array the caller may keep (the rejection verifier reads it later).
+     *
+     * @param context       committed tokens then the row's path, for the repetition penalty
+     * @param contextLength entries of {@code context} in use
+     */
+    float[] of(Logits logits, int row, int[] context, int contextLength) {
+        if (draftToTarget == null) {
+            System.arraycopy(logits.values(), row * logits.vocab(), targetLogits, 0, targetVocab);
+        } else {
+            Arrays.fill(targetLogits, Float.NEGATIVE_INFINITY);
+            for (int d = 0; d < draftToTarget.length; d++) {
+                targetLogits[draftToTarget[d]] = logits.get(row, d);
+            }
+        }
+        if (sampling.isGreedy()) {
+            softmax(targetLogits, greedyScratch);
+            return greedyScratch;
+        }
+        float[] q = new float[targetVocab];
+        processor.process(targetLogits, 0, context, contextLength, scratch, q);
+        return q;
+    }
+
+    /** The target id of the row's best draft logit: greedy drafting needs no distribution. */
+    int argmax(Logits logits, int row) {
+        int best = logits.argmax(row);
+        return draftToTarget == null ? best : draftToTarget[best];
+    }
+
+    static void softmax(float[] logits, float[] out) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (float v : logits) {
+            max = Math.max(max, v);
+        }
+        double sum = 0;
+        for (int i = 0; i < logits.length; i++) {
+            float e = (float) Math.exp(logits[i] - max);
+            out[i] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int i = 0; i < out.length; i++) {
+            out[i] *= inv;
+        }
+    }
+}

@@ -1,0 +1,166 @@
+package dev.mirrorsd.pipeline;
+
+import dev.mirrorsd.core.sampling.SamplingConfig;
+import dev.mirrorsd.core.speculative.DraftProposal;
+import dev.mirrorsd.draft.BranchRollouts;
+import dev.mirrorsd.draft.MirrorDrafter;
+import dev.mirrorsd.pipeline.profile.Lane;
+import dev.mirrorsd.pipeline.profile.Phase;
+import dev.mirrorsd.pipeline.profile.Profiler;
+import dev.mirrorsd.pipeline.ring.EarlyExitEvent;
+import dev.mirrorsd.pipeline.ring.MirrorChannels;
+import dev.mirrorsd.pipeline.ring.ProposalEvent;
+import dev.mirrorsd.pipeline.ring.Receipt;
+import dev.mirrorsd.pipeline.ring.TokenChannel;
+import dev.mirrorsd.pipeline.ring.VerdictEvent;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Mirror-SD's draft pipeline, on a thread of its own: prefills the prompt while the target does,
+ * then per round takes the target's early-exit message, rolls out the branches, takes the verdict
+ * and publishes the next proposal (the matching branch, or a fresh draft). It acts on messages only,
+ * so whatever the target did (a window without the draft's tokens after a timeout, say) the draft
+ * follows the committed tokens the verdicts tell.
+ *
+ * <p>A failure ends the pipeline: it is kept for the target to report and the channels are closed,
+ * which tells the target to finish alone. So does the target closing the channels.
+ */
+final class DraftPipeline implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(DraftPipeline.class);
+
+    private final MirrorDrafter drafter;
+    private final MirrorChannels channels;
+    private final SamplingConfig sampling;
+    private final int gamma;
+    private final int kappa;
+    private final int[] prompt;
+    private final int capacity;
+    private final Profiler profiler;
+
+    // the pipeline's own copies of the messages and their contents: no allocation per round
+    private final EarlyExitEvent earlyExit;
+    private final VerdictEvent verdict;
+    private final int[] windowTokens;
+    private final int[] windowParents;
+    private final int[] candidates;
+    private final int[] emitted;
+    private final int[] proposalTokens;
+    private final int[] proposalParents;
+
+    /** Draft distributions of the proposal of round r at {@code r & 1}: the target reads one while the next is made. */
+    private final DraftProposal[] outbox = new DraftProposal[2];
+    private final long[] rolloutStart; // (rounds) by round id; read after the thread has ended
+    private final long[] rolloutEnd;
+    private volatile Throwable failure;
+
+    DraftPipeline(MirrorDrafter drafter, MirrorChannels channels, SamplingConfig sampling, int gamma, int[] prompt,
+                  int capacity, int maxRounds, Profiler profiler) {
+        this.drafter = drafter;
+        this.channels = channels;
+        this.sampling = sampling;
+        this.gamma = gamma;
+        this.kappa = channels.kappa();
+        this.prompt = prompt.clone();
+        this.capacity = capacity;
+        this.profiler = profiler;
+        this.earlyExit = channels.newEarlyExit();
+        this.verdict = channels.newVerdict();
+        this.windowTokens = new int[channels.maxDraftRows() + 1];
+        this.windowParents = new int[channels.maxDraftRows() + 1];
+        this.candidates = new int[(channels.maxDraftRows() + 1) * kappa];
+        this.emitted = new int[channels.maxDraftRows() + 1];
+        this.proposalTokens = new int[gamma];
+        this.proposalParents = new int[gamma];
+        for (int i = 0; i < gamma; i++) {
+            proposalParents[i] = i - 1;
+        }
+        this.rolloutStart = new long[maxRounds + 2];
+        this.rolloutEnd = new long[maxRounds + 2];
+    }
+
+    @Override
+    public void run() {
+        try (BranchRollouts rollouts = drafter.open(sampling, gamma, kappa, capacity)) {
+            rollouts.prefill(prompt);
+            for (long round = 1; ; round++) {
+                if (channels.earlyExits().receive(earlyExit, round, TokenChannel.FOREVER) != Receipt.RECEIVED) {
+                    return;
+                }
+                int rows = earlyExit.rows();
+                earlyExit.copyWindowTo(windowTokens, windowParents);
+                earlyExit.copyTokensTo(candidates);
+                long start = System.nanoTime();
+                rollouts.rollout(windowTokens, rows, candidates, earlyExit.kappa());
+                long end = System.nanoTime();
+                record(round, start, end);
+
+                if (channels.verdicts().receive(verdict, round, TokenChannel.FOREVER) != Receipt.RECEIVED) {
+                    return;
+                }
+                verdict.copyEmittedTo(emitted);
+                long drafting = System.nanoTime();
+                DraftProposal next = rollouts.next(emitted, verdict.emittedCount(), capacity);
+                if (!rollouts.lastWasHit() && profiler.enabled()) {
+                    profiler.span(Lane.DRAFT, Phase.DRAFT, drafting, System.nanoTime());
+                }
+                if (!publish(round + 1, next)) {
+                    return;
+                }
+            }
+        } catch (Throwable t) {
+            failure = t;
+            LOG.warn("draft pipeline failed; the target finishes the request alone", t);
+        } finally {
+            channels.close();
+        }
+    }
+
+    private void record(long round, long start, long end) {
+        if (round < rolloutStart.length) {
+            rolloutStart[(int) round] = start;
+            rolloutEnd[(int) round] = end;
+        }
+        if (profiler.enabled()) {
+            profiler.span(Lane.DRAFT, Phase.BRANCH_ROLLOUT, start, end);
+        }
+    }
+
+    private boolean publish(long round, DraftProposal proposal) {
+        int handle = ProposalEvent.NO_DISTRIBUTIONS;
+        if (!sampling.isGreedy()) {
+            handle = (int) (round & 1);
+            outbox[handle] = proposal; // published by the ring's release below
+        }
+        ProposalEvent slot = channels.proposals().claim(TokenChannel.FOREVER);
+        if (slot == null) {
+            return false;
+        }
+        int rows = proposal.size();
+        for (int r = 0; r < rows; r++) {
+            proposalTokens[r] = proposal.token(r);
+        }
+        slot.set(round, rows, proposalTokens, proposalParents, handle);
+        channels.proposals().publish();
+        return true;
+    }
+
+    /** The draft distributions behind a proposal's handle. */
+    DraftProposal distributions(int handle) {
+        return outbox[handle];
+    }
+
+    /** Why the pipeline stopped early, or null. */
+    Throwable failure() {
+        return failure;
+    }
+
+    long rolloutStart(long round) {
+        return round < rolloutStart.length ? rolloutStart[(int) round] : 0;
+    }
+
+    long rolloutEnd(long round) {
+        return round < rolloutEnd.length ? rolloutEnd[(int) round] : 0;
+    }
+}

@@ -1,0 +1,161 @@
+package dev.mirrorsd.pipeline;
+
+import dev.mirrorsd.core.engine.djl.DjlCausalLM;
+import dev.mirrorsd.core.model.CausalLM;
+import dev.mirrorsd.core.model.ModelConfig;
+import dev.mirrorsd.core.sampling.SamplingConfig;
+import dev.mirrorsd.core.testing.RandomWeights;
+import dev.mirrorsd.draft.MirrorDrafter;
+import dev.mirrorsd.pipeline.ring.WaitPolicy;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Greedy Mirror-SD must emit exactly the target's greedy tokens for every (l_e, kappa, gamma). Two
+ * drafts: an unrelated random model (drafts mostly rejected: the miss path, fresh drafts, every
+ * rejection depth) and the target itself without its early exit (drafts mostly accepted: branch
+ * reuse on hits). The tiny model has no multi-token heads, so rollouts of gamma > 1 take several
+ * draft forwards over the re-fed branch tree.
+ */
+class MirrorIdentityOnRandomModelsTest {
+    private static CausalLM target;
+    private static CausalLM unrelatedDraft;
+    private static final List<int[]> PROMPTS = new ArrayList<>();
+
+    @BeforeAll
+    static void load() {
+        ModelConfig config = RandomWeights.tinyConfig(false);
+        target = DjlCausalLM.load(RandomWeights.of(config, 7));
+        unrelatedDraft = DjlCausalLM.load(RandomWeights.of(config, 8));
+        SplittableRandom random = new SplittableRandom(5);
+        for (int p = 0; p < 8; p++) {
+            int[] prompt = new int[2 + random.nextInt(20)];
+            for (int i = 0; i < prompt.length; i++) {
+                prompt[i] = 3 + random.nextInt(90);
+            }
+            PROMPTS.add(prompt);
+        }
+    }
+
+    @AfterAll
+    static void close() {
+        unrelatedDraft.close();
+        target.close();
+    }
+
+    private static GenerationResult run(Generator generator, int[] prompt, GenerationConfig config) {
+        return generator.generateFromIds(prompt, config, TokenListener.NONE, new Cancellation());
+    }
+
+    private static Generator mirror(CausalLM draft, MirrorOptions options) {
+        // the drafter does not own the test's models: closing generators must leave them open
+        return Generator.mirror(target, new IdTokenizer(96), null,
+                new MirrorDrafter(draft.firstLayers(draft.config().numLayers()), null, 96, true), options);
+    }
+
+    private static GenerationConfig greedy(int gamma) {
+        return GenerationConfig.defaults().withMaxNewTokens(40).withIgnoreEos(true).withNumAssistantTokens(gamma);
+    }
+
+    private static MirrorOptions options(int exitLayer, int kappa) {
+        return MirrorOptions.defaults().withExitLayer(exitLayer).withKappa(kappa).withNarrowEarlyExit(false);
+    }
+
+    /** Returns the summed Mirror statistics over the prompts. */
+    private static MirrorStats assertIdentical(CausalLM draft, int exitLayer, int kappa, int gamma) {
+        Generator reference = Generator.of(target, new IdTokenizer(96), null);
+        Generator mirror = mirror(draft, options(exitLayer, kappa));
+        int rounds = 0;
+        int hits = 0;
+        long accepted = 0;
+        for (int[] prompt : PROMPTS) {
+            GenerationResult expected = run(reference, prompt, greedy(gamma));
+            GenerationResult actual = run(mirror, prompt, greedy(gamma));
+            String setting = "l_e " + exitLayer + ", kappa " + kappa + ", gamma " + gamma;
+            assertArrayEquals(expected.tokenIds(), actual.tokenIds(), "mirror (" + setting + ") diverged on prompt "
+                    + Arrays.toString(prompt));
+            GenerationStats stats = actual.stats();
+            assertNull(stats.draftFailure(), setting);
+            assertEquals(stats.newTokens(), stats.acceptedTokens() + stats.rounds(),
+                    "every round emits its accepted tokens plus one");
+            assertNotNull(stats.mirror());
+            // every round after the prefill's sends an early exit to the live draft
+            assertEquals(stats.rounds() - 1, stats.mirror().rounds(), setting);
+            rounds += stats.mirror().rounds();
+            hits += stats.mirror().hits();
+            accepted += stats.acceptedTokens();
+        }
+        assertTrue(accepted > 0, "no draft token was ever accepted: the test would prove little");
+        return new MirrorStats(rounds, hits, 0, 0, 0);
+    }
+
+    @Test
+    void shouldMatchAutoregressiveWithAnUnrelatedDraft() {
+        for (int[] setting : new int[][] {{1, 1, 1}, {1, 2, 3}, {2, 4, 4}, {1, 3, 6}}) {
+            assertIdentical(unrelatedDraft, setting[0], setting[1], setting[2]);
+        }
+    }
+
+    @Test
+    void shouldMatchAutoregressiveAndReuseBranchesWithTheTargetAsItsOwnDraft() {
+        for (int[] setting : new int[][] {{1, 2, 2}, {2, 3, 4}, {2, 1, 5}}) {
+            MirrorStats stats = assertIdentical(target, setting[0], setting[1], setting[2]);
+            assertTrue(stats.hits() > 0, "no branch was ever reused at " + Arrays.toString(setting));
+        }
+    }
+
+    @Test
+    void shouldMatchAutoregressiveWithEveryWaitPolicy() {
+        Generator reference = Generator.of(target, new IdTokenizer(96), null);
+        for (WaitPolicy policy : WaitPolicy.values()) {
+            Generator mirror = mirror(target, options(2, 2).withWaitPolicy(policy));
+            int[] prompt = PROMPTS.get(3);
+            assertArrayEquals(run(reference, prompt, greedy(3)).tokenIds(), run(mirror, prompt, greedy(3)).tokenIds(),
+                    policy.toString());
+        }
+    }
+
+    @Test
+    void shouldSampleReproduciblyForAGivenSeed() {
+        SamplingConfig sampling = new SamplingConfig(true, 0.9f, 40, 0.95f, 1.1f, 1234L);
+        GenerationConfig config = greedy(3).withSampling(sampling);
+        Generator mirror = mirror(target, options(2, 2));
+        GenerationResult first = run(mirror, PROMPTS.get(2), config);
+        GenerationResult again = run(mirror, PROMPTS.get(2), config);
+        assertArrayEquals(first.tokenIds(), again.tokenIds());
+        assertEquals(40, first.tokenIds().length);
+        assertTrue(first.stats().acceptedTokens() > 0);
+    }
+
+    @Test
+    void shouldRefuseAnEarlyExitLayerOutsideTheTarget() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> mirror(target, options(3, 2)));
+        assertTrue(e.getMessage().contains("early-exit layer 3"), e.getMessage());
+    }
+
+    @Test
+    void shouldFinishOnTheTargetAloneWhenTheDraftPipelineTimesOut() {
+        // a proposal timeout far below one draft forward: the first wait gives up
+        Generator mirror = mirror(unrelatedDraft, options(1, 2).withProposalTimeout(Duration.ofNanos(1)));
+        int[] prompt = PROMPTS.get(0);
+        GenerationResult expected = run(Generator.of(target, new IdTokenizer(96), null), prompt, greedy(2));
+        GenerationResult actual = run(mirror, prompt, greedy(2));
+        assertArrayEquals(expected.tokenIds(), actual.tokenIds());
+        assertNotNull(actual.stats().draftFailure());
+    }
+}
