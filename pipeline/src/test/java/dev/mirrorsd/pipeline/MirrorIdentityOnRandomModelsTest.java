@@ -6,6 +6,8 @@ import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.core.testing.RandomWeights;
 import dev.mirrorsd.draft.MirrorDrafter;
+import dev.mirrorsd.pipeline.profile.Lane;
+import dev.mirrorsd.pipeline.profile.Phase;
 import dev.mirrorsd.pipeline.ring.WaitPolicy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -146,6 +148,43 @@ class MirrorIdentityOnRandomModelsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> mirror(target, options(3, 2)));
         assertTrue(e.getMessage().contains("early-exit layer 3"), e.getMessage());
+    }
+
+    @Test
+    void shouldFinishOnTheTargetAloneWhenTheDraftModelFailsMidRequest() {
+        CausalLM failing = new FailingModel(target.firstLayers(3), 6);
+        Generator mirror = Generator.mirror(target, new IdTokenizer(96), null,
+                new MirrorDrafter(failing, null, 96, true), options(2, 2));
+        int[] prompt = PROMPTS.get(4);
+        GenerationResult expected = run(Generator.of(target, new IdTokenizer(96), null), prompt, greedy(3));
+        GenerationResult actual = run(mirror, prompt, greedy(3));
+        assertArrayEquals(expected.tokenIds(), actual.tokenIds());
+        assertNotNull(actual.stats().draftFailure());
+        assertTrue(actual.stats().draftFailure().contains("draft device lost"), actual.stats().draftFailure());
+        assertTrue(actual.stats().acceptedTokens() > 0, "the failure should come after some accepted drafts");
+        // the generator stays usable
+        assertArrayEquals(expected.tokenIds(), run(mirror, prompt, greedy(3)).tokenIds());
+    }
+
+    @Test
+    void shouldRecordEveryRoundsPhasesWithRolloutsAfterTheirEarlyExit() {
+        RecordingProfiler profiler = new RecordingProfiler();
+        Generator mirror = mirror(target, options(2, 2));
+        GenerationResult result = mirror.generateFromIds(PROMPTS.get(5), greedy(3), TokenListener.NONE,
+                new Cancellation(), profiler);
+        int mirrorRounds = result.stats().mirror().rounds();
+        assertEquals(mirrorRounds, profiler.count(Lane.TARGET, Phase.TARGET_PREFIX));
+        assertEquals(mirrorRounds, profiler.count(Lane.TARGET, Phase.TARGET_SUFFIX));
+        assertEquals(result.stats().rounds() - 1, profiler.count(Lane.TARGET, Phase.VERIFY));
+        assertEquals(mirrorRounds, profiler.count(Lane.DRAFT, Phase.BRANCH_ROLLOUT));
+        assertEquals(1, profiler.count(Lane.TARGET, Phase.PREFILL));
+        // causality, not timing: round r's rollout starts once round r's early exit is out
+        java.util.List<long[]> prefixes = profiler.spans(Lane.TARGET, Phase.TARGET_PREFIX);
+        java.util.List<long[]> rollouts = profiler.spans(Lane.DRAFT, Phase.BRANCH_ROLLOUT);
+        for (int r = 0; r < rollouts.size(); r++) {
+            assertTrue(rollouts.get(r)[0] >= prefixes.get(r)[1], "rollout " + r + " began before its early exit");
+        }
+        assertEquals(result.stats().newTokens(), profiler.tokens);
     }
 
     @Test

@@ -4,6 +4,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.mirrorsd.core.Checkpoint;
 import dev.mirrorsd.core.engine.djl.DjlCausalLM;
+import dev.mirrorsd.core.engine.onnx.OnnxOptions;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.testing.SmolLM2Target;
 import dev.mirrorsd.core.testing.SpecBenchQuestions;
@@ -45,8 +46,7 @@ class SpeculativeIdentityOnTargetTest {
     @BeforeAll
     static void load() throws IOException {
         checkpoint = Checkpoint.open(SmolLM2Target.require());
-        DraftCheckpoint draft = DraftCheckpoint.load(
-                Path.of(System.getProperty("mirrorsd.repo", "."), "models", "draft"), checkpoint.weights());
+        DraftCheckpoint draft = DraftCheckpoint.load(draftDir(), checkpoint.weights());
         withDraft = DraftOptions.defaults().withDraft(DjlCausalLM.load(draft.weights()), null, draft.draftToTarget());
         target = DjlCausalLM.load(checkpoint.weights());
         Generator autoregressive = Generator.of(target, checkpoint.tokenizer(), checkpoint.chatTemplate());
@@ -149,6 +149,22 @@ class SpeculativeIdentityOnTargetTest {
                 .withMirror(MirrorOptions.defaults().withKappa(4).withNarrowEarlyExit(false)), 2, 2);
         assertLossless(Strategy.MIRROR, withDraft.withExitLayer(28)
                 .withMirror(MirrorOptions.defaults().withKappa(1)), 6, 2);
+    }
+
+    @Test
+    void shouldBeLosslessWithMirrorAndTheDraftOnOnnxRuntime() {
+        // the draft pipeline on another engine: what a plan "draft=onnxruntime:cpu" loads
+        CausalLM onnx = DraftCheckpoint.loadOnnx(draftDir(), checkpoint.weights(), OnnxOptions.cpu(1));
+        try {
+            assertLossless(Strategy.MIRROR, withDraft.withDraft(onnx, null, withDraft.draftToTarget()).withExitLayer(24),
+                    3, 3);
+        } finally {
+            onnx.close();
+        }
+    }
+
+    private static Path draftDir() {
+        return Path.of(System.getProperty("mirrorsd.repo", "."), "models", "draft");
     }
 
     @Test

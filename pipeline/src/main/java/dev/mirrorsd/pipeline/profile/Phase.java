@@ -21,6 +21,9 @@ public enum Phase {
     BRANCH_ROLLOUT,
     /** Accept/reject of the window and the caches' rollback. */
     VERIFY,
-    /** Waiting on a token channel: publish to receive of one message. */
+    /**
+     * Mirror: the target's wait from publishing its verdict to receiving the next proposal: a ring
+     * round trip on a hit, the draft's fresh draft (its {@link #DRAFT} span) too on a miss.
+     */
     RING_TRANSFER
 }
