@@ -36,6 +36,7 @@ public final class AotiRuntime {
     private static final String[] OPTIONAL = {"libc10_cuda.so", "libtorch_cuda.so", "libtorch.so"};
 
     private static AotiRuntime instance;
+    private static Path loadedShim;
 
     private final Path torchLib;
     private final Path shim;
@@ -54,9 +55,8 @@ public final class AotiRuntime {
         if (instance == null) {
             Path torchLib = findTorchLib();
             List<Path> libraries = torchLibraries(torchLib);
-            Path shim = findShim();
+            Path shim = loadShim();
             try {
-                System.load(shim.toAbsolutePath().toString());
                 AotiNative.openLibraries(libraries.stream().map(p -> p.toAbsolutePath().toString()).toArray(String[]::new));
             } catch (UnsatisfiedLinkError | IllegalStateException e) {
                 throw new AotiUnavailableException("cannot load libtorch from " + torchLib + " through the shim " + shim
@@ -65,6 +65,38 @@ public final class AotiRuntime {
             instance = new AotiRuntime(torchLib, shim);
         }
         return instance;
+    }
+
+    /**
+     * What device discovery needs without loading libtorch (which must be loaded at most once per
+     * process, and never beside DJL's): the PyTorch install's lib directory and the CUDA GPUs the
+     * driver reports, through the shim alone.
+     *
+     * @param torchLib    the directory libtorch would be loaded from
+     * @param cudaDevices CUDA GPUs the driver reports (0 without a driver)
+     * @throws AotiUnavailableException no PyTorch install or no shim
+     */
+    public record Probe(Path torchLib, int cudaDevices) {
+    }
+
+    public static synchronized Probe probe() {
+        Path torchLib = findTorchLib();
+        torchLibraries(torchLib);
+        loadShim();
+        return new Probe(torchLib, AotiNative.cudaDeviceCount());
+    }
+
+    private static synchronized Path loadShim() {
+        if (loadedShim == null) {
+            Path shim = findShim();
+            try {
+                System.load(shim.toAbsolutePath().toString());
+            } catch (UnsatisfiedLinkError e) {
+                throw new AotiUnavailableException("cannot load the AOTI shim " + shim + ": " + e.getMessage(), e);
+            }
+            loadedShim = shim;
+        }
+        return loadedShim;
     }
 
     /** CUDA devices the driver reports (0 without an NVIDIA driver). */
