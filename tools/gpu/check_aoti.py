@@ -31,7 +31,7 @@ def tree_mask(parents, past, device):
 
 
 class Runner:
-    def __init__(self, outdir):
+    def __init__(self, outdir, capacity=256):
         with open(os.path.join(outdir, "mirror-sd-aoti.json")) as f:
             self.m = json.load(f)
         self.dev = self.m["device"]
@@ -39,7 +39,7 @@ class Runner:
         self.stages = [(s, load(os.path.join(outdir, s["graph"] + ".pt2"))) for s in self.m["stages"]]
         self.heads = {h["kind"]: load(os.path.join(outdir, h["graph"] + ".pt2")) for h in self.m["heads"]}
         dtype = getattr(torch, self.m["dtype"])
-        self.cache = torch.zeros(self.m["num_layers"], 2, self.m["kv_heads"], 256, self.m["head_dim"],
+        self.cache = torch.zeros(self.m["num_layers"], 2, self.m["kv_heads"], capacity, self.m["head_dim"],
                                  device=self.dev, dtype=dtype)
         self.length = 0
 

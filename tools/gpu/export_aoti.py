@@ -277,7 +277,7 @@ def compile_graph(name, module, args, dynamic, outdir, device):
                 continue
             with z.open(entry) as src, open(os.path.join(gdir, base), "wb") as dst:
                 shutil.copyfileobj(src, dst)
-            if base.endswith(".so"):
+            if base.endswith(".so") and (library is None or "wrapper" in base):
                 library = base
     if library is None:
         sys.exit(f"{pt2} holds no shared library")
