@@ -15,7 +15,8 @@ tar xJf "$stage/jre.tar.xz" -C /tmp
 export MIRRORSD_TORCH_LIB="$(python3 -c 'import torch,os;print(os.path.join(os.path.dirname(torch.__file__),"lib"))')"
 python3 -c 'import torch,transformers;print("torch",torch.__version__,"transformers",transformers.__version__)'
 py="$stage/py/gpu"
-exp() { python3 "$py/export_aoti.py" "$@"; }
+exp() { timeout 380 python3 "$py/export_aoti.py" "$@"; }
+export TORCHINDUCTOR_COMPILE_THREADS=4 PYTHONUNBUFFERED=1
 common=(--device cuda --max-window 128 --max-context 1024)
 # 1. compile: one process per graph, in parallel
 log "export start"
@@ -30,15 +31,15 @@ log "export done"
 exp /tmp/t32 --merge && exp /tmp/d32 --merge || { tail -5 "$out"/exp-*.log; exit 1; }
 grep -h "compiled" "$out"/exp-*.log
 # 2. the graphs against transformers, from Python
-python3 "$py/check_aoti.py" /tmp/t32 "$gguf" 2>&1 | grep -v Warning | tee "$out/check_aoti.txt" | tail -12
+timeout 120 python3 "$py/check_aoti.py" /tmp/t32 "$gguf" 2>&1 | grep -v Warning | tee "$out/check_aoti.txt" | tail -12
 # 3. the Java engine: greedy equality with the CPU engine, decode speed, serial SD
 cp=$(ls "$stage"/lib/*.jar | tr '\n' ':')
 log "java start"
-/tmp/jre/bin/java -Xmx4g -Dmirrorsd.aoti.shim="$stage/libmirrorsd_aoti.so" -cp "$cp" GpuCheck check \
+timeout 150 /tmp/jre/bin/java -Xmx4g -Dmirrorsd.aoti.shim="$stage/libmirrorsd_aoti.so" -cp "$cp" GpuCheck check \
     "$stage/reference-smollm2.json" /tmp/t32 /tmp/d32 models/draft/model.safetensors cuda:0 cuda:0 "$out/gpucheck-f32.json" 2>&1 | tail -25
-/tmp/jre/bin/java -Xmx4g -Dmirrorsd.aoti.shim="$stage/libmirrorsd_aoti.so" -cp "$cp" GpuCheck check \
+timeout 150 /tmp/jre/bin/java -Xmx4g -Dmirrorsd.aoti.shim="$stage/libmirrorsd_aoti.so" -cp "$cp" GpuCheck check \
     "$stage/reference-smollm2.json" /tmp/tbf /tmp/d32 models/draft/model.safetensors cuda:0 cuda:0 "$out/gpucheck-bf16.json" 2>&1 | tail -12
 log "java done"
 # 4. Hugging Face eager on the same GPU, and the graphs driven from Python
-python3 "$py/bench_hf.py" "$gguf" "$stage/reference-smollm2.json" --aoti /tmp/t32 --out "$out/bench_hf.json" 2>&1 | grep -v Warning | tail -6
+timeout 150 python3 "$py/bench_hf.py" "$gguf" "$stage/reference-smollm2.json" --aoti /tmp/t32 --out "$out/bench_hf.json" 2>&1 | grep -v Warning | tail -6
 log "all done"

@@ -128,7 +128,7 @@ public final class GpuCheck {
             report.addProperty("greedy_all_equal", allEqual);
             System.out.println("greedy equal to the CPU engine on " + greedy.size() + " prompts: " + allEqual);
             // 2. autoregressive decode speed of the engine loop
-            int decode = 256;
+            int decode = Integer.getInteger("gpucheck.decode", 256);
             greedy(target, firstPrompt, 16); // warm-up
             try (Sequence s = target.newSequence(firstPrompt.length + decode + 1)) {
                 Logits last = s.forward(Window.chain(firstPrompt, 0), firstPrompt.length - 1);
@@ -145,9 +145,11 @@ public final class GpuCheck {
             TextTokenizer tokenizer = new IdsOnly(target.config().vocabSize());
             GenerationConfig config = GenerationConfig.defaults().withMaxNewTokens(decode).withIgnoreEos(true);
             int[] arTokens;
-            try (Generator ar = Generators.build(Strategy.AUTOREGRESSIVE, target, tokenizer, null, DraftOptions.defaults())) {
-                ar.generateFromIds(firstPrompt, config.withMaxNewTokens(16), null, new Cancellation());
-                GenerationResult r = ar.generateFromIds(firstPrompt, config, null, new Cancellation());
+            // generators are not closed: Generator.close() closes the models, which this check reuses
+            {
+                Generator ar = Generators.build(Strategy.AUTOREGRESSIVE, target, tokenizer, null, DraftOptions.defaults());
+                ar.generateFromIds(firstPrompt, config.withMaxNewTokens(16), (ids, text) -> { }, new Cancellation());
+                GenerationResult r = ar.generateFromIds(firstPrompt, config, (ids, text) -> { }, new Cancellation());
                 arTokens = r.tokenIds();
                 report.addProperty("ar_generate_tokens_per_s", r.stats().tokensPerSecond());
                 System.out.printf("autoregressive generate(): %.1f tokens/s%n", r.stats().tokensPerSecond());
@@ -164,10 +166,11 @@ public final class GpuCheck {
                 for (int gamma : new int[] {2, 4, 6}) {
                     for (Strategy strategy : new Strategy[] {Strategy.DRAFT, Strategy.STREAMING}) {
                         DraftOptions options = DraftOptions.defaults().withDraft(draft, null, draftToTarget);
-                        try (Generator g = Generators.build(strategy, target, tokenizer, null, options)) {
+                        {
+                            Generator g = Generators.build(strategy, target, tokenizer, null, options);
                             GenerationConfig c = config.withNumAssistantTokens(gamma);
-                            g.generateFromIds(firstPrompt, c.withMaxNewTokens(16), null, new Cancellation());
-                            GenerationResult r = g.generateFromIds(firstPrompt, c, null, new Cancellation());
+                            g.generateFromIds(firstPrompt, c.withMaxNewTokens(16), (ids, text) -> { }, new Cancellation());
+                            GenerationResult r = g.generateFromIds(firstPrompt, c, (ids, text) -> { }, new Cancellation());
                             JsonObject o = new JsonObject();
                             o.addProperty("strategy", strategy.toString());
                             o.addProperty("gamma", gamma);
