@@ -28,7 +28,7 @@ exp /tmp/d32 --draft models/draft --embedding-from "$gguf" --dtype float32 "${co
 exp /tmp/tbf --target "$gguf" --dtype bfloat16 "${common[@]}" > "$out/exp-tbf.log" 2>&1 &
 wait
 log "export done"
-exp /tmp/t32 --merge && exp /tmp/d32 --merge || { tail -5 "$out"/exp-*.log; exit 1; }
+exp /tmp/t32 --merge && exp /tmp/d32 --merge || { tail -n 5 "$out"/exp-*.log; exit 1; }
 grep -h "compiled" "$out"/exp-*.log
 # 2. the graphs against transformers, from Python
 timeout 120 python3 "$py/check_aoti.py" /tmp/t32 "$gguf" 2>&1 | grep -v Warning | tee "$out/check_aoti.txt" | tail -12

@@ -85,9 +85,9 @@ class CachedLayers(nn.Module):
             # attention rmsnorm
             xn = layer.input_layernorm(h)
             # qkv matmuls and RoPE: (heads, W, head_dim)
-            q = a.q_proj(xn).view(w, nh, hd).transpose(0, 1)
-            k = a.k_proj(xn).view(w, nkv, hd).transpose(0, 1)
-            v = a.v_proj(xn).view(w, nkv, hd).transpose(0, 1)
+            q = a.q_proj(xn).view(w, nh, hd).transpose(0, 1).contiguous()
+            k = a.k_proj(xn).view(w, nkv, hd).transpose(0, 1).contiguous()
+            v = a.v_proj(xn).view(w, nkv, hd).transpose(0, 1).contiguous()
             q = q * cos + rot_half(q) * sin
             k = k * cos + rot_half(k) * sin
             # cache write in place, then read the first T slots: (kv_heads, T, head_dim)
@@ -259,10 +259,30 @@ def example_inputs(c, stage_input, device, dtype, w=3, past=2, capacity=16):
     return (x, positions, mask, write_index, cache)
 
 
+def export_program(module, args, dynamic):
+    """torch.export with the declared dims; where a PyTorch version's shape solver cannot prove a
+    guard over the whole declared range (seen on 2.11 for the window), with Dim.AUTO instead, then
+    checked to have kept the window dynamic (a one-row window must still run)."""
+    try:
+        if os.environ.get("MIRRORSD_EXPORT_AUTO") != "1":  # 1: test the fallback
+            return torch.export.export(module, args, dynamic_shapes=dynamic, strict=False)
+    except torch._dynamo.exc.UserError as e:
+        print(f"export with declared dims failed ({str(e).splitlines()[0]}); retrying with Dim.AUTO", flush=True)
+    auto = tuple({k: (Dim.AUTO if v is not Dim.STATIC else Dim.STATIC) for k, v in d.items()} for d in dynamic)
+    ep = torch.export.export(module, args, dynamic_shapes=auto, strict=False)
+    if len(args) == 5:  # a layer stage: x, positions, mask (W, T = past + W), write_index, cache
+        past = args[2].shape[1] - args[0].shape[0]
+        one = (args[0][:1], args[1][:1], args[2][:1, : past + 1], args[3][:1], args[4])
+    else:  # a head: hidden (W, hidden_size)
+        one = (args[0][:1],)
+    ep.module()(*one)
+    return ep
+
+
 def compile_graph(name, module, args, dynamic, outdir, device):
     t0 = time.time()
     with torch.no_grad():
-        ep = torch.export.export(module, args, dynamic_shapes=dynamic, strict=False)
+        ep = export_program(module, args, dynamic)
         pt2 = os.path.join(outdir, name + ".pt2")
         torch._inductor.aoti_compile_and_package(ep, package_path=pt2)
     # unpack the shared library (and any kernel binaries) next to the manifest
