@@ -6,11 +6,15 @@ import java.util.Optional;
 
 /**
  * One way to run a model: an engine and the kind of device it drives there. ONNX Runtime's
- * backends are its execution providers; PyTorch's are CPU and CUDA GPUs.
+ * backends are its execution providers; PyTorch's (DJL and AOTI) are CPU and CUDA GPUs.
  */
 public enum Backend {
     TORCH_CPU(EngineKind.PYTORCH, DeviceKind.CPU, "cpu", false, null),
     TORCH_GPU(EngineKind.PYTORCH, DeviceKind.GPU, "gpu", true, null),
+    /** AOTInductor graphs compiled for the CPU. */
+    AOTI_CPU(EngineKind.AOTI, DeviceKind.CPU, "cpu", false, null),
+    /** AOTInductor graphs compiled for CUDA, on one GPU. */
+    AOTI_GPU(EngineKind.AOTI, DeviceKind.GPU, "gpu", true, null),
     ORT_CPU(EngineKind.ONNXRUNTIME, DeviceKind.CPU, "cpu", false, OnnxProvider.CPU),
     ORT_CUDA(EngineKind.ONNXRUNTIME, DeviceKind.GPU, "cuda", true, OnnxProvider.CUDA),
     ORT_TENSORRT(EngineKind.ONNXRUNTIME, DeviceKind.GPU, "tensorrt", true, OnnxProvider.TENSORRT),

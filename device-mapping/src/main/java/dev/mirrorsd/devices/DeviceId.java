@@ -1,6 +1,7 @@
 package dev.mirrorsd.devices;
 
 import ai.djl.Device;
+import dev.mirrorsd.core.engine.aoti.AotiDevice;
 import dev.mirrorsd.core.engine.onnx.OnnxOptions;
 
 import java.util.Objects;
@@ -8,7 +9,7 @@ import java.util.Objects;
 /**
  * Where a model runs: a backend (engine and device kind) and, for GPUs, the device index.
  * Written in plans as {@code engine:device[index]}: {@code pytorch:cpu}, {@code pytorch:gpu0},
- * {@code onnxruntime:cpu}, {@code onnxruntime:cuda1}, {@code onnxruntime:qnn}.
+ * {@code onnxruntime:cpu}, {@code onnxruntime:cuda1}, {@code onnxruntime:qnn}, {@code aoti:gpu1}.
  *
  * @param backend engine and device kind
  * @param index   device index; 0 for backends that are not indexed
@@ -42,6 +43,10 @@ public record DeviceId(Backend backend, int index) {
         return of(Backend.ORT_CPU);
     }
 
+    public static DeviceId aotiGpu(int index) {
+        return new DeviceId(Backend.AOTI_GPU, index);
+    }
+
     public EngineKind engine() {
         return backend.engine();
     }
@@ -56,6 +61,14 @@ public record DeviceId(Backend backend, int index) {
             throw new IllegalStateException(this + " is not a pytorch device");
         }
         return backend == Backend.TORCH_GPU ? Device.gpu(index) : Device.cpu();
+    }
+
+    /** The AOTI engine's device of an {@code aoti} backend. */
+    public AotiDevice aotiDevice() {
+        if (backend.engine() != EngineKind.AOTI) {
+            throw new IllegalStateException(this + " is not an aoti device");
+        }
+        return backend == Backend.AOTI_GPU ? AotiDevice.gpu(index) : AotiDevice.cpu();
     }
 
     /** Session options of an ONNX Runtime backend with {@code intraOpThreads} per operator, one inter-op thread. */

@@ -3,6 +3,8 @@ package dev.mirrorsd.devices;
 import ai.djl.engine.Engine;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtProvider;
+import dev.mirrorsd.core.engine.aoti.AotiRuntime;
+import dev.mirrorsd.core.engine.aoti.AotiUnavailableException;
 import dev.mirrorsd.core.engine.onnx.OnnxProvider;
 
 import java.util.ArrayList;
@@ -13,8 +15,8 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
- * What this machine can run models on: DJL PyTorch devices, ONNX Runtime execution providers, and
- * the CPU layout. Immutable; {@link #discover()} builds it once, tests build one with {@link #of}.
+ * What this machine can run models on: DJL PyTorch devices, ONNX Runtime execution providers, GPUs
+ * for AOTI graphs (through the user's PyTorch), and the CPU layout. Immutable; {@link #discover()} builds it once, tests build one with {@link #of}.
  *
  * @param accelerators every usable device, PyTorch first
  * @param cpu          processors and cores
@@ -45,6 +47,7 @@ public record DeviceInventory(List<Accelerator> accelerators, CpuInfo cpu, List<
         List<String> notes = new ArrayList<>();
         discoverDjl(found, notes);
         discoverOnnxRuntime(found, notes);
+        discoverAoti(found, notes);
         return new DeviceInventory(found, CpuInfo.discover(), notes);
     }
 
@@ -67,6 +70,22 @@ public record DeviceInventory(List<Accelerator> accelerators, CpuInfo cpu, List<
             }
         } catch (RuntimeException | UnsatisfiedLinkError e) {
             notes.add("DJL's PyTorch engine failed to load: " + e.getMessage());
+        }
+    }
+
+    /** CUDA GPUs for AOTI graphs: the shim asks the driver; libtorch itself is not loaded here. */
+    private static void discoverAoti(List<Accelerator> found, List<String> notes) {
+        AotiRuntime.Probe probe;
+        try {
+            probe = AotiRuntime.probe();
+        } catch (AotiUnavailableException e) {
+            notes.add("AOTI engine unavailable: " + e.getMessage());
+            return;
+        }
+        String torch = "AOTInductor graphs, libtorch from " + probe.torchLib();
+        found.add(new Accelerator(DeviceId.of(Backend.AOTI_CPU), torch + " on CPU"));
+        for (int i = 0; i < probe.cudaDevices(); i++) {
+            found.add(new Accelerator(DeviceId.aotiGpu(i), torch + " on CUDA device " + i));
         }
     }
 

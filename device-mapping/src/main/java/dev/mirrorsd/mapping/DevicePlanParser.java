@@ -19,10 +19,11 @@ import java.util.stream.Collectors;
  *   entry   := role '=' device | 'threads.' role '=' count
  *   role    := 'target' | 'draft'
  *   device  := engine ':' backend [index]
- *   engine  := 'pytorch' | 'onnxruntime'
- *   backend := pytorch: 'cpu' | 'gpu';  onnxruntime: 'cpu' | 'cuda' | 'tensorrt' | 'openvino' | 'qnn' | 'coreml'
+ *   engine  := 'pytorch' | 'onnxruntime' | 'aoti'
+ *   backend := pytorch, aoti: 'cpu' | 'gpu';  onnxruntime: 'cpu' | 'cuda' | 'tensorrt' | 'openvino' | 'qnn' | 'coreml'
  * </pre>
- * Example: {@code target=pytorch:gpu0,draft=onnxruntime:cpu,threads.draft=1}. Both roles must be
+ * Example: {@code target=pytorch:gpu0,draft=onnxruntime:cpu,threads.draft=1}, or
+ * {@code target=aoti:gpu0,draft=aoti:gpu1} (compiled graphs, target and draft on two GPUs). Both roles must be
  * placed; a missing thread count is 0 (chosen later). Keys and names are case-insensitive.
  */
 final class DevicePlanParser {

@@ -1,6 +1,7 @@
 package dev.mirrorsd.mapping;
 
 import dev.mirrorsd.core.Checkpoint;
+import dev.mirrorsd.core.engine.aoti.AotiCausalLM;
 import dev.mirrorsd.core.engine.djl.DjlCausalLM;
 import dev.mirrorsd.core.engine.onnx.OnnxCausalLM;
 import dev.mirrorsd.core.model.CausalLM;
@@ -15,7 +16,8 @@ public final class PlacedModels {
 
     /**
      * Loads {@code model} for {@code placement}: a GGUF file or Hugging Face directory on pytorch,
-     * a directory holding {@code model.onnx} and its sidecar on onnxruntime.
+     * a directory holding {@code model.onnx} and its sidecar on onnxruntime, a directory
+     * of compiled graphs ({@code mirror-sd-aoti.json}) on aoti.
      */
     public static CausalLM load(Placement placement, Path model) {
         switch (placement.device().engine()) {
@@ -25,6 +27,9 @@ public final class PlacedModels {
                         placement.intraOpThreads());
             case ONNXRUNTIME:
                 return OnnxCausalLM.load(model, placement.device().onnxOptions(placement.intraOpThreads()));
+            case AOTI:
+                // a folder written by tools/gpu/export_aoti.py, compiled for this device kind
+                return AotiCausalLM.load(model, placement.device().aotiDevice());
             default:
                 throw new IllegalStateException("unhandled engine " + placement.device().engine());
         }

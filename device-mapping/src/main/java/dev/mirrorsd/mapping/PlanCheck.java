@@ -19,7 +19,9 @@ import java.util.List;
  *       intra-op thread count is process-wide, the last model loaded would set it for both; with
  *       the same budget it is a warning, since both pipelines then queue on one pool;</li>
  *   <li>more intra-op threads on the CPU than logical processors is a warning (time-slicing);</li>
- *   <li>a target on onnxruntime is a warning: it runs as one graph, so it cannot stop at l_e.</li>
+ *   <li>a target on onnxruntime is a warning: it runs as one graph, so it cannot stop at l_e;</li>
+ *   <li>pytorch (DJL's libtorch) and aoti (the user's PyTorch) in one plan is an error: a process
+ *       can hold one libtorch.</li>
  * </ul>
  *
  * @param plan     the plan as checked
@@ -39,6 +41,7 @@ public record PlanCheck(DevicePlan plan, List<String> errors, List<String> warni
         checkAvailable(plan, inventory, errors);
         checkLibtorchPool(plan, errors, warnings);
         checkCpuBudget(plan, inventory.cpu().logicalProcessors(), warnings);
+        checkOneLibtorch(plan, errors);
         if (plan.target().device().engine() == EngineKind.ONNXRUNTIME) {
             warnings.add("target=" + plan.target().device() + " runs as one ONNX graph and cannot stop at the"
                     + " early-exit layer; Mirror-SD's target needs pytorch");
@@ -78,6 +81,16 @@ public record PlanCheck(DevicePlan plan, List<String> errors, List<String> warni
         } else {
             warnings.add("target and draft share libtorch's one intra-op pool (" + threads(t) + " threads): their"
                     + " operators queue behind each other; onnxruntime:cpu keeps the draft on its own pool");
+        }
+    }
+
+    private static void checkOneLibtorch(DevicePlan plan, List<String> errors) {
+        EngineKind target = plan.target().device().engine();
+        EngineKind draft = plan.draft().device().engine();
+        if ((target == EngineKind.PYTORCH && draft == EngineKind.AOTI) || (target == EngineKind.AOTI && draft == EngineKind.PYTORCH)) {
+            errors.add("target=" + plan.target().device() + " and draft=" + plan.draft().device() + " would load two"
+                    + " libtorch builds (DJL's and the PyTorch install's) into one process; place both on aoti, or the"
+                    + " draft on onnxruntime");
         }
     }
 

@@ -20,6 +20,14 @@ class DeviceInventoryTest {
     }
 
     @Test
+    void shouldListAotiDevicesOrSayWhyNot() {
+        DeviceInventory inventory = DeviceInventory.discover();
+        boolean listed = inventory.has(DeviceId.of(Backend.AOTI_CPU));
+        boolean explained = inventory.notes().stream().anyMatch(n -> n.startsWith("AOTI engine unavailable: "));
+        assertTrue(listed != explained, inventory.describe());
+    }
+
+    @Test
     void shouldCountPhysicalCoresAcrossSocketsFromProcCpuinfo() {
         List<String> lines = List.of(
                 "processor\t: 0", "model name\t: Test CPU", "physical id\t: 0", "core id\t\t: 0", "",
@@ -37,5 +45,6 @@ class DeviceInventoryTest {
         assertEquals("pytorch:gpu1", DeviceId.torchGpu(1).toString());
         assertEquals("onnxruntime:cpu", DeviceId.ortCpu().toString());
         assertEquals("onnxruntime:qnn", DeviceId.of(Backend.ORT_QNN).toString());
+        assertEquals("aoti:gpu1", DeviceId.aotiGpu(1).toString());
     }
 }

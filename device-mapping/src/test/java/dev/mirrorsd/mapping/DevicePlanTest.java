@@ -32,6 +32,16 @@ class DevicePlanTest {
     }
 
     @Test
+    void shouldReadCompiledGraphsOnTwoGpus() {
+        DevicePlan plan = DevicePlan.parse("target=aoti:gpu0,draft=aoti:gpu1");
+        assertEquals(DeviceId.aotiGpu(0), plan.target().device());
+        assertEquals(new DeviceId(Backend.AOTI_GPU, 1), plan.draft().device());
+        assertEquals("aoti:gpu1", plan.draft().device().toString());
+        assertEquals(plan, DevicePlan.parse(plan.toSpec()));
+        assertEquals(new DeviceId(Backend.AOTI_CPU, 0), DevicePlan.parse("target=aoti:cpu,draft=aoti:cpu").target().device());
+    }
+
+    @Test
     void shouldLeaveUnstatedThreadsAtZero() {
         DevicePlan plan = DevicePlan.parse("target=pytorch:cpu,draft=onnxruntime:cpu");
         assertEquals(0, plan.target().intraOpThreads());

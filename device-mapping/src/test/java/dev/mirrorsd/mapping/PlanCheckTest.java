@@ -24,6 +24,35 @@ class PlanCheckTest {
         assertTrue(check.warnings().isEmpty(), check.describe());
     }
 
+    private static final DeviceInventory TWO_GPUS = DeviceInventory.of(new CpuInfo(16, 8, 1, "test"),
+            new Accelerator(DeviceId.aotiGpu(0), "AOTInductor graphs on CUDA device 0"),
+            new Accelerator(DeviceId.aotiGpu(1), "AOTInductor graphs on CUDA device 1"),
+            new Accelerator(DeviceId.ortCpu(), "CPUExecutionProvider"));
+
+    @Test
+    void shouldAcceptTargetAndDraftAsCompiledGraphsOnTwoGpus() {
+        PlanCheck check = PlanCheck.of(DevicePlan.parse("target=aoti:gpu0,draft=aoti:gpu1"), TWO_GPUS);
+        assertTrue(check.ok(), check.describe());
+        assertTrue(check.warnings().isEmpty(), check.describe());
+        assertTrue(PlanCheck.of(DevicePlan.parse("target=aoti:gpu0,draft=onnxruntime:cpu"), TWO_GPUS).ok());
+    }
+
+    @Test
+    void shouldRefuseAGpuTheInventoryLacks() {
+        PlanCheck check = PlanCheck.of(DevicePlan.parse("target=aoti:gpu0,draft=aoti:gpu2"), TWO_GPUS);
+        assertEquals(1, check.errors().size());
+        assertTrue(check.errors().get(0).startsWith("draft=aoti:gpu2 is not available here"), check.errors().get(0));
+    }
+
+    @Test
+    void shouldRefuseDjlAndAotiInOneProcess() {
+        DeviceInventory both = DeviceInventory.of(new CpuInfo(2, 2, 1, "test"),
+                new Accelerator(DeviceId.torchCpu(), "libtorch test"), new Accelerator(DeviceId.aotiGpu(0), "aoti"));
+        PlanCheck check = PlanCheck.of(DevicePlan.parse("target=aoti:gpu0,draft=pytorch:cpu"), both);
+        assertFalse(check.ok());
+        assertTrue(check.errors().get(0).contains("two libtorch builds"), check.describe());
+    }
+
     @Test
     void shouldNameTheUnavailableDeviceAndListWhatExistsInOneError() {
         PlanCheck check = PlanCheck.of(DevicePlan.parse("target=pytorch:cpu,draft=onnxruntime:qnn"), TWO_CORE_CPU);

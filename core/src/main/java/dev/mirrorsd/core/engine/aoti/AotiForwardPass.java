@@ -1,0 +1,226 @@
+package dev.mirrorsd.core.engine.aoti;
+
+import dev.mirrorsd.core.model.ForwardPass;
+import dev.mirrorsd.core.model.Logits;
+import dev.mirrorsd.core.model.Window;
+import java.util.List;
+
+/**
+ * A window's pass through an {@link AotiCausalLM}'s stages. The window's inputs go to the device
+ * once; each stage's hidden state stays there and feeds the next; logits come back to the host
+ * when asked for. Not thread-safe.
+ */
+final class AotiForwardPass implements ForwardPass {
+
+    private final AotiCausalLM model;
+    private final AotiSequence sequence;
+    private final Window window;
+    private final int layers;
+    private final DeviceTensor tokens;      // int64 (W)
+    private final DeviceTensor positions;   // int64 (W)
+    private final DeviceTensor mask;        // float32 (W, P + W), additive
+    private final DeviceTensor writeIndex;  // int64 (W): cache slot of each row
+    private DeviceTensor hidden;            // (W, hidden_size) after the last stage run, or null
+    private DeviceTensor logitsOut;         // float32 (W, width) once every layer has run
+    private float[] finalLogits;            // host copy of logitsOut
+    private float[] mtpLogits;              // (W, heads, width) host copy, once asked for
+    private int stagesDone;
+    private int layersDone;
+    private boolean closed;
+
+    AotiForwardPass(AotiCausalLM model, AotiSequence sequence, Window window) {
+        this.model = model;
+        this.sequence = sequence;
+        this.window = window;
+        this.layers = model.config().numLayers();
+        AotiDevice device = model.aotiDevice();
+        int past = sequence.length();
+        int w = window.size();
+        long[] ids = new long[w];
+        long[] pos = new long[w];
+        long[] slots = new long[w];
+        for (int r = 0; r < w; r++) {
+            ids[r] = window.tokens()[r];
+            pos[r] = window.positions()[r];
+            slots[r] = past + r;
+        }
+        DeviceTensor t = null;
+        DeviceTensor p = null;
+        DeviceTensor m = null;
+        try {
+            t = DeviceTensor.ofLongs(device, ids);
+            p = DeviceTensor.ofLongs(device, pos);
+            m = DeviceTensor.ofFloats(device, mask(window, past, model.manifest().maskedValue()), w, past + w);
+            this.writeIndex = DeviceTensor.ofLongs(device, slots);
+        } catch (RuntimeException e) {
+            for (DeviceTensor d : new DeviceTensor[] {t, p, m}) {
+                if (d != null) {
+                    d.close();
+                }
+            }
+            throw e;
+        }
+        this.tokens = t;
+        this.positions = p;
+        this.mask = m;
+    }
+
+    /** Row r sees every cached slot and the window rows on its path to the root: (W, past + W), row-major. */
+    static float[] mask(Window window, int past, float masked) {
+        int w = window.size();
+        int cols = past + w;
+        float[] out = new float[w * cols];
+        for (int r = 0; r < w; r++) {
+            int base = r * cols;
+            java.util.Arrays.fill(out, base + past, base + cols, masked);
+            for (int a = r; a >= 0; a = window.parents()[a]) {
+                out[base + past + a] = 0f;
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public int layers() {
+        return layers;
+    }
+
+    @Override
+    public int layersDone() {
+        return layersDone;
+    }
+
+    @Override
+    public void runTo(int layer) {
+        requireOpen();
+        List<Integer> stops = model.manifest().stopLayers();
+        if (layer < layersDone || layer > layers || (layer != layersDone && !stops.contains(layer))) {
+            throw new IllegalArgumentException("runTo(" + layer + ") after " + layersDone + " layers: this model's"
+                    + " compiled stages stop only after layers " + stops);
+        }
+        while (layersDone < layer) {
+            runStage();
+        }
+    }
+
+    private void runStage() {
+        AotiManifest.Stage stage = model.manifest().stages().get(stagesDone);
+        AotiGraph graph = model.stages().get(stagesDone);
+        DeviceTensor input = stage.takesTokens() ? tokens : hidden;
+        DeviceTensor[] out = graph.run(input, positions, mask, writeIndex, sequence.cache());
+        DeviceTensor next = null;
+        for (int i = 0; i < out.length; i++) {
+            String name = stage.outputs().get(i);
+            if (name.equals("hidden")) {
+                next = out[i];
+            } else {
+                logitsOut = out[i];
+            }
+        }
+        if (hidden != null) {
+            hidden.close();
+        }
+        hidden = next;
+        stagesDone++;
+        layersDone = stage.endLayer();
+        if (layersDone == layers) {
+            sequence.committed(window.size());
+        }
+    }
+
+    /**
+     * The final logits once every layer has run; at an early-exit layer (a stage boundary of a
+     * model exported with an exit head), the exit head's proxy logits.
+     */
+    @Override
+    public Logits logits(int fromRow) {
+        requireOpen();
+        requireRow(fromRow);
+        int w = window.size();
+        if (layersDone == layers) {
+            if (finalLogits == null) {
+                finalLogits = logitsOut.toFloats();
+            }
+            return slice(finalLogits, w, fromRow);
+        }
+        if (layersDone == 0) {
+            throw new IllegalStateException("no layer has run yet; call runTo first");
+        }
+        if (model.exitHead() == null) {
+            throw new IllegalStateException("logits after " + layersDone + " layers need an exit head: export with"
+                    + " --exit-layer " + layersDone);
+        }
+        DeviceTensor[] out = model.exitHead().run(hidden);
+        try {
+            return slice(out[0].toFloats(), w, fromRow);
+        } finally {
+            out[0].close();
+        }
+    }
+
+    private static Logits slice(float[] all, int rows, int fromRow) {
+        int width = all.length / rows;
+        float[] out = new float[(rows - fromRow) * width];
+        System.arraycopy(all, fromRow * width, out, 0, out.length);
+        return new Logits(rows - fromRow, width, out);
+    }
+
+    @Override
+    public int multiTokenHeads() {
+        return model.manifest().mtpHeads();
+    }
+
+    @Override
+    public Logits multiTokenLogits(int head, int fromRow) {
+        requireOpen();
+        int heads = multiTokenHeads();
+        if (head < 0 || head >= heads) {
+            throw new IllegalArgumentException("no multi-token head " + head + "; the model has " + heads);
+        }
+        if (layersDone != layers) {
+            throw new IllegalStateException("multi-token heads read the last layer; run all layers first");
+        }
+        requireRow(fromRow);
+        if (mtpLogits == null) {
+            DeviceTensor[] out = model.mtpHead().run(hidden);
+            try {
+                mtpLogits = out[0].toFloats();
+            } finally {
+                out[0].close();
+            }
+        }
+        int w = window.size();
+        int width = mtpLogits.length / (w * heads);
+        int rows = w - fromRow;
+        float[] out = new float[rows * width];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(mtpLogits, ((fromRow + r) * heads + head) * width, out, r * width, width);
+        }
+        return new Logits(rows, width, out);
+    }
+
+    private void requireRow(int fromRow) {
+        if (fromRow < 0 || fromRow >= window.size()) {
+            throw new IllegalArgumentException("fromRow " + fromRow + " outside a window of " + window.size());
+        }
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("forward pass is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            for (DeviceTensor d : new DeviceTensor[] {tokens, positions, mask, writeIndex, hidden, logitsOut}) {
+                if (d != null) {
+                    d.close();
+                }
+            }
+            sequence.passClosed(this);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.mirrorsd.core.engine.aoti;
+
+/**
+ * The JNI shim {@code mirrorsd_aoti.c} (a resource beside this class): libtorch's stable C
+ * interface ({@code aoti_torch_*}) and the {@code AOTInductorModelContainer*} entry points of
+ * compiled graphs, resolved at run time. Tensor and graph handles are native pointers; every
+ * handle returned is owned by the caller and freed with {@link #freeTensor} / {@link #freeGraph}.
+ * Failures throw {@link IllegalStateException}. Use through {@link AotiRuntime}, which loads the
+ * shim and libtorch first.
+ */
+final class AotiNative {
+
+    /** Dtype codes of {@link #empty}, {@link #fromFloats} and friends. */
+    static final int FLOAT32 = 0;
+    static final int INT64 = 1;
+    static final int BFLOAT16 = 2;
+    static final int FLOAT16 = 3;
+
+    /** Device type codes. */
+    static final int CPU = 0;
+    static final int CUDA = 1;
+
+    private AotiNative() {
+    }
+
+    /** dlopens each library with RTLD_GLOBAL, in order, then resolves the aoti_torch_* functions. */
+    static native void openLibraries(String[] paths);
+
+    /** CUDA devices the driver reports; 0 when there is no driver. */
+    static native int cudaDeviceCount();
+
+    /** An uninitialised contiguous tensor. */
+    static native long empty(long[] sizes, int dtype, int deviceType, int deviceIndex);
+
+    /** A float32 tensor on the device holding {@code data}, row-major {@code sizes}. */
+    static native long fromFloats(float[] data, long[] sizes, int deviceType, int deviceIndex);
+
+    /** An int64 tensor on the device holding {@code data}. */
+    static native long fromLongs(long[] data, long[] sizes, int deviceType, int deviceIndex);
+
+    /** Copies any tensor (dtype, device, strides) into {@code out}, row-major float32; waits for the device. */
+    static native void toFloats(long tensor, float[] out);
+
+    static native long[] sizes(long tensor);
+
+    /** A view of the tensor's storage; sizes, strides and offset in elements. */
+    static native long view(long tensor, long[] sizes, long[] strides, long offset);
+
+    /** {@code dst.copy_(src)}. */
+    static native void copy(long dst, long src);
+
+    static native void freeTensor(long tensor);
+
+    /** Loads a compiled graph's library and creates its model container on {@code device} ("cpu", "cuda:1"). */
+    static native long loadGraph(String library, String device, String cubinDir);
+
+    /** {inputs, outputs} of a graph. */
+    static native int[] graphArity(long graph);
+
+    /** Runs a graph: inputs are borrowed, {@code outputs} receives new handles. */
+    static native void runGraph(long graph, long[] inputs, long[] outputs);
+
+    static native void freeGraph(long graph);
+}

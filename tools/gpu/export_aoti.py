@@ -1,0 +1,423 @@
+#!/usr/bin/env python3
+"""Compiles a model the runtime loads into AOTInductor graphs for the Java AOTI engine.
+
+    export_aoti.py --target MODEL.gguf OUTDIR [--exit-layer K]        # the target (GGUF or HF dir)
+    export_aoti.py --draft models/draft --embedding-from MODEL.gguf OUTDIR   # the project's draft
+    export_aoti.py --synthetic llama-3-8b OUTDIR                      # random weights of a real shape
+    ... --device cuda|cpu --dtype float32|bfloat16 --max-window 64 --max-context 2048
+    ... --graphs prefix,exit_head          # compile only these (run several processes in parallel)
+
+Each graph is `torch.export`ed with a dynamic window length W (1..max_window) and attended length
+T (1..max_context), then compiled by `torch._inductor.aoti_compile_and_package`; its shared library
+(weights inside) is unpacked into OUTDIR/<graph>/ and described in OUTDIR/mirror-sd-aoti.json,
+which dev.mirrorsd.core.engine.aoti reads. The KV cache is ONE persistent tensor per sequence,
+(layers, 2, kv_heads, capacity, head_dim), passed to every layer graph and updated in place
+(index_copy_ at write_index); the caller owns it. See tools/gpu/README.md for the I/O contract.
+
+The model definition is tools/train/common.py's (RMSNorm, RoPE, Llama layers, the draft's heads);
+only the cached attention is written out here, as tools/export/export_onnx.py does.
+"""
+import argparse
+import json
+import math
+import os
+import shutil
+import sys
+import time
+import zipfile
+
+import torch
+from torch import nn
+from torch.export import Dim
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "train"))
+from common import Draft, Inner, load_state_dict_saved, rope_cos_sin, rot_half  # noqa: E402
+
+MANIFEST = "mirror-sd-aoti.json"
+FORMAT = "mirror-sd-aoti/1"
+MASKED = -1e9  # additive mask value of a position a row must not see
+
+# real shapes for --synthetic (random weights; never for acceptance numbers)
+SHAPES = {
+    "llama-3-8b": dict(vocab_size=128256, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
+                       num_attention_heads=32, num_key_value_heads=8, head_dim=128, rms_norm_eps=1e-5,
+                       rope_theta=500000.0, max_position_embeddings=8192, tie_word_embeddings=False),
+    "smollm2-135m": dict(vocab_size=49152, hidden_size=576, intermediate_size=1536, num_hidden_layers=30,
+                         num_attention_heads=9, num_key_value_heads=3, head_dim=64, rms_norm_eps=1e-5,
+                         rope_theta=100000.0, max_position_embeddings=8192, tie_word_embeddings=True),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# graphs
+
+class CachedLayers(nn.Module):
+    """Decoder layers [first, first + len(layers)) over a window; K/V written into the cache in place.
+
+    forward(x, positions, mask, write_index, cache):
+      x           int64 (W,) token ids when this graph embeds, else (W, hidden) in the compute dtype
+      positions   int64 (W,) absolute positions (RoPE)
+      mask        float32 (W, T) additive: column c < T is cache slot c; 0 = attend, -1e9 = masked
+      write_index int64 (W,) cache slot of each window row's K/V (the caller's P + row)
+      cache       (layers, 2, kv_heads, capacity, head_dim) in the compute dtype, mutated
+    returns hidden (W, hidden) and/or float32 logits (W, width), as `outputs` says
+    """
+
+    def __init__(self, c, layers, first, embed=None, norm=None, head=None, outputs=("hidden",)):
+        super().__init__()
+        self.c, self.first, self.outputs = c, first, tuple(outputs)
+        self.layers = nn.ModuleList(layers)
+        self.embed, self.norm, self.head = embed, norm, head
+
+    def forward(self, x, positions, mask, write_index, cache):
+        c = self.c
+        nh, nkv, hd = c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"]
+        g = nh // nkv
+        # embedding: (W, hidden)
+        h = self.embed(x) if self.embed is not None else x
+        w = h.shape[0]
+        t = mask.shape[1]
+        # rotary tables of the window's positions: (1, W, head_dim)
+        cos, sin = rope_cos_sin(positions[None], hd, c["rope_theta"], h.dtype)
+        cos, sin = cos[0], sin[0]
+        for i, layer in enumerate(self.layers):
+            a = layer.self_attn
+            # attention rmsnorm
+            xn = layer.input_layernorm(h)
+            # qkv matmuls and RoPE: (heads, W, head_dim)
+            q = a.q_proj(xn).view(w, nh, hd).transpose(0, 1).contiguous()
+            k = a.k_proj(xn).view(w, nkv, hd).transpose(0, 1).contiguous()
+            v = a.v_proj(xn).view(w, nkv, hd).transpose(0, 1).contiguous()
+            q = q * cos + rot_half(q) * sin
+            k = k * cos + rot_half(k) * sin
+            # cache write in place, then read the first T slots: (kv_heads, T, head_dim)
+            layer_cache = cache[self.first + i]
+            layer_cache[0].index_copy_(1, write_index, k)
+            layer_cache[1].index_copy_(1, write_index, v)
+            kk = layer_cache[0, :, :t]
+            vv = layer_cache[1, :, :t]
+            # grouped-query attention: the g query heads of a kv head as one (g * W) block
+            scores = torch.matmul(q.reshape(nkv, g * w, hd), kk.transpose(1, 2)).float() / math.sqrt(hd)
+            scores = scores.view(nkv, g, w, t) + mask
+            probs = torch.softmax(scores, dim=-1).to(h.dtype).view(nkv, g * w, t)
+            o = torch.matmul(probs, vv).view(nh, w, hd).transpose(0, 1).reshape(w, nh * hd)
+            # residual
+            h = h + a.o_proj(o)
+            # ffn rmsnorm, swiglu, residual
+            h = h + layer.mlp(layer.post_attention_layernorm(h))
+        out = []
+        for name in self.outputs:
+            out.append(h if name == "hidden" else self.head(self.norm(h)).float())
+        return tuple(out)
+
+
+class Head(nn.Module):
+    """Final norm and LM head: hidden (W, hidden) -> float32 logits (W, width)."""
+
+    def __init__(self, norm, head):
+        super().__init__()
+        self.norm, self.head = norm, head
+
+    def forward(self, hidden):
+        return (self.head(self.norm(hidden)).float(),)
+
+
+class MtpHeads(nn.Module):
+    """The draft's multi-token heads: hidden (W, hidden) -> float32 (W, heads, width), head k = token t+2+k."""
+
+    def __init__(self, draft):
+        super().__init__()
+        self.norm, self.head, self.mtp = draft.model.norm, draft.lm_head, draft.mtp
+
+    def forward(self, hidden):
+        return (torch.stack([self.head(self.norm(m(hidden))) for m in self.mtp], 1).float(),)
+
+
+# ---------------------------------------------------------------------------------------------
+# models
+
+def hf_config_dict(cfg):
+    rope = getattr(cfg, "rope_parameters", None) or {}
+    return dict(vocab_size=cfg.vocab_size, hidden_size=cfg.hidden_size, intermediate_size=cfg.intermediate_size,
+                num_hidden_layers=cfg.num_hidden_layers, num_attention_heads=cfg.num_attention_heads,
+                num_key_value_heads=cfg.num_key_value_heads,
+                head_dim=getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads,
+                rms_norm_eps=cfg.rms_norm_eps,
+                rope_theta=float(rope.get("rope_theta", getattr(cfg, "rope_theta", 10000.0))),
+                max_position_embeddings=cfg.max_position_embeddings,
+                tie_word_embeddings=bool(getattr(cfg, "tie_word_embeddings", False)),
+                architecture=(cfg.architectures or ["LlamaForCausalLM"])[0],
+                bos_token_id=-1 if cfg.bos_token_id is None else cfg.bos_token_id,
+                eos_token_ids=eos_list(cfg.eos_token_id))
+
+
+def eos_list(eos):
+    return [] if eos is None else (list(eos) if isinstance(eos, (list, tuple)) else [eos])
+
+
+def load_hf(path):
+    """A GGUF file or Hugging Face directory, through transformers (as tools/train/common.py loads the target)."""
+    from transformers import AutoModelForCausalLM
+    if os.path.isfile(path):
+        m = AutoModelForCausalLM.from_pretrained(os.path.dirname(os.path.abspath(path)), gguf_file=os.path.basename(path),
+                                                 dtype=torch.float32)
+    else:
+        m = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, local_files_only=True)
+    arch = (m.config.architectures or ["LlamaForCausalLM"])[0]
+    if arch not in ("LlamaForCausalLM", "MistralForCausalLM"):
+        sys.exit(f"unsupported architecture {arch}: the AOTI export runs Llama and Mistral (no q/k/v biases)")
+    return m.eval()
+
+
+class Target(nn.Module):
+    """The target in common.py's modules: embed_tokens, Inner (layers + norm), lm_head."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+        self.embed_tokens = nn.Embedding(c["vocab_size"], c["hidden_size"])
+        self.model = Inner(c)
+        self.lm_head = nn.Linear(c["hidden_size"], c["vocab_size"], bias=False)
+
+
+def target_from_hf(hf):
+    c = hf_config_dict(hf.config)
+    t = Target(c)
+    t.embed_tokens.weight.data.copy_(hf.model.embed_tokens.weight.data)
+    inner = {k[len("model."):]: v for k, v in hf.state_dict().items() if k.startswith("model.") and "embed_tokens" not in k}
+    missing, unexpected = t.model.load_state_dict(inner, strict=False)
+    if missing or [u for u in unexpected if "rotary" not in u]:
+        sys.exit(f"weights do not match the Llama layout: missing {missing}, unexpected {unexpected}")
+    t.lm_head.weight.data.copy_(hf.lm_head.weight.data)
+    return t.eval()
+
+
+def synthetic_target(name, device, dtype, seed=0):
+    c = dict(SHAPES[name], architecture="LlamaForCausalLM", bos_token_id=1, eos_token_ids=[2])
+    torch.manual_seed(seed)
+    with torch.device("meta"):
+        t = Target(c)
+    t = t.to_empty(device=device).to(dtype)
+    with torch.no_grad():
+        for n, p in t.named_parameters():
+            if n.endswith("norm.weight") or "layernorm" in n:
+                p.fill_(1.0)
+            else:
+                p.normal_(0.0, 0.02)
+    return t.eval()
+
+
+def load_draft(draft_dir, target_embedding):
+    from safetensors.torch import load_file
+    with open(os.path.join(draft_dir, "config.json")) as f:
+        c = json.load(f)
+    d = Draft(c)
+    load_state_dict_saved(d, load_file(os.path.join(draft_dir, "model.safetensors")))
+    d.embed_tokens = nn.Embedding.from_pretrained(target_embedding.detach().clone(), freeze=True)
+    c = dict(c, architecture=c["architectures"][0], eos_token_ids=eos_list(c.get("eos_token_id")),
+             bos_token_id=c.get("bos_token_id", -1))
+    return d.eval(), c
+
+
+# ---------------------------------------------------------------------------------------------
+# graph plans: what each graph computes and how the Java engine chains them
+
+def target_plan(t, exit_layer):
+    c, n = t.c, t.c["num_hidden_layers"]
+    layers = list(t.model.layers)
+    if exit_layer:
+        if not 0 < exit_layer < n:
+            sys.exit(f"--exit-layer must be in [1, {n - 1}]")
+        stages = [("prefix", CachedLayers(c, layers[:exit_layer], 0, embed=t.embed_tokens), 0, exit_layer, "tokens", ["hidden"]),
+                  ("suffix", CachedLayers(c, layers[exit_layer:], exit_layer, norm=t.model.norm, head=t.lm_head,
+                                          outputs=("logits",)), exit_layer, n, "hidden", ["logits"])]
+        heads = [("exit_head", Head(t.model.norm, t.lm_head), "exit")]
+    else:
+        stages = [("layers", CachedLayers(c, layers, 0, embed=t.embed_tokens, norm=t.model.norm, head=t.lm_head,
+                                          outputs=("logits",)), 0, n, "tokens", ["logits"])]
+        heads = []
+    return c, stages, heads, c["vocab_size"]
+
+
+def draft_plan(d, c):
+    n = c["num_hidden_layers"]
+    stages = [("layers", CachedLayers(c, list(d.model.layers), 0, embed=d.embed_tokens, norm=d.model.norm, head=d.lm_head,
+                                      outputs=("hidden", "logits")), 0, n, "tokens", ["hidden", "logits"])]
+    heads = [("mtp", MtpHeads(d), "mtp")]
+    return c, stages, heads, c["mirror_sd"]["draft_vocab_size"]
+
+
+def example_inputs(c, stage_input, device, dtype, w=3, past=2, capacity=16):
+    nkv, hd, layers = c["num_key_value_heads"], c["head_dim"], c["num_hidden_layers"]
+    x = (torch.tensor([5, 6, 7][:w], device=device) if stage_input == "tokens"
+         else torch.randn(w, c["hidden_size"], device=device, dtype=dtype))
+    positions = torch.arange(past, past + w, device=device)
+    mask = torch.zeros(w, past + w, device=device)
+    mask[:, past:] = torch.triu(torch.full((w, w), MASKED, device=device), 1)
+    write_index = torch.arange(past, past + w, device=device)
+    cache = torch.zeros(layers, 2, nkv, capacity, hd, device=device, dtype=dtype)
+    return (x, positions, mask, write_index, cache)
+
+
+def export_program(module, args, dynamic):
+    """torch.export with the declared dims; where a PyTorch version's shape solver cannot prove a
+    guard over the whole declared range (seen on 2.11 for the window), with Dim.AUTO instead, then
+    checked to have kept the window dynamic (a one-row window must still run)."""
+    try:
+        if os.environ.get("MIRRORSD_EXPORT_AUTO") != "1":  # 1: test the fallback
+            return torch.export.export(module, args, dynamic_shapes=dynamic, strict=False)
+    except torch._dynamo.exc.UserError as e:
+        print(f"export with declared dims failed ({str(e).splitlines()[0]}); retrying with Dim.AUTO", flush=True)
+    auto = tuple({k: (Dim.AUTO if v is not Dim.STATIC else Dim.STATIC) for k, v in d.items()} for d in dynamic)
+    ep = torch.export.export(module, args, dynamic_shapes=auto, strict=False)
+    if len(args) == 5:  # a layer stage: x, positions, mask (W, T = past + W), write_index, cache
+        past = args[2].shape[1] - args[0].shape[0]
+        one = (args[0][:1], args[1][:1], args[2][:1, : past + 1], args[3][:1], args[4])
+    else:  # a head: hidden (W, hidden_size)
+        one = (args[0][:1],)
+    ep.module()(*one)
+    return ep
+
+
+def compile_graph(name, module, args, dynamic, outdir, device):
+    t0 = time.time()
+    with torch.no_grad():
+        ep = export_program(module, args, dynamic)
+        pt2 = os.path.join(outdir, name + ".pt2")
+        torch._inductor.aoti_compile_and_package(ep, package_path=pt2)
+    # unpack the shared library (and any kernel binaries) next to the manifest
+    gdir = os.path.join(outdir, name)
+    shutil.rmtree(gdir, ignore_errors=True)
+    os.makedirs(gdir)
+    library = None
+    with zipfile.ZipFile(pt2) as z:
+        for entry in z.namelist():
+            base = os.path.basename(entry)
+            if entry.endswith("/") or not base.endswith((".so", ".cubin", ".fatbin", ".hsaco", ".spv")):
+                continue
+            with z.open(entry) as src, open(os.path.join(gdir, base), "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            if base.endswith(".so") and (library is None or "wrapper" in base):
+                library = base
+    if library is None:
+        sys.exit(f"{pt2} holds no shared library")
+    print(f"compiled {name} in {time.time() - t0:.1f} s -> {gdir}/{library}", flush=True)
+    return pt2, os.path.join(name, library)
+
+
+def export(c, stages, heads, width, outdir, device, dtype, max_window, max_context, only, extra):
+    os.makedirs(outdir, exist_ok=True)
+    win = Dim("window", min=1, max=max_window)
+    total = Dim("attended", min=1, max=max_context)
+    cap = Dim("capacity", min=2, max=max_context)
+    libraries = {}
+    for name, module, first, last, stage_input, outs in stages:
+        if only and name not in only:
+            continue
+        module = module.to(device=device, dtype=dtype)
+        args = example_inputs(c, stage_input, device, dtype)
+        dynamic = ({0: win} if stage_input == "tokens" else {0: win, 1: Dim.STATIC}, {0: win}, {0: win, 1: total}, {0: win},
+                   {0: Dim.STATIC, 1: Dim.STATIC, 2: Dim.STATIC, 3: cap, 4: Dim.STATIC})
+        _, libraries[name] = compile_graph(name, module, args, dynamic, outdir, device)
+    for name, module, kind in heads:
+        if only and name not in only:
+            continue
+        module = module.to(device=device, dtype=dtype)
+        hidden = torch.randn(3, c["hidden_size"], device=device, dtype=dtype)
+        _, libraries[name] = compile_graph(name, module, (hidden,), ({0: win, 1: Dim.STATIC},), outdir, device)
+    manifest = {
+        "format": FORMAT,
+        "device": device,
+        "dtype": str(dtype).replace("torch.", ""),
+        "max_window": max_window,
+        "max_context": max_context,
+        "masked_value": MASKED,
+        "logits_width": width,
+        "architecture": c.get("architecture", "LlamaForCausalLM"),
+        "vocab": c["vocab_size"], "hidden_size": c["hidden_size"], "intermediate_size": c["intermediate_size"],
+        "num_layers": c["num_hidden_layers"], "num_heads": c["num_attention_heads"],
+        "kv_heads": c["num_key_value_heads"], "head_dim": c["head_dim"],
+        "max_positions": c["max_position_embeddings"], "rms_norm_eps": c["rms_norm_eps"],
+        "rope_theta": c["rope_theta"], "tie_word_embeddings": bool(c.get("tie_word_embeddings", False)),
+        "bos_token_id": c.get("bos_token_id", -1), "eos_token_ids": c.get("eos_token_ids", []),
+        "stages": [{"graph": n, "library": libraries.get(n, f"{n}/MISSING"), "first_layer": f, "end_layer": e,
+                    "input": i, "outputs": o} for n, _, f, e, i, o in stages],
+        "heads": [{"graph": n, "library": libraries.get(n, f"{n}/MISSING"), "kind": k} for n, _, k in heads],
+    }
+    manifest.update(extra)
+    if c.get("mirror_sd"):
+        manifest["mtp_heads"] = c["mirror_sd"]["mtp_heads"]
+    path = os.path.join(outdir, MANIFEST if not only else MANIFEST + "." + "-".join(sorted(only)))
+    with open(path, "w") as f:
+        json.dump(manifest, f, indent=2)
+    return manifest
+
+
+def merge_manifests(outdir):
+    """After parallel `--graphs` runs: one manifest with every graph's library."""
+    parts = [f for f in os.listdir(outdir) if f.startswith(MANIFEST + ".")]
+    merged = None
+    for p in sorted(parts):
+        with open(os.path.join(outdir, p)) as f:
+            m = json.load(f)
+        if merged is None:
+            merged = m
+        for key in ("stages", "heads"):
+            for i, g in enumerate(m[key]):
+                if not g["library"].endswith("MISSING"):
+                    merged[key][i]["library"] = g["library"]
+    with open(os.path.join(outdir, MANIFEST), "w") as f:
+        json.dump(merged, f, indent=2)
+    missing = [g["graph"] for k in ("stages", "heads") for g in merged[k] if g["library"].endswith("MISSING")]
+    if missing:
+        sys.exit(f"graphs not compiled: {missing}")
+    print("merged", len(parts), "manifests into", os.path.join(outdir, MANIFEST))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("outdir")
+    src = ap.add_mutually_exclusive_group()
+    src.add_argument("--target", help="GGUF file or Hugging Face directory")
+    src.add_argument("--draft", help="the project's draft directory (models/draft)")
+    src.add_argument("--synthetic", choices=sorted(SHAPES), help="random weights of a real shape (timing only)")
+    ap.add_argument("--embedding-from", help="the target whose embedding the draft shares (GGUF or HF dir)")
+    ap.add_argument("--exit-layer", type=int, default=0, help="split the target after this many layers")
+    ap.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
+    ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
+    ap.add_argument("--max-window", type=int, default=64)
+    ap.add_argument("--max-context", type=int, default=2048)
+    ap.add_argument("--graphs", help="compile only these graphs (comma-separated); run --merge after")
+    ap.add_argument("--merge", action="store_true", help="merge the manifests of parallel --graphs runs")
+    args = ap.parse_args()
+    if args.merge:
+        return merge_manifests(args.outdir)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    dtype = getattr(torch, args.dtype)
+    only = set(args.graphs.split(",")) if args.graphs else None
+    extra = {}
+    if args.target:
+        c, stages, heads, width = target_plan(target_from_hf(load_hf(args.target)), args.exit_layer)
+        extra["source"] = os.path.basename(os.path.abspath(args.target))
+    elif args.draft:
+        if not args.embedding_from:
+            ap.error("--draft needs --embedding-from TARGET (the draft shares the target's embedding)")
+        hf = load_hf(args.embedding_from)
+        d, c = load_draft(args.draft, hf.model.embed_tokens.weight)
+        c, stages, heads, width = draft_plan(d, c)
+        extra["source"] = os.path.basename(os.path.abspath(args.draft))
+    elif args.synthetic:
+        t = synthetic_target(args.synthetic, args.device, dtype)
+        c, stages, heads, width = target_plan(t, args.exit_layer)
+        extra["source"] = args.synthetic
+        extra["synthetic"] = True
+    else:
+        ap.error("give --target, --draft or --synthetic")
+    if args.exit_layer:
+        extra["exit_layer"] = args.exit_layer
+    export(c, stages, heads, width, args.outdir, args.device, dtype, args.max_window, args.max_context, only, extra)
+
+
+if __name__ == "__main__":
+    main()

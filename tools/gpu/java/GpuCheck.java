@@ -1,0 +1,220 @@
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.mirrorsd.core.Checkpoint;
+import dev.mirrorsd.core.engine.aoti.AotiCausalLM;
+import dev.mirrorsd.core.engine.aoti.AotiDevice;
+import dev.mirrorsd.core.engine.djl.DjlCausalLM;
+import dev.mirrorsd.core.format.safetensors.SafetensorsFile;
+import dev.mirrorsd.core.model.CausalLM;
+import dev.mirrorsd.core.model.Logits;
+import dev.mirrorsd.core.model.Sequence;
+import dev.mirrorsd.core.model.Window;
+import dev.mirrorsd.core.tokenizer.ChatMessage;
+import dev.mirrorsd.core.tokenizer.TextTokenizer;
+import dev.mirrorsd.pipeline.Cancellation;
+import dev.mirrorsd.pipeline.DraftOptions;
+import dev.mirrorsd.pipeline.GenerationConfig;
+import dev.mirrorsd.pipeline.GenerationResult;
+import dev.mirrorsd.pipeline.Generator;
+import dev.mirrorsd.pipeline.Generators;
+import dev.mirrorsd.pipeline.Strategy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The AOTI engine's GPU check and benchmark (tools/gpu/README.md).
+ *
+ *   GpuCheck reference MODEL.gguf OUT.json            # here, on the CPU: DJL's greedy tokens of the fixture prompts
+ *   GpuCheck check REF.json TARGET_DIR DRAFT_DIR DRAFT_WEIGHTS TARGET_DEV DRAFT_DEV OUT.json
+ *
+ * check: greedy tokens of the AOTI target equal the reference's; autoregressive decode tokens/s
+ * (engine loop and generate()); serial speculative decoding with the AOTI draft (tokens/s, tau,
+ * output equal to autoregressive).
+ */
+public final class GpuCheck {
+
+    static final List<String> PROMPTS = List.of(
+            "What is the capital of France?",
+            "Write a haiku about the sea.",
+            "Explain in two sentences why the sky is blue.",
+            "List three colours and a fruit of each colour.");
+    static final int GREEDY = 32;
+
+    public static void main(String[] args) throws Exception {
+        if (args[0].equals("reference")) {
+            reference(Path.of(args[1]), Path.of(args[2]));
+        } else {
+            check(args);
+        }
+    }
+
+    /** Greedy tokens of a model, one token per forward, from a fresh cache. */
+    static int[] greedy(CausalLM model, int[] prompt, int steps) {
+        try (Sequence s = model.newSequence(prompt.length + steps + 1)) {
+            Logits last = s.forward(Window.chain(prompt, 0), prompt.length - 1);
+            int[] out = new int[steps];
+            for (int i = 0; i < steps; i++) {
+                out[i] = last.argmax(0);
+                if (i + 1 < steps) {
+                    last = s.forward(Window.chain(new int[] {out[i]}, s.length()), 0);
+                }
+            }
+            return out;
+        }
+    }
+
+    static void reference(Path gguf, Path out) throws Exception {
+        Checkpoint c = Checkpoint.open(gguf);
+        JsonArray prompts = new JsonArray();
+        try (DjlCausalLM model = DjlCausalLM.load(c.weights());
+             Generator chat = Generator.of(model, c.tokenizer(), c.chatTemplate())) {
+            for (String text : PROMPTS) {
+                int[] ids = chat.encode(List.of(ChatMessage.user(text)));
+                JsonObject p = new JsonObject();
+                p.addProperty("text", text);
+                p.add("ids", new Gson().toJsonTree(ids));
+                p.add("greedy", new Gson().toJsonTree(greedy(model, ids, GREEDY)));
+                prompts.add(p);
+                System.out.println(p);
+            }
+        }
+        JsonObject ref = new JsonObject();
+        ref.addProperty("engine", "DJL PyTorch (libtorch 2.7.1) on CPU, float32");
+        ref.addProperty("model", gguf.getFileName().toString());
+        ref.add("prompts", prompts);
+        Files.writeString(out, new GsonBuilder().setPrettyPrinting().create().toJson(ref));
+    }
+
+    static void check(String[] args) throws Exception {
+        JsonObject ref = JsonParser.parseString(Files.readString(Path.of(args[1]))).getAsJsonObject();
+        Path targetDir = Path.of(args[2]);
+        Path draftDir = Path.of(args[3]);
+        Path draftWeights = Path.of(args[4]);
+        AotiDevice targetDevice = AotiDevice.parse(args[5]);
+        AotiDevice draftDevice = AotiDevice.parse(args[6]);
+        JsonObject report = new JsonObject();
+        long t0 = System.nanoTime();
+        try (AotiCausalLM target = AotiCausalLM.load(targetDir, targetDevice)) {
+            report.addProperty("target", target.toString());
+            report.addProperty("target_load_s", (System.nanoTime() - t0) / 1e9);
+            // 1. greedy equality with the CPU engine
+            boolean allEqual = true;
+            JsonArray greedy = new JsonArray();
+            int[] firstPrompt = null;
+            for (JsonElement e : ref.getAsJsonArray("prompts")) {
+                JsonObject p = e.getAsJsonObject();
+                int[] ids = ints(p.getAsJsonArray("ids"));
+                firstPrompt = firstPrompt == null ? ids : firstPrompt;
+                int[] want = ints(p.getAsJsonArray("greedy"));
+                int[] got = greedy(target, ids, want.length);
+                boolean equal = Arrays.equals(want, got);
+                allEqual &= equal;
+                JsonObject g = new JsonObject();
+                g.addProperty("prompt", p.get("text").getAsString());
+                g.addProperty("equal", equal);
+                if (!equal) {
+                    g.addProperty("cpu", Arrays.toString(want));
+                    g.addProperty("gpu", Arrays.toString(got));
+                }
+                greedy.add(g);
+            }
+            report.add("greedy_vs_cpu", greedy);
+            report.addProperty("greedy_all_equal", allEqual);
+            System.out.println("greedy equal to the CPU engine on " + greedy.size() + " prompts: " + allEqual);
+            // 2. autoregressive decode speed of the engine loop
+            int decode = Integer.getInteger("gpucheck.decode", 256);
+            greedy(target, firstPrompt, 16); // warm-up
+            try (Sequence s = target.newSequence(firstPrompt.length + decode + 1)) {
+                Logits last = s.forward(Window.chain(firstPrompt, 0), firstPrompt.length - 1);
+                long start = System.nanoTime();
+                for (int i = 0; i < decode; i++) {
+                    last = s.forward(Window.chain(new int[] {last.argmax(0)}, s.length()), 0);
+                }
+                double sec = (System.nanoTime() - start) / 1e9;
+                report.addProperty("ar_engine_loop_tokens_per_s", decode / sec);
+                report.addProperty("ar_engine_loop_ms_per_token", sec * 1e3 / decode);
+                System.out.printf("autoregressive engine loop: %.1f tokens/s (%.3f ms/token)%n", decode / sec, sec * 1e3 / decode);
+            }
+            // 3. generate(): autoregressive and serial speculative decoding with the AOTI draft
+            TextTokenizer tokenizer = new IdsOnly(target.config().vocabSize());
+            GenerationConfig config = GenerationConfig.defaults().withMaxNewTokens(decode).withIgnoreEos(true);
+            int[] arTokens;
+            // generators are not closed: Generator.close() closes the models, which this check reuses
+            {
+                Generator ar = Generators.build(Strategy.AUTOREGRESSIVE, target, tokenizer, null, DraftOptions.defaults());
+                ar.generateFromIds(firstPrompt, config.withMaxNewTokens(16), (ids, text) -> { }, new Cancellation());
+                GenerationResult r = ar.generateFromIds(firstPrompt, config, (ids, text) -> { }, new Cancellation());
+                arTokens = r.tokenIds();
+                report.addProperty("ar_generate_tokens_per_s", r.stats().tokensPerSecond());
+                System.out.printf("autoregressive generate(): %.1f tokens/s%n", r.stats().tokensPerSecond());
+            }
+            int[] draftToTarget;
+            try (SafetensorsFile f = SafetensorsFile.open(draftWeights)) {
+                draftToTarget = f.readIndices("draft_to_target");
+            }
+            long d0 = System.nanoTime();
+            try (AotiCausalLM draft = AotiCausalLM.load(draftDir, draftDevice)) {
+                report.addProperty("draft", draft.toString());
+                report.addProperty("draft_load_s", (System.nanoTime() - d0) / 1e9);
+                JsonArray sd = new JsonArray();
+                for (int gamma : new int[] {2, 4, 6}) {
+                    for (Strategy strategy : new Strategy[] {Strategy.DRAFT, Strategy.STREAMING}) {
+                        DraftOptions options = DraftOptions.defaults().withDraft(draft, null, draftToTarget);
+                        {
+                            Generator g = Generators.build(strategy, target, tokenizer, null, options);
+                            GenerationConfig c = config.withNumAssistantTokens(gamma);
+                            g.generateFromIds(firstPrompt, c.withMaxNewTokens(16), (ids, text) -> { }, new Cancellation());
+                            GenerationResult r = g.generateFromIds(firstPrompt, c, (ids, text) -> { }, new Cancellation());
+                            JsonObject o = new JsonObject();
+                            o.addProperty("strategy", strategy.toString());
+                            o.addProperty("gamma", gamma);
+                            o.addProperty("tokens_per_s", r.stats().tokensPerSecond());
+                            o.addProperty("tau", r.stats().meanAcceptedLength());
+                            o.addProperty("equal_to_autoregressive", Arrays.equals(arTokens, r.tokenIds()));
+                            sd.add(o);
+                            System.out.println("serial SD " + o);
+                        }
+                    }
+                }
+                report.add("serial_sd", sd);
+            }
+        }
+        Files.writeString(Path.of(args[7]), new GsonBuilder().setPrettyPrinting().create().toJson(report));
+    }
+
+    static int[] ints(JsonArray a) {
+        return a.asList().stream().mapToInt(JsonElement::getAsInt).toArray();
+    }
+
+    /** The GPU check feeds token ids; no text is decoded. */
+    record IdsOnly(int vocab) implements TextTokenizer {
+        public int[] encode(String text) {
+            throw new UnsupportedOperationException("ids only");
+        }
+
+        public String decode(int[] ids) {
+            return "";
+        }
+
+        public int vocabSize() {
+            return vocab;
+        }
+
+        public String tokenString(int id) {
+            return "";
+        }
+
+        public int tokenId(String token) {
+            return -1;
+        }
+
+        public void close() {
+        }
+    }
+}
