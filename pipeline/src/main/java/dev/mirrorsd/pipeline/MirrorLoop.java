@@ -106,17 +106,19 @@ final class MirrorLoop implements DecodingLoop {
                 Logits logits;
                 long start = System.nanoTime();
                 try (ForwardPass pass = target.begin(rows)) {
+                    long prefixEnd = start;
                     if (mirrored) {
                         pass.runTo(options.exitLayer());
                         int[] vocabulary = candidates.vocabulary();
                         candidates.select(vocabulary == null ? pass.logits(0) : pass.logits(0, vocabulary), topTokens,
                                 topLogProbs);
+                        // read before the message is out, so the draft's rollout can only begin after it
+                        prefixEnd = System.nanoTime();
                         live = publishEarlyExit(rows);
                         if (!live) {
                             abandonDraft(stats);
                         }
                     }
-                    long prefixEnd = System.nanoTime();
                     pass.runTo(pass.layers());
                     logits = pass.logits(0);
                     long end = System.nanoTime();
