@@ -206,6 +206,25 @@ public final class DjlCausalLM implements CausalLM {
         return "pytorch:" + manager.getDevice();
     }
 
+    /**
+     * Native arrays held by this model's manager tree: its weights plus every open sequence's cache
+     * and every open pass's tensors (a view from {@link #firstLayers} counts the whole tree). Constant
+     * between requests once each closes what it opened; leak tests and the soak benchmark watch it.
+     * Walks the tree: for checks, not for the decoding path.
+     */
+    public int liveArrays() {
+        return manager.getManagedArrays().size();
+    }
+
+    /** Bytes of the arrays {@link #liveArrays} counts; read it while no request runs. */
+    public long liveArrayBytes() {
+        long bytes = 0;
+        for (NDArray array : manager.getManagedArrays()) {
+            bytes += array.size() * array.getDataType().getNumOfBytes();
+        }
+        return bytes;
+    }
+
     @Override
     public void close() {
         if (ownsWeights) {
