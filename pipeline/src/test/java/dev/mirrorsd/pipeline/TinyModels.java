@@ -19,7 +19,7 @@ final class TinyModels {
     static final int VOCAB = 96;
     /** Every strategy the reliability tests mix; a new strategy is one more entry here. */
     static final List<Strategy> STRATEGIES = List.of(Strategy.AUTOREGRESSIVE, Strategy.DRAFT, Strategy.PROMPT_LOOKUP,
-            Strategy.EARLY_EXIT, Strategy.STREAMING);
+            Strategy.EARLY_EXIT, Strategy.STREAMING, Strategy.MIRROR);
 
     private TinyModels() {
     }
