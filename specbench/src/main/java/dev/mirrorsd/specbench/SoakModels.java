@@ -43,7 +43,7 @@ public record SoakModels(List<NativeMemorySoak.Workload> workloads, List<DjlCaus
         for (GenerationConfig config : List.of(greedy, sampled)) {
             String mode = config == greedy ? "greedy" : "sampled";
             for (Strategy strategy : List.of(Strategy.AUTOREGRESSIVE, Strategy.DRAFT, Strategy.PROMPT_LOOKUP,
-                    Strategy.EARLY_EXIT, Strategy.STREAMING)) {
+                    Strategy.EARLY_EXIT, Strategy.STREAMING, Strategy.MIRROR)) {
                 workloads.add(new NativeMemorySoak.Workload(strategy + " (pytorch) " + mode, Generators.build(strategy,
                         targetModel, checkpoint.tokenizer(), checkpoint.chatTemplate(), djl), config));
             }
