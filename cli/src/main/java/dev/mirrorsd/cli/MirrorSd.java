@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code bin/mirror-sd}. */
 @Command(name = "mirror-sd", mixinStandardHelpOptions = true, version = "mirror-sd 0.1.0",
         description = "Speculative decoding for the JVM: generate text, reproduce SpecBench, profile latency.",
-        subcommands = {GenerateCommand.class, BenchCommand.class, SpecbenchCommand.class, DevicesCommand.class,
+        subcommands = {GenerateCommand.class, BenchCommand.class, SpecbenchCommand.class, DevicesCommand.class, SoakCommand.class,
                 CommandLine.HelpCommand.class})
 public final class MirrorSd {
 

@@ -14,17 +14,30 @@ import dev.mirrorsd.pipeline.profile.Lane;
 import dev.mirrorsd.pipeline.profile.Phase;
 import dev.mirrorsd.pipeline.profile.Profiler;
 
+import java.time.Duration;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The generate() API: built once from a target model and its tokenizer, reused across requests.
  *
  * <p>Thread-safety: {@code generate} may be called from many threads at once; each request owns
- * its KV cache, sampler and output, and shares only the read-only weights.
+ * its KV cache, sampler and output, and shares only the read-only weights. Several generators
+ * (one per strategy) may share one target and one draft model; close the models once, then.
+ *
+ * <p>Under load and faults (see {@link #withAdmission} and {@link #withDraftDeadline}): a request
+ * either returns its result, or is refused before anything is allocated
+ * ({@link IllegalArgumentException} for bad input, {@link RejectedRequestException} when the queue
+ * is full), or fails with a {@link GenerationException} carrying its committed tokens. In every case
+ * its caches are freed and the generator serves the next request.
  */
 public final class Generator implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Generator.class);
     /** Cache positions kept beyond the token budget, so that the last rounds still verify whole windows. */
     private static final int WINDOW_SLACK = 64;
+    /** A drafter call slower than this is given up; generous, since only a hung drafter should reach it. */
+    public static final Duration DEFAULT_DRAFT_DEADLINE = Duration.ofSeconds(5);
 
     private final CausalLM target;
     private final TextTokenizer tokenizer;
@@ -32,15 +45,26 @@ public final class Generator implements AutoCloseable {
     private final Drafter drafter;           // serial speculative decoding, or null
     private final MirrorDrafter mirror;      // Mirror-SD's draft pipeline, or null
     private final MirrorOptions mirrorOptions;
+    // reliability settings (issue 7): admission of concurrent requests, the drafter's deadline per round
+    private final Admission admission;
+    private final Duration draftDeadline;   // null: the drafter runs on the request's thread, unbounded
 
     private Generator(CausalLM target, TextTokenizer tokenizer, ChatTemplate chatTemplate, Drafter drafter,
                       MirrorDrafter mirror, MirrorOptions mirrorOptions) {
+        this(target, tokenizer, chatTemplate, drafter, mirror, mirrorOptions, Admission.unlimited(),
+                DEFAULT_DRAFT_DEADLINE);
+    }
+
+    private Generator(CausalLM target, TextTokenizer tokenizer, ChatTemplate chatTemplate, Drafter drafter,
+                      MirrorDrafter mirror, MirrorOptions mirrorOptions, Admission admission, Duration draftDeadline) {
         this.target = target;
         this.tokenizer = tokenizer;
         this.chatTemplate = chatTemplate;
         this.drafter = drafter;
         this.mirror = mirror;
         this.mirrorOptions = mirrorOptions;
+        this.admission = admission;
+        this.draftDeadline = draftDeadline;
     }
 
     /** Autoregressive decoding of {@code target}; {@code chatTemplate} may be null for base models. */
@@ -68,6 +92,33 @@ public final class Generator implements AutoCloseable {
                     + " target's " + layers + " layers");
         }
         return new Generator(target, tokenizer, chatTemplate, null, drafter, options);
+    }
+
+    /**
+     * This generator with admission control: at most {@code maxConcurrent} requests decode at once,
+     * at most {@code maxQueued} more wait and are admitted in arrival order, and any further request
+     * is refused with {@link RejectedRequestException} (nothing allocated). A waiting request whose
+     * cancellation is raised leaves the queue and returns an empty, cancelled result. Shares this
+     * generator's models: close only one of the two.
+     */
+    public Generator withAdmission(int maxConcurrent, int maxQueued) {
+        return new Generator(target, tokenizer, chatTemplate, drafter, mirror, mirrorOptions,
+                Admission.bounded(maxConcurrent, maxQueued), draftDeadline);
+    }
+
+    /**
+     * This generator with a deadline on each round's drafting in serial speculative decoding
+     * ({@link #DEFAULT_DRAFT_DEADLINE} unless set; Mirror-SD's draft pipeline has its own timeout):
+     * the drafter then runs on a draft thread while the request waits, and a call that overruns is
+     * given up, the request finishing on the target alone with every token kept and the fault in
+     * {@link GenerationStats#draftFailure()}. {@code null} runs the drafter on the request's own
+     * thread with no deadline. Shares this generator's models: close only one of the two.
+     */
+    public Generator withDraftDeadline(Duration deadline) {
+        if (deadline != null && (deadline.isNegative() || deadline.isZero())) {
+            throw new IllegalArgumentException("draft deadline must be positive, got " + deadline);
+        }
+        return new Generator(target, tokenizer, chatTemplate, drafter, mirror, mirrorOptions, admission, deadline);
     }
 
     /** The strategy's name: the drafter's, or "autoregressive". */
@@ -103,10 +154,23 @@ public final class Generator implements AutoCloseable {
         return generateFromIds(prompt, config, listener, cancellation, Profiler.OFF);
     }
 
-    /** Generates after prompt token ids, reporting every phase's timing to {@code profiler}. */
+    /**
+     * Generates after prompt token ids, reporting every phase's timing to {@code profiler}.
+     *
+     * @throws IllegalArgumentException a bad request, refused before anything is allocated
+     * @throws RejectedRequestException the admission queue is full
+     * @throws GenerationException      the target (or {@code listener}) failed mid-request
+     */
     public GenerationResult generateFromIds(int[] prompt, GenerationConfig config, TokenListener listener,
                                             Cancellation cancellation, Profiler profiler) {
-        long start = System.nanoTime();
+        long start = System.nanoTime(); // time in the admission queue counts: the caller waited
+        requireValid(prompt, config);   // a bad request is refused without taking a place in the queue
+        try (Admission.Permit permit = admission.enter(cancellation)) {
+            return decode(start, prompt, config, listener, cancellation, profiler);
+        }
+    }
+
+    private void requireValid(int[] prompt, GenerationConfig config) {
         int context = target.config().maxPositions();
         if (prompt.length == 0) {
             throw new IllegalArgumentException("the prompt is empty");
@@ -116,26 +180,45 @@ public final class Generator implements AutoCloseable {
                     + config.maxNewTokens() + " exceeds the model's context of " + context + " tokens");
         }
         requireInVocabulary(prompt, target.config().vocabSize());
+    }
+
+    private GenerationResult decode(long start, int[] prompt, GenerationConfig config, TokenListener listener,
+                                    Cancellation cancellation, Profiler profiler) {
+        int context = target.config().maxPositions();
         CommittedOutput output = new CommittedOutput(tokenizer, target.config(), config, listener, prompt, profiler);
         TokenChooser chooser = new TokenChooser(config.sampling(), target.config().vocabSize());
         RoundStats stats = new RoundStats(profiler);
         // room for the last verification window beyond the committed tokens, within the context
         int capacity = Math.min(context, prompt.length + config.maxNewTokens() + WINDOW_SLACK);
+        if (cancellation.isCancelled()) {
+            output.cancel(); // before the first token (or while queued): nothing is allocated
+            return result(start, prompt, output, stats);
+        }
+        long prefillStart = System.nanoTime(); // after any wait for admission
         try (Sequence sequence = target.newSequence(capacity);
-             DecodingLoop loop = newLoop(config, prompt, capacity, chooser, profiler)) {
+             DecodingLoop loop = newLoop(config, prompt, capacity, chooser, profiler, stats)) {
             // prefill: the prompt as one window, logits of its last position only
             Logits logits = sequence.forward(Window.chain(prompt, 0), prompt.length - 1);
-            stats.prefillNanos = System.nanoTime() - start;
+            stats.prefillNanos = System.nanoTime() - prefillStart;
             if (profiler.enabled()) {
-                profiler.span(Lane.TARGET, Phase.PREFILL, start, start + stats.prefillNanos);
+                profiler.span(Lane.TARGET, Phase.PREFILL, prefillStart, prefillStart + stats.prefillNanos);
             }
             output.commit(chooser.choose(logits, 0, output.context(), output.length()));
             stats.round(0, 0);
             loop.run(sequence, output, stats, cancellation);
+        } catch (RuntimeException e) {
+            // the caches are closed by now; the caller gets what was committed, the generator goes on
+            LOG.warn("request failed after {} committed tokens", output.generated(), e);
+            throw new GenerationException(output.generatedTokens(), output.text(), e);
         }
+        return result(start, prompt, output, stats);
+    }
+
+    private static GenerationResult result(long start, int[] prompt, CommittedOutput output, RoundStats stats) {
         long end = System.nanoTime();
+        long firstToken = output.firstTokenNanos() == 0 ? 0 : output.firstTokenNanos() - start;
         GenerationStats result = new GenerationStats(prompt.length, output.generated(), stats.rounds, stats.drafted,
-                stats.accepted, stats.acceptedByPosition, stats.prefillNanos, output.firstTokenNanos() - start,
+                stats.accepted, stats.acceptedByPosition, stats.prefillNanos, firstToken,
                 end - start, stats.draftFailure, stats.acceptLengths(), stats.mirror);
         return new GenerationResult(output.text(), output.generatedTokens(), output.finishReason(), result);
     }
@@ -151,18 +234,42 @@ public final class Generator implements AutoCloseable {
     }
 
     private DecodingLoop newLoop(GenerationConfig config, int[] prompt, int capacity, TokenChooser chooser,
-                                 Profiler profiler) {
+                                 Profiler profiler, RoundStats stats) {
         int vocab = target.config().vocabSize();
         if (mirror != null) {
             return new MirrorLoop(mirror, mirrorOptions, config, prompt, capacity,
                     new WindowVerification(config.sampling(), chooser, vocab), profiler);
         }
-        if (drafter != null) {
-            DraftSession session = drafter.open(config.sampling(), capacity);
+        DraftSession session = openDraft(config, capacity, stats);
+        if (session != null) {
             return new SpeculativeLoop(session, draftLength(config),
                     new WindowVerification(config.sampling(), chooser, vocab));
         }
         return new AutoregressiveLoop(chooser);
+    }
+
+    /**
+     * The request's draft session, under the deadline when one is set; null for autoregressive
+     * decoding, or when the drafter cannot even open (the request then runs on the target alone).
+     */
+    private DraftSession openDraft(GenerationConfig config, int capacity, RoundStats stats) {
+        if (drafter == null) {
+            return null;
+        }
+        DraftSession session;
+        try {
+            session = drafter.open(config.sampling(), capacity);
+        } catch (RuntimeException e) {
+            stats.draftFailure = e.toString();
+            LOG.warn("drafter failed to open; running the request on the target alone", e);
+            return null;
+        }
+        return draftDeadline == null ? session : new DeadlineDraftSession(session, draftDeadline);
+    }
+
+    /** Admission of this generator's requests; for tests that watch the queue. */
+    Admission admission() {
+        return admission;
     }
 
     private DraftLength draftLength(GenerationConfig config) {

@@ -50,8 +50,16 @@ final class SpeculativeLoop implements DecodingLoop {
                     proposal = DraftProposal.chain();
                 }
             }
+            if (cancellation.isCancelled()) { // mid-round: the proposal is dropped
+                output.cancel();
+                return;
+            }
             int base = target.length();
             Logits logits = target.forward(WindowVerification.window(output, proposal, base), 0);
+            if (cancellation.isCancelled()) { // during verification: nothing of this window is committed
+                output.cancel();
+                return;
+            }
             Verdict verdict = verification.verifyAndCommit(target, base, logits, proposal, output, stats);
             if (proposal.size() > 0) {
                 draftLength.update(proposal.size(), verdict.acceptedCount());

@@ -24,7 +24,12 @@ import java.util.Map;
  * about forty ops: fused projections, norms folded into weights, RoPE's rotate-half as one matmul.
  * Weights live in fp32 (DJL's BF16 path aborts the JVM, its FP16 matvec is 3x slower than fp32).
  *
- * <p>Thread-safety: safe to share; sequences are independent.
+ * <p>Thread-safety: safe to share; sequences are independent. Requests on many threads share only
+ * the read-only weights and the model's base manager: an op whose first operand is a weight attaches
+ * its result there for a moment before the pass moves it to its own scope, and DJL's managers attach
+ * and detach under a lock ({@code BaseNDManager.attachInternal} is synchronized). libtorch's grad
+ * mode is per thread and is switched off only on the loading thread; other threads record no graph
+ * either, since no weight requires a gradient.
  */
 public final class DjlCausalLM implements CausalLM {
     private final ModelConfig config;
@@ -204,6 +209,25 @@ public final class DjlCausalLM implements CausalLM {
     @Override
     public String device() {
         return "pytorch:" + manager.getDevice();
+    }
+
+    /**
+     * Native arrays held by this model's manager tree: its weights plus every open sequence's cache
+     * and every open pass's tensors (a view from {@link #firstLayers} counts the whole tree). Constant
+     * between requests once each closes what it opened; leak tests and the soak benchmark watch it.
+     * Walks the tree: for checks, not for the decoding path.
+     */
+    public int liveArrays() {
+        return manager.getManagedArrays().size();
+    }
+
+    /** Bytes of the arrays {@link #liveArrays} counts; read it while no request runs. */
+    public long liveArrayBytes() {
+        long bytes = 0;
+        for (NDArray array : manager.getManagedArrays()) {
+            bytes += array.size() * array.getDataType().getNumOfBytes();
+        }
+        return bytes;
     }
 
     @Override
