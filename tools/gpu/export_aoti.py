@@ -192,19 +192,28 @@ def target_from_hf(hf):
     return t.eval()
 
 
-def synthetic_target(name, device, dtype, seed=0):
+def synthetic_target(name):
+    """Random weights of a real shape, left on the meta device: each process materializes only the
+    graphs it compiles (materialize_synthetic), so parallel --graphs runs of an 8B shape fit one GPU."""
     c = dict(SHAPES[name], architecture="LlamaForCausalLM", bos_token_id=1, eos_token_ids=[2])
-    torch.manual_seed(seed)
     with torch.device("meta"):
         t = Target(c)
-    t = t.to_empty(device=device).to(dtype)
+    return t.eval()
+
+
+def materialize_synthetic(module, device, dtype, seed=0):
+    """Allocates a meta module's weights on the device: norms 1, the rest N(0, 0.02)."""
+    if not any(p.is_meta for p in module.parameters()):
+        return module
+    torch.manual_seed(seed)
+    module = module.to_empty(device=device).to(dtype)
     with torch.no_grad():
-        for n, p in t.named_parameters():
+        for n, p in module.named_parameters():
             if n.endswith("norm.weight") or "layernorm" in n:
                 p.fill_(1.0)
             else:
                 p.normal_(0.0, 0.02)
-    return t.eval()
+    return module
 
 
 def load_draft(draft_dir, target_embedding):
@@ -222,16 +231,25 @@ def load_draft(draft_dir, target_embedding):
 # ---------------------------------------------------------------------------------------------
 # graph plans: what each graph computes and how the Java engine chains them
 
-def target_plan(t, exit_layer):
+def target_plan(t, exit_layers, exit_head=True):
+    """Stages split after each of `exit_layers` (ascending): `prefix`, `middle1`.., `suffix`; an exit
+    head (final norm + LM head) runs at any of those boundaries (runTo(l_e) stops between graphs)."""
     c, n = t.c, t.c["num_hidden_layers"]
     layers = list(t.model.layers)
-    if exit_layer:
-        if not 0 < exit_layer < n:
-            sys.exit(f"--exit-layer must be in [1, {n - 1}]")
-        stages = [("prefix", CachedLayers(c, layers[:exit_layer], 0, embed=t.embed_tokens), 0, exit_layer, "tokens", ["hidden"]),
-                  ("suffix", CachedLayers(c, layers[exit_layer:], exit_layer, norm=t.model.norm, head=t.lm_head,
-                                          outputs=("logits",)), exit_layer, n, "hidden", ["logits"])]
-        heads = [("exit_head", Head(t.model.norm, t.lm_head), "exit")]
+    if exit_layers:
+        if sorted(set(exit_layers)) != list(exit_layers) or not all(0 < k < n for k in exit_layers):
+            sys.exit(f"--exit-layer takes ascending layers in [1, {n - 1}], got {exit_layers}")
+        bounds = [0] + list(exit_layers) + [n]
+        stages = []
+        for i in range(len(bounds) - 1):
+            a, b = bounds[i], bounds[i + 1]
+            first, last = i == 0, i == len(bounds) - 2
+            name = "prefix" if first else "suffix" if last else f"middle{i}"
+            stages.append((name, CachedLayers(c, layers[a:b], a, embed=t.embed_tokens if first else None,
+                                              norm=t.model.norm if last else None, head=t.lm_head if last else None,
+                                              outputs=("logits",) if last else ("hidden",)),
+                           a, b, "tokens" if first else "hidden", ["logits"] if last else ["hidden"]))
+        heads = [("exit_head", Head(t.model.norm, t.lm_head), "exit")] if exit_head else []
     else:
         stages = [("layers", CachedLayers(c, layers, 0, embed=t.embed_tokens, norm=t.model.norm, head=t.lm_head,
                                           outputs=("logits",)), 0, n, "tokens", ["logits"])]
@@ -314,7 +332,7 @@ def export(c, stages, heads, width, outdir, device, dtype, max_window, max_conte
     for name, module, first, last, stage_input, outs in stages:
         if only and name not in only:
             continue
-        module = module.to(device=device, dtype=dtype)
+        module = materialize_synthetic(module, device, dtype).to(device=device, dtype=dtype)
         args = example_inputs(c, stage_input, device, dtype)
         dynamic = ({0: win} if stage_input == "tokens" else {0: win, 1: Dim.STATIC}, {0: win}, {0: win, 1: total}, {0: win},
                    {0: Dim.STATIC, 1: Dim.STATIC, 2: Dim.STATIC, 3: cap, 4: Dim.STATIC})
@@ -322,7 +340,7 @@ def export(c, stages, heads, width, outdir, device, dtype, max_window, max_conte
     for name, module, kind in heads:
         if only and name not in only:
             continue
-        module = module.to(device=device, dtype=dtype)
+        module = materialize_synthetic(module, device, dtype).to(device=device, dtype=dtype)
         hidden = torch.randn(3, c["hidden_size"], device=device, dtype=dtype)
         _, libraries[name] = compile_graph(name, module, (hidden,), ({0: win, 1: Dim.STATIC},), outdir, device)
     manifest = {
@@ -382,7 +400,10 @@ def main():
     src.add_argument("--draft", help="the project's draft directory (models/draft)")
     src.add_argument("--synthetic", choices=sorted(SHAPES), help="random weights of a real shape (timing only)")
     ap.add_argument("--embedding-from", help="the target whose embedding the draft shares (GGUF or HF dir)")
-    ap.add_argument("--exit-layer", type=int, default=0, help="split the target after this many layers")
+    ap.add_argument("--exit-layer", default="",
+                    help="split the target after this many layers (comma-separated for several exit points: 12,24)")
+    ap.add_argument("--no-exit-head", action="store_true",
+                    help="split at --exit-layer without an exit head (parallel compiles of a large target)")
     ap.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
     ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
     ap.add_argument("--max-window", type=int, default=64)
@@ -396,9 +417,10 @@ def main():
     torch.backends.cudnn.allow_tf32 = False
     dtype = getattr(torch, args.dtype)
     only = set(args.graphs.split(",")) if args.graphs else None
+    exits = [int(k) for k in args.exit_layer.split(",") if k.strip()]
     extra = {}
     if args.target:
-        c, stages, heads, width = target_plan(target_from_hf(load_hf(args.target)), args.exit_layer)
+        c, stages, heads, width = target_plan(target_from_hf(load_hf(args.target)), exits, not args.no_exit_head)
         extra["source"] = os.path.basename(os.path.abspath(args.target))
     elif args.draft:
         if not args.embedding_from:
@@ -408,14 +430,15 @@ def main():
         c, stages, heads, width = draft_plan(d, c)
         extra["source"] = os.path.basename(os.path.abspath(args.draft))
     elif args.synthetic:
-        t = synthetic_target(args.synthetic, args.device, dtype)
-        c, stages, heads, width = target_plan(t, args.exit_layer)
+        t = synthetic_target(args.synthetic)
+        c, stages, heads, width = target_plan(t, exits, not args.no_exit_head)
         extra["source"] = args.synthetic
         extra["synthetic"] = True
     else:
         ap.error("give --target, --draft or --synthetic")
-    if args.exit_layer:
-        extra["exit_layer"] = args.exit_layer
+    if exits and not args.no_exit_head:
+        extra["exit_layer"] = exits[0]
+        extra["exit_layers"] = exits
     export(c, stages, heads, width, args.outdir, args.device, dtype, args.max_window, args.max_context, only, extra)
 
 

@@ -19,6 +19,9 @@ import dev.mirrorsd.pipeline.Cancellation;
 import dev.mirrorsd.pipeline.DraftOptions;
 import dev.mirrorsd.pipeline.GenerationConfig;
 import dev.mirrorsd.pipeline.GenerationResult;
+import dev.mirrorsd.pipeline.GenerationStats;
+import dev.mirrorsd.pipeline.MirrorOptions;
+import dev.mirrorsd.pipeline.MirrorStats;
 import dev.mirrorsd.pipeline.Generator;
 import dev.mirrorsd.pipeline.Generators;
 import dev.mirrorsd.pipeline.Strategy;
@@ -32,10 +35,20 @@ import java.util.List;
  *
  *   GpuCheck reference MODEL.gguf OUT.json            # here, on the CPU: DJL's greedy tokens of the fixture prompts
  *   GpuCheck check REF.json TARGET_DIR DRAFT_DIR DRAFT_WEIGHTS TARGET_DEV DRAFT_DEV OUT.json
+ *   GpuCheck mirror REF.json TARGET_DIR DRAFT_DIR DRAFT_WEIGHTS TARGET_DEV DRAFT_DEV OUT.json
+ *   GpuCheck decode REF.json TARGET_DIR TARGET_DEV OUT.json
  *
  * check: greedy tokens of the AOTI target equal the reference's; autoregressive decode tokens/s
  * (engine loop and generate()); serial speculative decoding with the AOTI draft (tokens/s, tau,
  * output equal to autoregressive).
+ *
+ * mirror: autoregressive vs serial SD (draft, streaming) vs Mirror-SD on one device pair, summed
+ * over the first {@code gpucheck.prompts} fixture prompts: tokens/s, tau, Mirror's hit rate and
+ * overlap, and whether each run's token ids equal autoregressive's. Mirror's l_e runs over the
+ * target export's exit layers (its stage boundaries), or {@code gpucheck.exitLayers}.
+ *
+ * decode: autoregressive decode tokens/s of one target (the synthetic 8B shape): engine loop and
+ * generate(), first fixture prompt.
  */
 public final class GpuCheck {
 
@@ -49,6 +62,10 @@ public final class GpuCheck {
     public static void main(String[] args) throws Exception {
         if (args[0].equals("reference")) {
             reference(Path.of(args[1]), Path.of(args[2]));
+        } else if (args[0].equals("mirror")) {
+            mirror(args);
+        } else if (args[0].equals("decode")) {
+            decode(args);
         } else {
             check(args);
         }
@@ -186,6 +203,199 @@ public final class GpuCheck {
             }
         }
         Files.writeString(Path.of(args[7]), new GsonBuilder().setPrettyPrinting().create().toJson(report));
+    }
+
+    /** Runs of one strategy and setting over several prompts, summed. */
+    static final class Run {
+        final String label;
+        long tokens;
+        long nanos;
+        long rounds;
+        long accepted;
+        long mirrorRounds;
+        long hits;
+        long rolloutNanos;
+        long hiddenNanos;
+        long proposalWaitNanos;
+        boolean equal = true;
+        String failure;
+
+        Run(String label) {
+            this.label = label;
+        }
+
+        void add(GenerationResult r, int[] reference) {
+            GenerationStats s = r.stats();
+            tokens += s.newTokens();
+            nanos += s.wallTimeNanos();
+            rounds += s.rounds();
+            accepted += s.acceptedTokens();
+            if (s.mirror() != null) {
+                MirrorStats m = s.mirror();
+                mirrorRounds += m.rounds();
+                hits += m.hits();
+                rolloutNanos += m.rolloutNanos();
+                hiddenNanos += m.hiddenRolloutNanos();
+                proposalWaitNanos += m.proposalWaitNanos();
+            }
+            if (s.draftFailure() != null && failure == null) {
+                failure = s.draftFailure();
+            }
+            if (reference != null) {
+                equal &= Arrays.equals(reference, r.tokenIds());
+            }
+        }
+
+        JsonObject json() {
+            JsonObject o = new JsonObject();
+            o.addProperty("run", label);
+            o.addProperty("tokens", tokens);
+            o.addProperty("tokens_per_s", tokens / (nanos / 1e9));
+            // tau as GenerationStats.meanAcceptedLength: accepted draft tokens + 1 per round, over all prompts
+            o.addProperty("tau", rounds == 0 ? 0 : (double) (accepted + rounds) / rounds);
+            if (mirrorRounds > 0) {
+                o.addProperty("hit_rate", (double) hits / mirrorRounds);
+                o.addProperty("overlap", rolloutNanos == 0 ? 0 : (double) hiddenNanos / rolloutNanos);
+                o.addProperty("rollout_ms_per_round", rolloutNanos / 1e6 / mirrorRounds);
+                o.addProperty("proposal_wait_ms_per_round", proposalWaitNanos / 1e6 / mirrorRounds);
+            }
+            o.addProperty("equal_to_autoregressive", equal);
+            if (failure != null) {
+                o.addProperty("draft_failure", failure);
+            }
+            return o;
+        }
+    }
+
+    static int[] intsProperty(String name, String fallback) {
+        return Arrays.stream(System.getProperty(name, fallback).split(",")).map(String::trim).filter(x -> !x.isEmpty())
+                .mapToInt(Integer::parseInt).toArray();
+    }
+
+    static Run measure(String label, Generator g, List<int[]> prompts, GenerationConfig config, List<int[]> reference,
+                       List<int[]> keep) {
+        Run run = new Run(label);
+        // warm-up: the first prompt, a few tokens
+        g.generateFromIds(prompts.get(0), config.withMaxNewTokens(Math.min(16, config.maxNewTokens())), (ids, text) -> { },
+                new Cancellation());
+        for (int i = 0; i < prompts.size(); i++) {
+            GenerationResult r = g.generateFromIds(prompts.get(i), config, (ids, text) -> { }, new Cancellation());
+            run.add(r, reference == null ? null : reference.get(i));
+            if (keep != null) {
+                keep.add(r.tokenIds());
+            }
+        }
+        System.out.println(run.json());
+        return run;
+    }
+
+    static void mirror(String[] args) throws Exception {
+        JsonObject ref = JsonParser.parseString(Files.readString(Path.of(args[1]))).getAsJsonObject();
+        Path targetDir = Path.of(args[2]);
+        Path draftDir = Path.of(args[3]);
+        Path draftWeights = Path.of(args[4]);
+        AotiDevice targetDevice = AotiDevice.parse(args[5]);
+        AotiDevice draftDevice = AotiDevice.parse(args[6]);
+        int decode = Integer.getInteger("gpucheck.decode", 256);
+        int promptCount = Integer.getInteger("gpucheck.prompts", 2);
+        int[] gammas = intsProperty("gpucheck.gammas", "2,4");
+        int[] kappas = intsProperty("gpucheck.kappas", "1,2");
+        List<int[]> prompts = new java.util.ArrayList<>();
+        for (JsonElement e : ref.getAsJsonArray("prompts")) {
+            if (prompts.size() < promptCount) {
+                prompts.add(ints(e.getAsJsonObject().getAsJsonArray("ids")));
+            }
+        }
+        int[] draftToTarget;
+        try (SafetensorsFile f = SafetensorsFile.open(draftWeights)) {
+            draftToTarget = f.readIndices("draft_to_target");
+        }
+        JsonObject report = new JsonObject();
+        report.addProperty("target_device", targetDevice.toString());
+        report.addProperty("draft_device", draftDevice.toString());
+        report.addProperty("new_tokens_per_prompt", decode);
+        report.addProperty("prompts", prompts.size());
+        JsonArray runs = new JsonArray();
+        try (AotiCausalLM target = AotiCausalLM.load(targetDir, targetDevice);
+             AotiCausalLM draft = AotiCausalLM.load(draftDir, draftDevice)) {
+            report.addProperty("target", target.toString());
+            report.addProperty("draft", draft.toString());
+            int[] exits = System.getProperty("gpucheck.exitLayers") != null ? intsProperty("gpucheck.exitLayers", "")
+                    : target.manifest().exitLayers().stream().mapToInt(Integer::intValue).toArray();
+            report.add("exit_layers", new Gson().toJsonTree(exits));
+            TextTokenizer tokenizer = new IdsOnly(target.config().vocabSize());
+            GenerationConfig config = GenerationConfig.defaults().withMaxNewTokens(decode).withIgnoreEos(true);
+            // generators are not closed: Generator.close() closes the models, which this check reuses
+            List<int[]> arTokens = new java.util.ArrayList<>();
+            runs.add(measure("autoregressive", Generators.build(Strategy.AUTOREGRESSIVE, target, tokenizer, null,
+                    DraftOptions.defaults()), prompts, config, null, arTokens).json());
+            DraftOptions withDraft = DraftOptions.defaults().withDraft(draft, null, draftToTarget);
+            for (int gamma : gammas) {
+                GenerationConfig c = config.withNumAssistantTokens(gamma);
+                for (Strategy strategy : new Strategy[] {Strategy.DRAFT, Strategy.STREAMING}) {
+                    runs.add(measure(strategy + " g" + gamma, Generators.build(strategy, target, tokenizer, null, withDraft),
+                            prompts, c, arTokens, null).json());
+                }
+                for (int exit : exits) {
+                    for (int kappa : kappas) {
+                        DraftOptions o = withDraft.withExitLayer(exit)
+                                .withMirror(MirrorOptions.defaults().withKappa(kappa));
+                        Run run;
+                        try {
+                            run = measure("mirror g" + gamma + " l_e" + exit + " k" + kappa,
+                                    Generators.build(Strategy.MIRROR, target, tokenizer, null, o), prompts, c, arTokens, null);
+                        } catch (RuntimeException e) {
+                            e.printStackTrace();
+                            run = new Run("mirror g" + gamma + " l_e" + exit + " k" + kappa);
+                            run.failure = e.toString();
+                            run.equal = false;
+                            run.nanos = 1;
+                        }
+                        runs.add(run.json());
+                    }
+                }
+            }
+        }
+        report.add("runs", runs);
+        Files.writeString(Path.of(args[7]), new GsonBuilder().setPrettyPrinting().create().toJson(report));
+    }
+
+    static void decode(String[] args) throws Exception {
+        JsonObject ref = JsonParser.parseString(Files.readString(Path.of(args[1]))).getAsJsonObject();
+        int[] prompt = ints(ref.getAsJsonArray("prompts").get(0).getAsJsonObject().getAsJsonArray("ids"));
+        AotiDevice device = AotiDevice.parse(args[3]);
+        int decode = Integer.getInteger("gpucheck.decode", 256);
+        JsonObject report = new JsonObject();
+        long t0 = System.nanoTime();
+        try (AotiCausalLM target = AotiCausalLM.load(Path.of(args[2]), device)) {
+            report.addProperty("target", target.toString());
+            report.addProperty("target_load_s", (System.nanoTime() - t0) / 1e9);
+            System.out.printf("loaded %s in %.1f s%n", target, (System.nanoTime() - t0) / 1e9);
+            greedy(target, prompt, 16); // warm-up
+            double best = 0;
+            for (int rep = 0; rep < 3; rep++) {
+                try (Sequence s = target.newSequence(prompt.length + decode + 1)) {
+                    Logits last = s.forward(Window.chain(prompt, 0), prompt.length - 1);
+                    long start = System.nanoTime();
+                    for (int i = 0; i < decode; i++) {
+                        last = s.forward(Window.chain(new int[] {last.argmax(0)}, s.length()), 0);
+                    }
+                    double sec = (System.nanoTime() - start) / 1e9;
+                    best = Math.max(best, decode / sec);
+                    System.out.printf("autoregressive engine loop: %.1f tokens/s (%.3f ms/token)%n", decode / sec,
+                            sec * 1e3 / decode);
+                }
+            }
+            report.addProperty("ar_engine_loop_tokens_per_s_best_of_3", best);
+            Generator ar = Generators.build(Strategy.AUTOREGRESSIVE, target, new IdsOnly(target.config().vocabSize()), null,
+                    DraftOptions.defaults());
+            GenerationConfig config = GenerationConfig.defaults().withMaxNewTokens(decode).withIgnoreEos(true);
+            ar.generateFromIds(prompt, config.withMaxNewTokens(16), (ids, text) -> { }, new Cancellation());
+            GenerationResult r = ar.generateFromIds(prompt, config, (ids, text) -> { }, new Cancellation());
+            report.addProperty("ar_generate_tokens_per_s", r.stats().tokensPerSecond());
+            System.out.printf("autoregressive generate(): %.1f tokens/s%n", r.stats().tokensPerSecond());
+        }
+        Files.writeString(Path.of(args[4]), new GsonBuilder().setPrettyPrinting().create().toJson(report));
     }
 
     static int[] ints(JsonArray a) {

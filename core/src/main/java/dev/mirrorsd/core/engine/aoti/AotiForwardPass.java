@@ -95,8 +95,12 @@ final class AotiForwardPass implements ForwardPass {
         requireOpen();
         List<Integer> stops = model.manifest().stopLayers();
         if (layer < layersDone || layer > layers || (layer != layersDone && !stops.contains(layer))) {
+            String hint = layer > layersDone && layer < layers
+                    ? " (an early exit, e.g. Mirror-SD's l_e, must be one of them: set l_e to "
+                    + model.manifest().exitLayers() + " or export the target again with --exit-layer " + layer + ")"
+                    : "";
             throw new IllegalArgumentException("runTo(" + layer + ") after " + layersDone + " layers: this model's"
-                    + " compiled stages stop only after layers " + stops);
+                    + " compiled stages stop only after layers " + stops + hint);
         }
         while (layersDone < layer) {
             runStage();

@@ -39,6 +39,9 @@ static int32_t (*t_dtype_bfloat16)(void);
 static int32_t (*t_dtype_float16)(void);
 static int32_t (*t_device_cpu)(void);
 static int32_t (*t_device_cuda)(void);
+/* optional (CUDA builds of libtorch): a CUDAGuard makes the graph's device current on the calling thread */
+static TorchError (*t_cuda_guard_new)(int32_t, void **);
+static TorchError (*t_cuda_guard_delete)(void *);
 
 /* one compiled graph: its library and model container */
 typedef struct {
@@ -48,6 +51,7 @@ typedef struct {
     int32_t (*destroy)(void *);
     size_t inputs;
     size_t outputs;
+    int32_t cuda_index; /* the graph's CUDA device, or -1 (CPU) */
 } Graph;
 
 static void throw_state(JNIEnv *env, const char *what, const char *detail) {
@@ -108,6 +112,8 @@ JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_openLibrari
     RESOLVE(t_dtype_float16, "aoti_torch_dtype_float16");
     RESOLVE(t_device_cpu, "aoti_torch_device_type_cpu");
     RESOLVE(t_device_cuda, "aoti_torch_device_type_cuda");
+    *(void **)(&t_cuda_guard_new) = dlsym(RTLD_DEFAULT, "aoti_torch_create_cuda_guard");
+    *(void **)(&t_cuda_guard_delete) = dlsym(RTLD_DEFAULT, "aoti_torch_delete_cuda_guard");
 }
 
 /* CUDA devices the driver sees; 0 without a driver. Uses the driver API (libcuda.so.1). */
@@ -320,6 +326,7 @@ JNIEXPORT jlong JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_loadGraph(
     }
     const char *dev = (*env)->GetStringUTFChars(env, device, NULL);
     const char *cubins = (*env)->GetStringUTFChars(env, cubin_dir, NULL);
+    g->cuda_index = strncmp(dev, "cuda", 4) == 0 ? (dev[4] == ':' ? (int32_t)atoi(dev + 5) : 0) : -1;
     int32_t err = create(&g->container, 1, dev, cubins);
     (*env)->ReleaseStringUTFChars(env, device, dev);
     (*env)->ReleaseStringUTFChars(env, cubin_dir, cubins);
@@ -375,7 +382,23 @@ JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_runGraph(JN
             return;
         }
     }
+    /*
+     * The graph's device must be current on this thread: a thread that never selected a device
+     * (Mirror-SD's draft thread) has device 0 current, and a graph of cuda:1 launched from it
+     * failed with "invalid resource handle".
+     */
+    void *guard = NULL;
+    if (g->cuda_index >= 0 && t_cuda_guard_new != NULL && t_cuda_guard_delete != NULL
+        && failed(env, t_cuda_guard_new(g->cuda_index, &guard), "aoti_torch_create_cuda_guard")) {
+        for (jsize j = 0; j < n_in; j++) {
+            t_delete(in[j]);
+        }
+        return;
+    }
     int32_t err = g->run(g->container, in, (size_t)n_in, out, (size_t)n_out, NULL, NULL);
+    if (guard != NULL) {
+        t_cuda_guard_delete(guard); /* restores the thread's previous device */
+    }
     if (err != 0) {
         throw_state(env, "AOTInductorModelContainerRun failed (libtorch printed the reason on stderr)", NULL);
         return;

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Mirror-SD on GPUs and the 8B synthetic decode, in phases (each fits one 10-minute device command;
+# what a phase compiles stays in /tmp/aoti-* for the next). Run from the repository root (models/draft
+# is read) with STAGE as made by tools/gpu/make-stage.sh and the target GGUF at $GGUF:
+#   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR compile   # 135M target split at 12,24 + draft (GPU 0);
+#                                                          # 8B synthetic bf16 split at 16 (last GPU, detached)
+#   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR mirror    # AR vs serial SD vs Mirror: draft on GPU 0, then GPU 1
+#   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR decode8b  # 8B: AOTI engine from Java vs HF eager, GPU 0
+# Phases can be chained: "compile mirror decode8b". SKIP_8B=1 leaves the 8B out.
+set -uo pipefail
+stage="$1"; gguf="$2"; out="$3"; shift 3
+mkdir -p "$out"
+log() { echo "[$(date +%T)] $*"; }
+gpus=$(nvidia-smi --query-gpu=name --format=csv,noheader | wc -l)
+nvidia-smi --query-gpu=index,name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt"
+if [ ! -d /tmp/site/gguf ]; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site "$stage"/gguf-*.whl
+fi
+export PYTHONPATH=/tmp/site
+[ -x /tmp/jre/bin/java ] || tar xJf "$stage/jre.tar.xz" -C /tmp
+export MIRRORSD_TORCH_LIB="$(python3 -c 'import torch,os;print(os.path.join(os.path.dirname(torch.__file__),"lib"))')"
+export TORCHINDUCTOR_COMPILE_THREADS=${TORCHINDUCTOR_COMPILE_THREADS:-3} PYTHONUNBUFFERED=1
+py="$stage/py/gpu"
+cp=$(ls "$stage"/lib/*.jar | tr '\n' ':')
+java=(/tmp/jre/bin/java -Xmx8g -Dmirrorsd.aoti.shim="$stage/libmirrorsd_aoti.so" -cp "$cp")
+alive8b() {
+    local p
+    for p in $(cat /tmp/exp-8b.pids); do
+        kill -0 "$p" 2>/dev/null && return 0
+    done
+    return 1
+}
+# waits (until SECONDS reaches $1) for the detached 8B compiles, then merges their manifests
+wait8b() {
+    [ -f /tmp/exp-8b.pids ] || return 0
+    while [ "$SECONDS" -lt "$1" ] && alive8b; do
+        sleep 5
+    done
+    cp /tmp/exp-8b-*.log "$out/" 2>/dev/null
+    grep -h "compiled\|Error\|error:" /tmp/exp-8b-*.log | head
+    if [ -f /tmp/aoti-8b/mirror-sd-aoti.json.prefix ] && [ -f /tmp/aoti-8b/mirror-sd-aoti.json.suffix ]; then
+        exp /tmp/aoti-8b --merge && rm -f /tmp/exp-8b.pids && log "8B export done"
+    else
+        log "8B export not finished"; tail -n 5 /tmp/exp-8b-*.log
+    fi
+}
+exp() { timeout "${EXPORT_TIMEOUT:-540}" python3 "$py/export_aoti.py" "$@"; }
+common=(--device cuda --max-window 128 --max-context 1024)
+
+for phase in "$@"; do
+case "$phase" in
+compile)
+    log "export start (gpus: $gpus)"
+    last=$((gpus - 1))
+    pids=()
+    for g in prefix middle1 suffix exit_head; do
+        CUDA_VISIBLE_DEVICES=0 exp /tmp/aoti-t32 --target "$gguf" --exit-layer 12,24 --dtype float32 "${common[@]}" \
+            --graphs $g > "$out/exp-t-$g.log" 2>&1 &
+        pids+=($!)
+    done
+    for g in layers mtp; do
+        CUDA_VISIBLE_DEVICES=0 exp /tmp/aoti-d32 --draft models/draft --embedding-from "$gguf" --dtype float32 \
+            "${common[@]}" --graphs $g > "$out/exp-d-$g.log" 2>&1 &
+        pids+=($!)
+    done
+    if [ "${SKIP_8B:-0}" != 1 ]; then
+        # detached (own session): an 8B compile that outlasts this command goes on into the next one
+        for g in prefix suffix; do
+            CUDA_VISIBLE_DEVICES=$last setsid nohup timeout 900 python3 "$py/export_aoti.py" /tmp/aoti-8b --synthetic llama-3-8b \
+                --dtype bfloat16 --exit-layer 16 --no-exit-head --device cuda --max-window 64 --max-context 1024 \
+                --graphs $g > "/tmp/exp-8b-$g.log" 2>&1 < /dev/null &
+            echo $! >> /tmp/exp-8b.pids
+        done
+    fi
+    wait "${pids[@]}"
+    log "135M export done"
+    grep -h "compiled\|Error\|error:" "$out"/exp-*.log | head -40
+    exp /tmp/aoti-t32 --merge && exp /tmp/aoti-d32 --merge || { tail -n 20 "$out"/exp-*.log; exit 1; }
+    wait8b "${COMPILE_DEADLINE:-520}"
+    du -sh /tmp/aoti-* ;;
+mirror)
+    for pair in "cuda:0 cuda:0" "cuda:0 cuda:1"; do
+        set -- $pair
+        [ "$2" = cuda:1 ] && [ "$gpus" -lt 2 ] && continue
+        tag="${1/:/}-${2/:/}"
+        log "mirror table: target $1, draft $2"
+        timeout "${MIRROR_TIMEOUT:-280}" "${java[@]}" -Dgpucheck.decode="${DECODE:-256}" -Dgpucheck.prompts="${PROMPTS:-2}" \
+            -Dgpucheck.gammas="${GAMMAS:-2,4}" -Dgpucheck.kappas="${KAPPAS:-2}" GpuCheck mirror \
+            "$stage/reference-smollm2.json" /tmp/aoti-t32 /tmp/aoti-d32 models/draft/model.safetensors "$1" "$2" \
+            "$out/mirror-$tag.json" 2>&1 | grep -v SLF4J | tee "$out/mirror-$tag.log"
+    done ;;
+decode8b)
+    wait8b $((SECONDS + ${WAIT_8B:-300}))
+    log "8B synthetic: AOTI engine from Java"
+    timeout 300 "${java[@]}" -Dgpucheck.decode=256 GpuCheck decode "$stage/reference-smollm2.json" /tmp/aoti-8b cuda:0 \
+        "$out/decode-8b.json" 2>&1 | grep -v SLF4J
+    log "8B synthetic: Hugging Face eager"
+    timeout 200 python3 "$py/bench_hf.py" --synthetic llama-3-8b "$stage/reference-smollm2.json" --out "$out/hf-8b.json" \
+        2>&1 | grep -v Warning | tail -4 ;;
+*)
+    echo "unknown phase $phase"; exit 2 ;;
+esac
+done
+log "done"
