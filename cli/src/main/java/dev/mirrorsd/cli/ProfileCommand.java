@@ -113,7 +113,7 @@ final class ProfileCommand implements Callable<Integer> {
         if (runs < 1) {
             throw new IllegalArgumentException("--runs must be >= 1, got " + runs);
         }
-        boolean specBench = questions != null || !categories.isEmpty() || limit > 0;
+        boolean specBench = specBenchSelection();
         String text = prompt != null ? prompt : positionalPrompt;
         if (specBench && text != null) {
             throw new IllegalArgumentException("give either a prompt or Spec-Bench questions (--questions, --categories,"
@@ -134,9 +134,13 @@ final class ProfileCommand implements Callable<Integer> {
         return selected.stream().map(q -> List.of(ChatMessage.user(q.turns().get(0)))).toList();
     }
 
+    /** Whether Spec-Bench questions are profiled instead of a prompt. */
+    private boolean specBenchSelection() {
+        return questions != null || !categories.isEmpty() || limit > 0;
+    }
+
     private String describePrompts(int count) {
-        boolean specBench = questions != null || !categories.isEmpty() || limit > 0;
-        return specBench ? count + " Spec-Bench question(s), first turns" : "1 prompt";
+        return specBenchSelection() ? count + " Spec-Bench question(s), first turns" : "1 prompt";
     }
 
     private ProfileRun.Result run(ProfileRun run, List<List<ChatMessage>> prompts) {

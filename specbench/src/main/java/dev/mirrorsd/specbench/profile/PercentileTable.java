@@ -36,7 +36,7 @@ public final class PercentileTable {
         if (s.phase() == null || s.phase() == dev.mirrorsd.pipeline.profile.Phase.PREFILL || profile.decodeNanos() == 0) {
             return "-";
         }
-        return String.format(Locale.ROOT, "%.1f%%", 100.0 * profile.shareOfRounds(s.lane(), s.phase()));
+        return String.format(Locale.ROOT, "%.2f%%", 100.0 * profile.shareOfRounds(s.lane(), s.phase()));
     }
 
     /** Microseconds as milliseconds; 0 values stay "0" (empty histograms report 0). */

@@ -68,7 +68,7 @@ public final class ProfileReport {
         md.append(String.format(Locale.ROOT, "- %d requests, %d tokens, %.2f tokens/s (prefill included),"
                         + " mean accepted tokens %.2f%n", r.requests(), r.tokens(), r.tokensPerSecond(),
                 r.meanAcceptedTokens()));
-        md.append(String.format(Locale.ROOT, "- verification's share of the rounds: %.2f%% (target verify time over"
+        md.append(String.format(Locale.ROOT, "- verification's share of the rounds: %.3f%% (target verify time over"
                 + " the time from each request's first token to its last)%n", 100 * r.latency().verifyShareOfRounds()));
         if (r.overhead() != null) {
             ProfileRun.Overhead o = r.overhead();

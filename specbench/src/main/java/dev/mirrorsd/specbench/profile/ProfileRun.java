@@ -10,7 +10,6 @@ import dev.mirrorsd.pipeline.profile.Profiler;
 
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -159,8 +158,7 @@ public final class ProfileRun {
     }
 
     private GenerationStats generate(int[] prompt, Profiler profiler) {
-        return generator.generateFromIds(Arrays.copyOf(prompt, prompt.length), config, TokenListener.NONE,
-                new Cancellation(), profiler).stats();
+        return generator.generateFromIds(prompt, config, TokenListener.NONE, new Cancellation(), profiler).stats();
     }
 
     /** The one-minute load average, -1 where the platform has none. */

@@ -56,6 +56,10 @@ public final class SpanTimeline implements Profiler {
         synchronized long[] copy() {
             return Arrays.copyOf(values, records * width);
         }
+
+        synchronized int records() {
+            return records;
+        }
     }
 
     @Override
@@ -85,6 +89,6 @@ public final class SpanTimeline implements Profiler {
 
     /** Spans recorded on a lane. */
     public int spanCount(Lane lane) {
-        return lanes[lane.ordinal()].copy().length / SPAN_WIDTH;
+        return lanes[lane.ordinal()].records();
     }
 }
