@@ -6,8 +6,8 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code bin/mirror-sd}. */
 @Command(name = "mirror-sd", mixinStandardHelpOptions = true, version = "mirror-sd 0.1.0",
         description = "Speculative decoding for the JVM: generate text, reproduce SpecBench, profile latency.",
-        subcommands = {GenerateCommand.class, BenchCommand.class, SpecbenchCommand.class, DevicesCommand.class, SoakCommand.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {GenerateCommand.class, BenchCommand.class, SpecbenchCommand.class, ProfileCommand.class,
+                DevicesCommand.class, SoakCommand.class, CommandLine.HelpCommand.class})
 public final class MirrorSd {
 
     public static void main(String[] args) {

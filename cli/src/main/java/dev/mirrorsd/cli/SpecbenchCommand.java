@@ -5,6 +5,7 @@ import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.pipeline.Generator;
 import dev.mirrorsd.pipeline.Strategy;
 import dev.mirrorsd.specbench.Answer;
+import dev.mirrorsd.specbench.Peer;
 import dev.mirrorsd.specbench.Question;
 import dev.mirrorsd.specbench.QuestionFile;
 import dev.mirrorsd.specbench.QuestionSelection;
@@ -79,6 +80,10 @@ final class SpecbenchCommand implements Callable<Integer> {
             + " the reports (default ${DEFAULT-VALUE}).")
     Path output;
 
+    @Option(names = "--peer", description = "A peer's answers to put beside ours in the reports: a directory with"
+            + " peer.json and <method>.jsonl, as tools/peers/hf_peers.py writes (Hugging Face transformers).")
+    Path peerDirectory;
+
     @Option(names = "--no-progress", description = "No progress bar on stderr.")
     boolean noProgress;
 
@@ -97,6 +102,7 @@ final class SpecbenchCommand implements Callable<Integer> {
         if (selected.isEmpty()) {
             throw new IllegalArgumentException("no questions selected from " + questionFile());
         }
+        Peer peer = peerDirectory == null ? null : Peer.read(peerDirectory);
         SpecBenchRunner runner = SpecBenchRunner.greedy(maxNewTokens, gamma, warmups);
         boolean needDraft = strategies.stream().anyMatch(Strategy::needsDraftModel);
         ModelOptions.Loaded loaded = models.load(needDraft);
@@ -115,6 +121,9 @@ final class SpecbenchCommand implements Callable<Integer> {
                     strategies.stream().map(Strategy::label).toList(), maxNewTokens, gamma, warmups, limit,
                     categories, RunSettings.thisMachine(), commandLine());
             SpecBenchReport report = SpecBenchReport.of(settings, answers);
+            if (peer != null) {
+                report = report.withPeer(peer, answers);
+            }
             report.write(output, answers);
             System.out.print(dev.mirrorsd.specbench.ReportMarkdown.render(report));
             System.out.println("wrote " + output.toAbsolutePath() + " (report.md, report.json, report.html, <method>.jsonl)");

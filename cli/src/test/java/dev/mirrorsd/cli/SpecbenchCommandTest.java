@@ -70,6 +70,15 @@ class SpecbenchCommandTest {
     }
 
     @Test
+    void shouldRefuseAPeerDirectoryWithoutPeerJsonBeforeLoadingAModel() throws IOException {
+        Object[] result = run("specbench", "--questions", questions().toString(), "--on-error", "skip",
+                "--peer", dir.toString(), "--target", dir.resolve("none.gguf").toString());
+        assertEquals(2, result[0]);
+        String err = (String) result[1];
+        assertTrue(err.contains("peer.json") && !err.contains("none.gguf"), err);
+    }
+
+    @Test
     void shouldPutTheBaselineFirstAndNotTwice() {
         assertEquals(List.of("autoregressive", "prompt-lookup"), SpecbenchCommand.strategies(
                 List.of("prompt-lookup", "autoregressive")).stream().map(s -> s.label()).toList());

@@ -3,13 +3,16 @@ package dev.mirrorsd.specbench;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
@@ -38,6 +41,59 @@ public final class AnswerFile {
                 out.newLine();
             }
         }
+    }
+
+    /**
+     * Reads an answer file of this shape (ours, or a peer's such as tools/peers writes) as answers of
+     * {@code method}. Questions carry their id and category only. A file without
+     * {@code accept_lengths_per_turn} gives the flat {@code accept_lengths} to the first turn, and one
+     * without {@code token_ids} empty token ids.
+     *
+     * @throws IllegalArgumentException for a malformed line, naming the file and line number
+     */
+    public static List<Answer> read(Path file, String method) throws IOException {
+        List<Answer> answers = new ArrayList<>();
+        int number = 0;
+        for (String text : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            number++;
+            if (text.isBlank()) {
+                continue;
+            }
+            try {
+                answers.add(answer(JsonParser.parseString(text).getAsJsonObject(), method));
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(file + " line " + number + ": not a Spec-Bench answer (" + e.getMessage()
+                        + ")", e);
+            }
+        }
+        return answers;
+    }
+
+    private static Answer answer(JsonObject json, String method) {
+        Question question = new Question(json.get("question_id").getAsInt(), json.get("category").getAsString(), List.of());
+        JsonObject choice = json.getAsJsonArray("choices").get(0).getAsJsonObject();
+        JsonArray texts = choice.getAsJsonArray("turns");
+        JsonArray perTurn = choice.has("accept_lengths_per_turn") ? choice.getAsJsonArray("accept_lengths_per_turn") : null;
+        JsonArray ids = choice.has("token_ids") ? choice.getAsJsonArray("token_ids") : null;
+        List<TurnAnswer> turns = new ArrayList<>();
+        for (int t = 0; t < texts.size(); t++) {
+            int[] acceptLengths = perTurn != null ? ints(perTurn.get(t).getAsJsonArray())
+                    : t == 0 ? ints(choice.getAsJsonArray("accept_lengths")) : new int[0];
+            turns.add(new TurnAnswer(texts.get(t).getAsString(), ids != null ? ints(ids.get(t).getAsJsonArray()) : new int[0],
+                    choice.getAsJsonArray("decoding_steps").get(t).getAsInt(),
+                    choice.getAsJsonArray("new_tokens").get(t).getAsInt(),
+                    choice.getAsJsonArray("wall_time").get(t).getAsDouble(), acceptLengths));
+        }
+        return new Answer(question, method, turns);
+    }
+
+    private static int[] ints(JsonArray array) {
+        int[] values = new int[array.size()];
+        int i = 0;
+        for (JsonElement e : array) {
+            values[i++] = e.getAsInt();
+        }
+        return values;
     }
 
     static JsonObject line(Answer answer, String modelName) {

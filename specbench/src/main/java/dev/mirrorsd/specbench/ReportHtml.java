@@ -47,7 +47,49 @@ public final class ReportHtml {
                     SvgBarChart.escape(row.method()), row.questions(), row.meanAcceptedTokens(), row.tokensPerSecond(),
                     row.speedup(), ReportMarkdown.hitRate(row)));
         }
-        return html.append("</table>\n</body></html>\n").toString();
+        html.append("</table>\n");
+        if (report.peer() != null) {
+            html.append(peer(report.peer()));
+        }
+        return html.append("</body></html>\n").toString();
+    }
+
+    /** Tokens/s of each of our methods and its peer counterpart per task, then the table. */
+    private static String peer(PeerComparison peer) {
+        StringBuilder html = new StringBuilder();
+        html.append("<h2>Beside the peer: ").append(SvgBarChart.escape(peer.peer())).append("</h2>\n<ul>\n")
+                .append("<li>").append(SvgBarChart.escape(peer.description().replace("`", ""))).append("</li>\n")
+                .append("<li>").append(SvgBarChart.escape(ReportMarkdown.peerEqualityLine(peer))).append("</li>\n</ul>\n");
+        List<String> tasks = peer.rows().stream().map(PeerComparison.Row::task).distinct().toList();
+        List<String> pairs = peer.rows().stream().map(r -> r.ourMethod() + " / " + r.peerMethod()).distinct().toList();
+        List<String> series = new java.util.ArrayList<>();
+        for (String pair : pairs) {
+            String[] names = pair.split(" / ");
+            series.add("ours: " + names[0]);
+            series.add("peer: " + names[1]);
+        }
+        double[][] speeds = new double[series.size()][tasks.size()];
+        double[][] ratios = new double[pairs.size()][tasks.size()];
+        for (PeerComparison.Row row : peer.rows()) {
+            int pair = pairs.indexOf(row.ourMethod() + " / " + row.peerMethod());
+            int task = tasks.indexOf(row.task());
+            speeds[2 * pair][task] = row.ourTokensPerSecond();
+            speeds[2 * pair + 1][task] = row.peerTokensPerSecond();
+            ratios[pair][task] = row.ratio();
+        }
+        html.append(SvgBarChart.grouped("Tokens/s, ours beside the peer", tasks, series, speeds, "%.1f", null));
+        html.append(SvgBarChart.grouped("Ours over the peer (tokens/s ratio)", tasks, pairs, ratios, "%.2fx", 1.0));
+        html.append("<table>\n<tr><th>task</th><th>ours</th><th>peer</th><th>questions</th><th>ours tokens/s</th>"
+                + "<th>peer tokens/s</th><th>ours / peer</th><th>ours mean accepted tokens</th>"
+                + "<th>peer mean accepted tokens</th></tr>\n");
+        for (PeerComparison.Row row : peer.rows()) {
+            html.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%d</td><td>%.2f</td>"
+                            + "<td>%.2f</td><td>%.2fx</td><td>%.2f</td><td>%.2f</td></tr>%n",
+                    SvgBarChart.escape(row.task()), SvgBarChart.escape(row.ourMethod()),
+                    SvgBarChart.escape(row.peerMethod()), row.questions(), row.ourTokensPerSecond(),
+                    row.peerTokensPerSecond(), row.ratio(), row.ourMeanAcceptedTokens(), row.peerMeanAcceptedTokens()));
+        }
+        return html.append("</table>\n").toString();
     }
 
     /** (method, task) values of one column; 0 where a method has no row for a task. */

@@ -53,7 +53,33 @@ public final class ReportJson {
         json.add("settings", settings);
         json.add("rows", rows);
         json.add("equality", equality);
+        json.add("peer", report.peer() == null ? null : peer(report.peer()));
         return new GsonBuilder().setPrettyPrinting().serializeNulls().disableHtmlEscaping().create().toJson(json);
+    }
+
+    private static JsonObject peer(PeerComparison peer) {
+        JsonArray rows = new JsonArray();
+        for (PeerComparison.Row row : peer.rows()) {
+            JsonObject json = new JsonObject();
+            json.addProperty("task", row.task());
+            json.addProperty("method", row.ourMethod());
+            json.addProperty("peer_method", row.peerMethod());
+            json.addProperty("questions", row.questions());
+            json.addProperty("tokens_per_second", row.ourTokensPerSecond());
+            json.addProperty("peer_tokens_per_second", row.peerTokensPerSecond());
+            json.addProperty("ratio", row.ratio());
+            json.addProperty("mean_accepted_tokens", row.ourMeanAcceptedTokens());
+            json.addProperty("peer_mean_accepted_tokens", row.peerMeanAcceptedTokens());
+            rows.add(json);
+        }
+        JsonObject json = new JsonObject();
+        json.addProperty("name", peer.peer());
+        json.addProperty("description", peer.description());
+        json.addProperty("equal_turns", peer.equalTurns());
+        json.addProperty("compared_turns", peer.comparedTurns());
+        json.add("unpaired", strings(peer.unpaired()));
+        json.add("rows", rows);
+        return json;
     }
 
     private static JsonArray strings(Iterable<String> values) {

@@ -23,7 +23,39 @@ public final class ReportMarkdown {
         for (GreedyEquality.Mismatch m : report.mismatches()) {
             md.append("- ").append(m).append('\n');
         }
+        if (report.peer() != null) {
+            md.append('\n').append(peer(report.peer()));
+        }
         return md.toString();
+    }
+
+    /** Our methods beside the peer's, per task: tokens/s, their ratio, mean accepted tokens. */
+    static String peer(PeerComparison peer) {
+        StringBuilder md = new StringBuilder();
+        md.append("## Beside the peer: ").append(peer.peer()).append("\n\n");
+        md.append("- peer: ").append(peer.description()).append('\n');
+        md.append("- ").append(peerEqualityLine(peer)).append('\n');
+        if (!peer.unpaired().isEmpty()) {
+            md.append("- not compared (their counterpart was not run): ").append(String.join(", ", peer.unpaired()))
+                    .append('\n');
+        }
+        md.append("\n| task | ours | peer | questions | ours tokens/s | peer tokens/s | ours / peer |"
+                + " ours mean accepted tokens | peer mean accepted tokens |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|\n");
+        for (PeerComparison.Row row : peer.rows()) {
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %.2f | %.2f | %.2fx | %.2f | %.2f |%n",
+                    row.task(), row.ourMethod(), row.peerMethod(), row.questions(), row.ourTokensPerSecond(),
+                    row.peerTokensPerSecond(), row.ratio(), row.ourMeanAcceptedTokens(), row.peerMeanAcceptedTokens()));
+        }
+        return md.toString();
+    }
+
+    static String peerEqualityLine(PeerComparison peer) {
+        return peer.comparedTurns() == 0
+                ? "the peer's token ids were not compared (none given, or no autoregressive answers)"
+                : String.format(Locale.ROOT, "the peer's greedy tokens equal our autoregressive tokens on %d of %d turns"
+                        + " (the same target and prompts; a difference is a near tie resolved the other way in"
+                        + " fp32, not a failure)", peer.equalTurns(), peer.comparedTurns());
     }
 
     static String settingsLines(RunSettings s) {

@@ -16,8 +16,10 @@ import java.util.Map;
  * @param settings   how the run was made
  * @param rows       per task then overall, per method (see {@link SpeedReport})
  * @param mismatches turns where a method's greedy tokens differ from the baseline's; empty = passed
+ * @param peer       our methods beside a peer's (tools/peers), or null without a peer
  */
-public record SpecBenchReport(RunSettings settings, List<TaskSpeed> rows, List<GreedyEquality.Mismatch> mismatches) {
+public record SpecBenchReport(RunSettings settings, List<TaskSpeed> rows, List<GreedyEquality.Mismatch> mismatches,
+                              PeerComparison peer) {
 
     public SpecBenchReport {
         rows = List.copyOf(rows);
@@ -27,7 +29,12 @@ public record SpecBenchReport(RunSettings settings, List<TaskSpeed> rows, List<G
     /** The table and the equality check of a run's answers. */
     public static SpecBenchReport of(RunSettings settings, Map<String, List<Answer>> answers) {
         return new SpecBenchReport(settings, SpeedReport.of(answers, SpecBenchRunner.BASELINE),
-                GreedyEquality.check(answers, SpecBenchRunner.BASELINE));
+                GreedyEquality.check(answers, SpecBenchRunner.BASELINE), null);
+    }
+
+    /** This report with {@code peer}'s answers beside our {@code answers}. */
+    public SpecBenchReport withPeer(Peer peer, Map<String, List<Answer>> answers) {
+        return new SpecBenchReport(settings, rows, mismatches, PeerComparison.of(peer, answers));
     }
 
     public boolean equalityPassed() {
