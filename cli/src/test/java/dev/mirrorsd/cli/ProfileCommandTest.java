@@ -71,6 +71,24 @@ class ProfileCommandTest {
     }
 
     @Test
+    void aMirrorRunShouldSplitTheTargetsForwardAndFillBothLanes() throws IOException {
+        Path output = dir.resolve("mirror");
+        Object[] result = run("profile", "What is the capital of France?", "--target", SmolLM2Target.require().toString(),
+                "--draft", Path.of("..", "models", "draft").toString(), "--strategy", "mirror", "--max-new-tokens", "6",
+                "--runs", "1", "--warmups", "0", "--no-progress", "--output", output.toString());
+        assertEquals(0, result[0], (String) result[1]);
+        assertTrue(Files.isRegularFile(output.resolve("target.target_prefix.hgrm")));
+        assertTrue(Files.isRegularFile(output.resolve("target.target_suffix.hgrm")));
+        JsonArray events = JsonParser.parseString(Files.readString(output.resolve("trace.json"))).getAsJsonObject()
+                .getAsJsonArray("traceEvents");
+        Set<String> names = events.asList().stream().map(e -> e.getAsJsonObject())
+                .filter(e -> e.get("ph").getAsString().equals("X"))
+                .map(e -> e.get("cat").getAsString() + ":" + e.get("name").getAsString()).collect(Collectors.toSet());
+        assertTrue(names.containsAll(List.of("target:target prefix", "target:target suffix", "target:verify")), names.toString());
+        assertTrue(names.stream().anyMatch(n -> n.startsWith("draft:")), names.toString());
+    }
+
+    @Test
     void shouldListTheValidStrategiesForAnUnknownOne() {
         Object[] result = run("profile", "hi", "--strategy", "medusa", "--target", dir.resolve("none.gguf").toString());
         assertEquals(2, result[0]);
