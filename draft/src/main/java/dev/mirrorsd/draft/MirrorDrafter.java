@@ -27,16 +27,8 @@ public final class MirrorDrafter implements AutoCloseable {
      * @param multiTokenHeads extend branches through the draft's multi-token heads too, if it has any
      */
     public MirrorDrafter(CausalLM draft, int[] draftToTarget, int targetVocab, boolean multiTokenHeads) {
-        if (draftToTarget != null) {
-            for (int id : draftToTarget) {
-                if (id < 0 || id >= targetVocab) {
-                    throw new IllegalArgumentException("draft-to-target map holds id " + id
-                            + " outside the target vocabulary of " + targetVocab);
-                }
-            }
-        }
         this.draft = draft;
-        this.draftToTarget = draftToTarget == null ? null : draftToTarget.clone();
+        this.draftToTarget = TargetDistribution.checkedMap(draftToTarget, targetVocab);
         this.targetVocab = targetVocab;
         this.multiTokenHeads = multiTokenHeads;
     }

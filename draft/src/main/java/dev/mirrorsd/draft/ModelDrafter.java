@@ -58,16 +58,8 @@ public final class ModelDrafter implements Drafter {
         if (!(confidenceThreshold >= 0 && confidenceThreshold < 1)) {
             throw new IllegalArgumentException("confidence threshold must be in [0, 1), got " + confidenceThreshold);
         }
-        if (draftToTarget != null) {
-            for (int id : draftToTarget) {
-                if (id < 0 || id >= targetVocab) {
-                    throw new IllegalArgumentException("draft-to-target map holds id " + id
-                            + " outside the target vocabulary of " + targetVocab);
-                }
-            }
-        }
         this.draft = draft;
-        this.draftToTarget = draftToTarget == null ? null : draftToTarget.clone();
+        this.draftToTarget = TargetDistribution.checkedMap(draftToTarget, targetVocab);
         this.targetVocab = targetVocab;
         this.confidenceThreshold = confidenceThreshold;
         this.rootBranches = rootBranches;

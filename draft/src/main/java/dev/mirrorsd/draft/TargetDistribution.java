@@ -59,6 +59,20 @@ final class TargetDistribution {
         return q;
     }
 
+    /** A copy of a draft-to-target map (null stays null) whose ids all lie in the target's vocabulary. */
+    static int[] checkedMap(int[] draftToTarget, int targetVocab) {
+        if (draftToTarget == null) {
+            return null;
+        }
+        for (int id : draftToTarget) {
+            if (id < 0 || id >= targetVocab) {
+                throw new IllegalArgumentException("draft-to-target map holds id " + id
+                        + " outside the target vocabulary of " + targetVocab);
+            }
+        }
+        return draftToTarget.clone();
+    }
+
     /** The target id of the row's best draft logit: greedy drafting needs no distribution. */
     int argmax(Logits logits, int row) {
         int best = logits.argmax(row);

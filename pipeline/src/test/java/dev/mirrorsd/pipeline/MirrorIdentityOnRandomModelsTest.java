@@ -153,7 +153,8 @@ class MirrorIdentityOnRandomModelsTest {
     @Test
     void shouldFinishOnTheTargetAloneWhenTheDraftModelFailsMidRequest() {
         // a draft forward or three per round: the 16th falls a few rounds into the request
-        CausalLM failing = new FailingModel(target.firstLayers(3), 16);
+        InstrumentedCausalLM failing = new InstrumentedCausalLM(target);
+        failing.failAtPass(16);
         Generator mirror = Generator.mirror(target, new IdTokenizer(96), null,
                 new MirrorDrafter(failing, null, 96, true), options(2, 2));
         int[] prompt = PROMPTS.get(4);
@@ -161,8 +162,9 @@ class MirrorIdentityOnRandomModelsTest {
         GenerationResult actual = run(mirror, prompt, greedy(3));
         assertArrayEquals(expected.tokenIds(), actual.tokenIds());
         assertNotNull(actual.stats().draftFailure());
-        assertTrue(actual.stats().draftFailure().contains("draft device lost"), actual.stats().draftFailure());
+        assertTrue(actual.stats().draftFailure().contains("device lost"), actual.stats().draftFailure());
         assertTrue(actual.stats().acceptedTokens() > 0, "the failure should come after some accepted drafts");
+        assertEquals(0, failing.openSequences(), "the failed draft pipeline closed its cache");
         // the generator stays usable
         assertArrayEquals(expected.tokenIds(), run(mirror, prompt, greedy(3)).tokenIds());
     }
