@@ -114,5 +114,14 @@ final class GenerateCommand implements Callable<Integer> {
                         + " rounds %d, tau %.2f, acceptance %.2f%n",
                 s.promptTokens(), s.newTokens(), s.wallTimeNanos() / 1e9, s.tokensPerSecond(),
                 s.timeToFirstTokenNanos() / 1e6, s.rounds(), s.meanAcceptedLength(), s.acceptanceRate());
+        if (s.mirror() != null) {
+            err.printf("mirror: %d rounds, early-exit hit rate %.2f, rollouts %.0f ms of which %.0f%% under the"
+                            + " target's suffix, waits for proposals %.0f ms%n", s.mirror().rounds(), s.mirror().hitRate(),
+                    s.mirror().rolloutNanos() / 1e6, 100 * s.mirror().overlapFraction(),
+                    s.mirror().proposalWaitNanos() / 1e6);
+        }
+        if (s.draftFailure() != null) {
+            err.println("draft failure (finished on the target alone): " + s.draftFailure());
+        }
     }
 }

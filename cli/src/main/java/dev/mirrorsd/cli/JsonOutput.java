@@ -35,6 +35,16 @@ final class JsonOutput {
         stats.addProperty("time_to_first_token_ms", s.timeToFirstTokenNanos() / 1e6);
         stats.addProperty("wall_time_ms", s.wallTimeNanos() / 1e6);
         stats.addProperty("draft_failure", s.draftFailure());
+        if (s.mirror() != null) {
+            JsonObject mirror = new JsonObject();
+            mirror.addProperty("rounds", s.mirror().rounds());
+            mirror.addProperty("hits", s.mirror().hits());
+            mirror.addProperty("hit_rate", s.mirror().hitRate());
+            mirror.addProperty("overlap_fraction", s.mirror().overlapFraction());
+            mirror.addProperty("rollout_ms", s.mirror().rolloutNanos() / 1e6);
+            mirror.addProperty("proposal_wait_ms", s.mirror().proposalWaitNanos() / 1e6);
+            stats.add("mirror", mirror);
+        }
         json.add("stats", stats);
         return new GsonBuilder().disableHtmlEscaping().create().toJson(json);
     }
