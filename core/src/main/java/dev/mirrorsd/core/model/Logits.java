@@ -16,6 +16,20 @@ public record Logits(int rows, int vocab, float[] values) {
         }
     }
 
+    /**
+     * Rows {@code fromRow..windowRows-1} of one head out of multi-token head logits laid out
+     * {@code (windowRows, heads, width)}, as engines that run the heads in one graph return them.
+     */
+    public static Logits ofHead(float[] all, int windowRows, int heads, int head, int fromRow) {
+        int width = all.length / (windowRows * heads);
+        int rows = windowRows - fromRow;
+        float[] out = new float[rows * width];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(all, ((fromRow + r) * heads + head) * width, out, r * width, width);
+        }
+        return new Logits(rows, width, out);
+    }
+
     public float get(int row, int token) {
         return values[row * vocab + token];
     }

@@ -193,14 +193,7 @@ final class AotiForwardPass implements ForwardPass {
                 out[0].close();
             }
         }
-        int w = window.size();
-        int width = mtpLogits.length / (w * heads);
-        int rows = w - fromRow;
-        float[] out = new float[rows * width];
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(mtpLogits, ((fromRow + r) * heads + head) * width, out, r * width, width);
-        }
-        return new Logits(rows, width, out);
+        return Logits.ofHead(mtpLogits, window.size(), heads, head, fromRow);
     }
 
     private void requireRow(int fromRow) {

@@ -96,14 +96,7 @@ final class OnnxForwardPass implements ForwardPass {
             throw new IllegalArgumentException("no multi-token head " + head + "; the model has " + heads);
         }
         requireRow(fromRow);
-        float[] all = output.mtpLogits(); // (window, heads, width)
-        int width = all.length / (window.size() * heads);
-        int rows = window.size() - fromRow;
-        float[] out = new float[rows * width];
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(all, ((fromRow + r) * heads + head) * width, out, r * width, width);
-        }
-        return new Logits(rows, width, out);
+        return Logits.ofHead(output.mtpLogits(), window.size(), heads, head, fromRow);
     }
 
     private void requireRow(int fromRow) {
