@@ -56,7 +56,7 @@ final class SpecbenchCommand implements Callable<Integer> {
     List<String> categories = new ArrayList<>();
 
     @Option(names = "--methods", split = ",", defaultValue = "autoregressive,prompt-lookup,early-exit",
-            description = "Methods, comma-separated: " + "autoregressive, draft, prompt-lookup, early-exit, streaming;"
+            description = "Methods, comma-separated: " + "autoregressive, draft, prompt-lookup, early-exit, streaming, mirror;"
                     + " autoregressive is always run, as the baseline (default ${DEFAULT-VALUE}).")
     List<String> methods;
 

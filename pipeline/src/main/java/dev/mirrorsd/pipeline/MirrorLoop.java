@@ -17,8 +17,6 @@ import dev.mirrorsd.pipeline.ring.Receipt;
 import dev.mirrorsd.pipeline.ring.VerdictEvent;
 import dev.mirrorsd.target.mirror.EarlyExitCandidates;
 
-import java.util.Arrays;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,8 +51,6 @@ final class MirrorLoop implements DecodingLoop {
     private final ProposalEvent proposal;
     private final int[] topTokens;      // (window rows * kappa) this round's early-exit candidates
     private final float[] topLogProbs;  // (window rows * kappa)
-    private final int[] proposalTokens; // (gamma)
-    private final int[] proposalParents;
     private final long[] suffixStart;   // (rounds) by round id
     private final long[] suffixEnd;
     private long round;
@@ -76,8 +72,6 @@ final class MirrorLoop implements DecodingLoop {
         this.proposal = channels.newProposal();
         this.topTokens = new int[(gamma + 1) * options.kappa()];
         this.topLogProbs = new float[(gamma + 1) * options.kappa()];
-        this.proposalTokens = new int[gamma];
-        this.proposalParents = new int[gamma];
         int maxRounds = config.maxNewTokens() + 1;
         this.suffixStart = new long[maxRounds + 2];
         this.suffixEnd = new long[maxRounds + 2];
@@ -210,9 +204,9 @@ final class MirrorLoop implements DecodingLoop {
             return null;
         }
         int rows = proposal.rows();
-        proposal.copyTo(proposalTokens, proposalParents);
-        int[] tokens = Arrays.copyOf(proposalTokens, rows);
-        int[] parents = Arrays.copyOf(proposalParents, rows);
+        int[] tokens = new int[rows];
+        int[] parents = new int[rows];
+        proposal.copyTo(tokens, parents);
         float[][] q = null;
         if (proposal.distributionsHandle() != ProposalEvent.NO_DISTRIBUTIONS) {
             DraftProposal drafted = draft.distributions(proposal.distributionsHandle());
@@ -287,7 +281,7 @@ final class MirrorLoop implements DecodingLoop {
         }
         if (draftThread.isAlive()) {
             LOG.warn("draft pipeline still busy {} ms after the request ended; it frees its cache when it returns",
-                    TimeUnit.MILLISECONDS.toMillis(JOIN_MILLIS));
+                    JOIN_MILLIS);
         }
     }
 }
