@@ -64,6 +64,8 @@ def parse_args():
     p.add_argument("--questions", default=os.environ.get("MIRRORSD_QUESTIONS",
                    os.path.join(ROOT, "..", "shared", "specbench", "question.jsonl")))
     p.add_argument("--limit", type=int, default=0, help="questions per category, 0 = all")
+    p.add_argument("--task-limit", type=int, default=0,
+                   help="questions per task, shared round-robin by the task's categories, 0 = all")
     p.add_argument("--categories", default="", help="tasks or categories, comma-separated (default all)")
     p.add_argument("--methods", default="hf-greedy,hf-assisted")
     p.add_argument("--max-new-tokens", type=int, default=1024)
@@ -78,8 +80,9 @@ def parse_args():
     return p.parse_args()
 
 
-def select(path, names, limit):
-    """mirror-sd's QuestionSelection: named tasks or categories, at most `limit` per category in file order."""
+def select(path, names, limit, task_limit=0):
+    """mirror-sd's QuestionSelection: named tasks or categories, at most `limit` per category in file order,
+    then at most `task_limit` per task, round-robin over the task's categories."""
     cats = set()
     valid = sorted({c for cs in TASKS.values() for c in cs})
     for n in [x.strip() for x in names.split(",") if x.strip()]:
@@ -100,7 +103,18 @@ def select(path, names, limit):
             taken[q["category"]] = taken.get(q["category"], 0) + 1
             if limit <= 0 or taken[q["category"]] <= limit:
                 out.append(q)
-    return out
+    if task_limit <= 0:
+        return out
+    by_task = {}
+    for q in out:
+        task = next(t for t, cs in TASKS.items() if q["category"] in cs)
+        by_task.setdefault(task, {}).setdefault(q["category"], []).append(q)
+    kept = set()
+    for by_category in by_task.values():
+        rounds = max(len(qs) for qs in by_category.values())
+        picks = [qs[r] for r in range(rounds) for qs in by_category.values() if r < len(qs)]
+        kept.update(q["question_id"] for q in picks[:task_limit])
+    return [q for q in out if q["question_id"] in kept]
 
 
 def load_target(gguf):
@@ -273,7 +287,7 @@ def main():
     for m in methods:
         if m not in COUNTERPARTS:
             sys.exit(f"unknown method '{m}'; valid: {list(COUNTERPARTS)}")
-    questions = select(args.questions, args.categories, args.limit)
+    questions = select(args.questions, args.categories, args.limit, args.task_limit)
     if not questions:
         sys.exit(f"no questions selected from {args.questions}")
     tok, target = load_target(args.gguf)
@@ -316,6 +330,7 @@ def main():
         "num_assistant_tokens": args.num_assistant_tokens,
         "warmups": args.warmups,
         "limit_per_category": args.limit,
+        "limit_per_task": args.task_limit,
         "categories": [c for c in args.categories.split(",") if c],
         "machine": f"{os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python {platform.python_version()}",
         "command": " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]),

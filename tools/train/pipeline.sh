@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The GPU part in one go: generate data, train, evaluate, pack the weights for the trip back.
-# Usage: tools/train/pipeline.sh DATA OUTDIR [GEN_SECONDS] [TRAIN_SECONDS]
+# Usage: [STEPS=N] [LR=x] tools/train/pipeline.sh DATA OUTDIR [GEN_SECONDS] [TRAIN_SECONDS]
+# TRAIN_SECONDS 0 trains exactly STEPS steps (the same on any GPU); otherwise the schedule runs on time too.
 set -euo pipefail
 DATA=$1; OUT=$2; GS=${3:-270}; TS=${4:-150}
 HERE=$(cd "$(dirname "$0")" && pwd)

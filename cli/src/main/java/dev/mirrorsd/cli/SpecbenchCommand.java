@@ -51,6 +51,10 @@ final class SpecbenchCommand implements Callable<Integer> {
     @Option(names = "--limit", defaultValue = "0", description = "Questions per category, 0 = all (default ${DEFAULT-VALUE}).")
     int limit;
 
+    @Option(names = "--task-limit", defaultValue = "0", description = "Questions per task, shared round-robin by the"
+            + " task's categories (mt_bench has 8), 0 = all (default ${DEFAULT-VALUE}).")
+    int taskLimit;
+
     @Option(names = "--categories", split = ",", description = "Tasks (mt_bench, translation, summarization, qa,"
             + " math_reasoning, rag) or categories (writing, roleplay, ...) to run, comma-separated (default: all).")
     List<String> categories = new ArrayList<>();
@@ -98,7 +102,7 @@ final class SpecbenchCommand implements Callable<Integer> {
         QuestionFile.OnError whenMalformed = onError(onError);
         List<Question> all = QuestionFile.read(questionFile(), whenMalformed,
                 warning -> System.err.println("warning: " + warning));
-        List<Question> selected = QuestionSelection.select(all, categories, limit);
+        List<Question> selected = QuestionSelection.select(all, categories, limit, taskLimit);
         if (selected.isEmpty()) {
             throw new IllegalArgumentException("no questions selected from " + questionFile());
         }
@@ -118,7 +122,7 @@ final class SpecbenchCommand implements Callable<Integer> {
             Map<String, List<Answer>> answers = run(runner, selected, generators);
             String model = modelName(checkpoint.source());
             RunSettings settings = new RunSettings(model, questionFile().toString(),
-                    strategies.stream().map(Strategy::label).toList(), maxNewTokens, gamma, warmups, limit,
+                    strategies.stream().map(Strategy::label).toList(), maxNewTokens, gamma, warmups, limit, taskLimit,
                     categories, RunSettings.thisMachine(), commandLine());
             SpecBenchReport report = SpecBenchReport.of(settings, answers);
             if (peer != null) {

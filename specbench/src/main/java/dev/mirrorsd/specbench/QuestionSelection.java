@@ -2,12 +2,17 @@ package dev.mirrorsd.specbench;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** Spec-Bench's quick-run filters: {@code --categories} (task labels or categories) and {@code --limit} per category. */
+/**
+ * Spec-Bench's quick-run filters: {@code --categories} (task labels or categories), {@code --limit} per category
+ * and {@code --task-limit} per task.
+ */
 public final class QuestionSelection {
     private QuestionSelection() {
     }
@@ -19,6 +24,45 @@ public final class QuestionSelection {
      * @throws IllegalArgumentException for an unknown name, listing the valid ones
      */
     public static List<Question> select(List<Question> all, List<String> names, int limitPerCategory) {
+        return select(all, names, limitPerCategory, 0);
+    }
+
+    /**
+     * As {@link #select(List, List, int)}, then at most {@code limitPerTask} of each task (all when it is 0 or
+     * less), taken round-robin over the task's categories so that mt_bench's eight categories share its quota
+     * (10 gives two each of writing and roleplay and one of each other category); the result keeps file order.
+     */
+    public static List<Question> select(List<Question> all, List<String> names, int limitPerCategory, int limitPerTask) {
+        List<Question> perCategory = selectPerCategory(all, names, limitPerCategory);
+        if (limitPerTask <= 0) {
+            return perCategory;
+        }
+        Map<String, Map<String, List<Question>>> byTaskAndCategory = new LinkedHashMap<>();
+        for (Question q : perCategory) {
+            byTaskAndCategory.computeIfAbsent(q.task(), t -> new LinkedHashMap<>())
+                    .computeIfAbsent(q.category(), c -> new ArrayList<>()).add(q);
+        }
+        Set<Question> kept = new HashSet<>();
+        for (Map<String, List<Question>> byCategory : byTaskAndCategory.values()) {
+            int taken = 0;
+            for (int round = 0; taken < limitPerTask; round++) {
+                boolean any = false;
+                for (List<Question> questions : byCategory.values()) {
+                    if (round < questions.size() && taken < limitPerTask) {
+                        kept.add(questions.get(round));
+                        taken++;
+                        any = true;
+                    }
+                }
+                if (!any) {
+                    break;
+                }
+            }
+        }
+        return perCategory.stream().filter(kept::contains).toList();
+    }
+
+    private static List<Question> selectPerCategory(List<Question> all, List<String> names, int limitPerCategory) {
         Set<String> categories = categories(names);
         Map<String, Integer> taken = new HashMap<>();
         List<Question> selected = new ArrayList<>();

@@ -21,6 +21,7 @@ public final class ReportJson {
         settings.addProperty("num_assistant_tokens", s.gamma());
         settings.addProperty("warmups", s.warmups());
         settings.addProperty("limit_per_category", s.limitPerCategory());
+        settings.addProperty("limit_per_task", s.limitPerTask());
         settings.add("categories", strings(s.categories()));
         settings.addProperty("machine", s.machine());
         settings.addProperty("command", s.command());

@@ -64,7 +64,9 @@ public final class ReportMarkdown {
                 .append(s.maxNewTokens() == SpecBenchRunner.DEFAULT_MAX_NEW_TOKENS ? "" : " (Spec-Bench: 1024)")
                 .append(", ").append(s.warmups()).append(" warm-up runs, gamma ").append(s.gamma()).append('\n');
         md.append("- questions: ").append(s.questionFile())
-                .append(s.limitPerCategory() > 0 ? ", at most " + s.limitPerCategory() + " per category" : ", all")
+                .append(s.limitPerCategory() > 0 ? ", at most " + s.limitPerCategory() + " per category" : "")
+                .append(s.limitPerTask() > 0 ? ", at most " + s.limitPerTask() + " per task" : "")
+                .append(s.limitPerCategory() <= 0 && s.limitPerTask() <= 0 ? ", all" : "")
                 .append(s.categories().isEmpty() ? "" : ", categories " + String.join(",", s.categories())).append('\n');
         md.append("- methods: ").append(String.join(", ", s.methods())).append('\n');
         md.append("- machine: ").append(s.machine()).append('\n');

@@ -12,12 +12,13 @@ import java.util.List;
  * @param gamma            draft tokens per round for the speculative methods
  * @param warmups          unmeasured runs of the first question per method (Spec-Bench: 3)
  * @param limitPerCategory questions per category, 0 = all
+ * @param limitPerTask     questions per task (round-robin over its categories), 0 = all
  * @param categories       the task or category filter, empty = all
  * @param machine          where it ran (cores, JVM)
  * @param command          the command line that made it, or empty
  */
 public record RunSettings(String model, String questionFile, List<String> methods, int maxNewTokens, int gamma,
-                          int warmups, int limitPerCategory, List<String> categories, String machine, String command) {
+                          int warmups, int limitPerCategory, int limitPerTask, List<String> categories, String machine, String command) {
 
     public RunSettings {
         methods = List.copyOf(methods);

@@ -93,7 +93,7 @@ class PeerComparisonTest {
     @Test
     void shouldWriteThePeerIntoEveryReport() throws IOException {
         Map<String, List<Answer>> answers = ours();
-        RunSettings settings = new RunSettings("m", "q.jsonl", List.of("autoregressive", "draft"), 4, 4, 0, 1,
+        RunSettings settings = new RunSettings("m", "q.jsonl", List.of("autoregressive", "draft"), 4, 4, 0, 1, 0,
                 List.of(), "2 cores", "");
         SpecBenchReport report = SpecBenchReport.of(settings, answers).withPeer(Peer.read(peerDirectory()), answers);
         Path out = dir.resolve("report");

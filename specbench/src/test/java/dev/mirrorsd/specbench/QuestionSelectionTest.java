@@ -27,6 +27,24 @@ class QuestionSelectionTest {
     }
 
     @Test
+    void shouldSpreadATaskLimitOverTheTasksCategories() {
+        List<Question> selected = QuestionSelection.select(ALL, List.of(), 0, 10);
+        assertEquals(6 * 10, selected.size());
+        List<Question> mtBench = selected.stream().filter(q -> q.task().equals("mt_bench")).toList();
+        assertEquals(10, mtBench.size());
+        assertEquals(8, mtBench.stream().map(Question::category).distinct().count());
+        assertEquals(10, selected.stream().filter(q -> q.category().equals("rag")).count());
+        List<Integer> ids = selected.stream().map(Question::id).toList();
+        assertEquals(ids.stream().sorted().toList(), ids, "file order is kept");
+    }
+
+    @Test
+    void shouldApplyTheCategoryLimitBeforeTheTaskLimit() {
+        List<Question> selected = QuestionSelection.select(ALL, List.of("mt_bench", "qa"), 1, 5);
+        assertEquals(5 + 1, selected.size());
+    }
+
+    @Test
     void shouldSelectSingleCategoriesByName() {
         List<Question> selected = QuestionSelection.select(ALL, List.of("writing", "qa"), 1);
         assertEquals(List.of("writing", "qa"), selected.stream().map(Question::category).toList());

@@ -59,7 +59,7 @@ class SpecBenchRunnerOnSmolLM2Test {
         answers = runner.run(questions, methods, (method, q, done, total) -> progress.add(done + "/" + total));
         assertEquals(12, progress.size());
         RunSettings settings = new RunSettings("SmolLM2-135M-Instruct", "question.jsonl", List.copyOf(methods.keySet()),
-                16, 4, 1, 1, ONE_CATEGORY_PER_TASK, RunSettings.thisMachine(), "");
+                16, 4, 1, 1, 0, ONE_CATEGORY_PER_TASK, RunSettings.thisMachine(), "");
         report = SpecBenchReport.of(settings, answers);
         report.write(output, answers);
         for (Answer a : answers.get("autoregressive")) {
