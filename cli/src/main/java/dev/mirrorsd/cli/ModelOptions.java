@@ -33,6 +33,16 @@ final class ModelOptions {
             + " draft directory (default: models/draft) or any GGUF file / Hugging Face directory with the target's tokenizer.")
     Path draft;
 
+    @Option(names = "--target-graphs", description = "The target's AOTInductor graphs, a folder written by"
+            + " tools/gpu/export_aoti.py, for a plan that puts the target on aoti:gpuN or aoti:cpu; --target still"
+            + " gives the tokenizer and chat template.")
+    Path targetGraphs;
+
+    @Option(names = "--draft-graphs", description = "The draft's AOTInductor graphs (tools/gpu/export_aoti.py"
+            + " --draft), for a plan that puts the draft on aoti:gpuN or aoti:cpu; --draft still gives its vocabulary"
+            + " map or tokenizer.")
+    Path draftGraphs;
+
     @Option(names = "--strategy", defaultValue = "draft", description = "autoregressive, draft,"
             + " prompt-lookup, early-exit, streaming, mirror (default ${DEFAULT-VALUE}).")
     String strategy;
@@ -99,6 +109,7 @@ final class ModelOptions {
 
     /** Loads the target, and the draft when {@code needDraft}, where the device plan says. */
     Loaded load(boolean needDraft) {
+        requireGraphsWherePlaced(plan == null ? null : DevicePlan.parse(plan), needDraft);
         DevicePlan placed = devicePlan();
         Checkpoint checkpoint = Checkpoint.open(targetPath());
         MirrorOptions mirror = MirrorOptions.defaults().withKappa(kappa).withWaitPolicy(waitPolicy());
@@ -107,9 +118,11 @@ final class ModelOptions {
         if (needDraft) {
             Path dir = draftPath();
             Placement draftPlace = placed.draft();
+            boolean compiled = draftPlace.device().engine() == EngineKind.AOTI;
             if (sharesTargetEmbedding(dir)) {
                 DraftCheckpoint project = DraftCheckpoint.load(dir, checkpoint.weights());
-                CausalLM model = draftPlace.device().engine() == EngineKind.ONNXRUNTIME
+                CausalLM model = compiled ? PlacedModels.load(draftPlace, draftGraphs)
+                        : draftPlace.device().engine() == EngineKind.ONNXRUNTIME
                         ? DraftCheckpoint.loadOnnx(dir, checkpoint.weights(),
                                 draftPlace.device().onnxOptions(draftPlace.intraOpThreads()))
                         : DjlCausalLM.load(project.weights(), draftPlace.device().djlDevice(),
@@ -117,18 +130,67 @@ final class ModelOptions {
                 options = options.withDraft(model, null, project.draftToTarget());
             } else {
                 Checkpoint standalone = Checkpoint.open(dir);
-                options = options.withDraft(PlacedModels.load(draftPlace, dir), standalone.tokenizer(), null);
+                options = options.withDraft(PlacedModels.load(draftPlace, compiled ? draftGraphs : dir),
+                        standalone.tokenizer(), null);
             }
         }
         // the target last: loading it releases its host copy of the layers the draft does not need
-        Placement targetPlace = placed.target();
-        if (targetPlace.device().engine() != EngineKind.PYTORCH) {
-            throw new IllegalArgumentException("the target runs on pytorch (early exit needs an engine that runs layer"
-                    + " by layer); the plan puts it on " + targetPlace.device());
+        try {
+            return new Loaded(checkpoint, loadTarget(placed.target(), checkpoint), options);
+        } catch (RuntimeException e) {
+            if (options.draftModel() != null) {
+                options.draftModel().close();
+            }
+            throw e;
         }
-        CausalLM target = DjlCausalLM.load(checkpoint.weights(), targetPlace.device().djlDevice(),
-                targetPlace.intraOpThreads());
-        return new Loaded(checkpoint, target, options);
+    }
+
+    private CausalLM loadTarget(Placement targetPlace, Checkpoint checkpoint) {
+        CausalLM target;
+        if (targetPlace.device().engine() == EngineKind.AOTI) {
+            target = PlacedModels.load(targetPlace, targetGraphs);
+            requireSameVocabulary(target, checkpoint);
+        } else if (targetPlace.device().engine() == EngineKind.PYTORCH) {
+            target = DjlCausalLM.load(checkpoint.weights(), targetPlace.device().djlDevice(),
+                    targetPlace.intraOpThreads());
+        } else {
+            throw new IllegalArgumentException("the target runs on pytorch or aoti (early exit needs an engine that"
+                    + " runs layer by layer); the plan puts it on " + targetPlace.device());
+        }
+        return target;
+    }
+
+    /**
+     * Compiled graphs are named exactly where the plan puts a model on aoti, before any device is
+     * probed or model loaded.
+     */
+    void requireGraphsWherePlaced(DevicePlan parsed, boolean needDraft) {
+        boolean targetOnAoti = parsed != null && parsed.target().device().engine() == EngineKind.AOTI;
+        boolean draftOnAoti = parsed != null && needDraft && parsed.draft().device().engine() == EngineKind.AOTI;
+        requireGraphs("target", targetOnAoti, targetGraphs, parsed == null ? null : parsed.target());
+        requireGraphs("draft", draftOnAoti, draftGraphs, parsed == null ? null : parsed.draft());
+    }
+
+    private static void requireGraphs(String role, boolean onAoti, Path graphs, Placement placement) {
+        if (onAoti && graphs == null) {
+            throw new IllegalArgumentException("the plan puts the " + role + " on " + placement.device() + ": pass --"
+                    + role + "-graphs DIR, the " + role + "'s graphs exported by tools/gpu/export_aoti.py");
+        }
+        if (!onAoti && graphs != null) {
+            throw new IllegalArgumentException("--" + role + "-graphs is for a " + role + " on aoti; the plan puts it on "
+                    + (placement == null ? "pytorch:cpu (no --plan)" : placement.device().toString())
+                    + (role.equals("draft") ? " (or the strategy needs no draft model)" : ""));
+        }
+    }
+
+    private static void requireSameVocabulary(CausalLM graphs, Checkpoint checkpoint) {
+        int compiled = graphs.config().vocabSize();
+        int given = checkpoint.config().vocabSize();
+        if (compiled != given) {
+            graphs.close();
+            throw new IllegalArgumentException("--target-graphs were exported from a model of " + compiled
+                    + " tokens, --target " + checkpoint.source() + " has " + given + ": export the graphs from it");
+        }
     }
 
     /** The plan given, checked against what this machine has; both pipelines on pytorch:cpu without one. */
