@@ -166,9 +166,12 @@ final class ModelOptions {
      */
     void requireGraphsWherePlaced(DevicePlan parsed, boolean needDraft) {
         boolean targetOnAoti = parsed != null && parsed.target().device().engine() == EngineKind.AOTI;
-        boolean draftOnAoti = parsed != null && needDraft && parsed.draft().device().engine() == EngineKind.AOTI;
+        boolean draftOnAoti = parsed != null && parsed.draft().device().engine() == EngineKind.AOTI;
         requireGraphs("target", targetOnAoti, targetGraphs, parsed == null ? null : parsed.target());
-        requireGraphs("draft", draftOnAoti, draftGraphs, parsed == null ? null : parsed.draft());
+        if (needDraft) {
+            // a strategy without a draft model ignores the draft's options, as it ignores --draft
+            requireGraphs("draft", draftOnAoti, draftGraphs, parsed == null ? null : parsed.draft());
+        }
     }
 
     private static void requireGraphs(String role, boolean onAoti, Path graphs, Placement placement) {
@@ -178,8 +181,7 @@ final class ModelOptions {
         }
         if (!onAoti && graphs != null) {
             throw new IllegalArgumentException("--" + role + "-graphs is for a " + role + " on aoti; the plan puts it on "
-                    + (placement == null ? "pytorch:cpu (no --plan)" : placement.device().toString())
-                    + (role.equals("draft") ? " (or the strategy needs no draft model)" : ""));
+                    + (placement == null ? "pytorch:cpu (no --plan)" : placement.device().toString()));
         }
     }
 

@@ -49,9 +49,13 @@ class CompiledGraphsOptionsTest {
         Object[] mirror = generate("--strategy", "mirror", "--plan", plan, "--target-graphs", dir.toString());
         assertEquals(2, mirror[0]);
         assertTrue(((String) mirror[1]).contains("--draft-graphs"), (String) mirror[1]);
-        // autoregressive needs no draft: past the graph check, the missing GPU or target is the next error
+        // autoregressive needs no draft, and ignores the draft's graphs as it ignores --draft: past the graph
+        // check, the missing GPU or target is the next error
         Object[] alone = generate("--strategy", "autoregressive", "--plan", plan, "--target-graphs", dir.toString());
-        assertTrue(!((String) alone[1]).contains("--draft-graphs"), (String) alone[1]);
+        assertTrue(!((String) alone[1]).contains("-graphs"), (String) alone[1]);
+        Object[] ignored = generate("--strategy", "autoregressive", "--plan", plan, "--target-graphs", dir.toString(),
+                "--draft-graphs", dir.toString());
+        assertTrue(!((String) ignored[1]).contains("-graphs"), (String) ignored[1]);
     }
 
     @Test

@@ -68,8 +68,9 @@ public record DeviceInventory(List<Accelerator> accelerators, CpuInfo cpu, List<
             for (int i = 0; i < engine.getGpuCount(); i++) {
                 found.add(new Accelerator(DeviceId.torchGpu(i), version + " on CUDA device " + i));
             }
-        } catch (RuntimeException | UnsatisfiedLinkError e) {
-            notes.add("DJL's PyTorch engine failed to load: " + e.getMessage());
+        } catch (RuntimeException | LinkageError e) {
+            // a machine without DJL's natives (a GPU box running only AOTI graphs) still lists its devices
+            notes.add("DJL's PyTorch engine failed to load: " + e);
         }
     }
 
@@ -95,8 +96,9 @@ public record DeviceInventory(List<Accelerator> accelerators, CpuInfo cpu, List<
         try {
             available = OrtEnvironment.getAvailableProviders();
             version = OrtEnvironment.getEnvironment().getVersion();
-        } catch (RuntimeException | UnsatisfiedLinkError e) {
-            notes.add("ONNX Runtime failed to load: " + e.getMessage());
+        } catch (RuntimeException | LinkageError e) {
+            // LinkageError: ONNX Runtime's classes or natives are missing or do not load on this platform
+            notes.add("ONNX Runtime failed to load: " + e);
             return;
         }
         for (OrtProvider ort : available) {
