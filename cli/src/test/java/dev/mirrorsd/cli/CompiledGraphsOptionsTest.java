@@ -2,10 +2,7 @@ package dev.mirrorsd.cli;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,11 +25,7 @@ class CompiledGraphsOptionsTest {
         args[3] = "--target";
         args[4] = dir.resolve("none.gguf").toString();
         System.arraycopy(extra, 0, args, 5, extra.length);
-        CommandLine cli = MirrorSd.commandLine();
-        StringWriter err = new StringWriter();
-        cli.setErr(new PrintWriter(err, true));
-        int status = cli.execute(args);
-        return new Object[] {status, err.toString()};
+        return CliRun.run(args);
     }
 
     @Test

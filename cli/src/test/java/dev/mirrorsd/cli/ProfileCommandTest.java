@@ -6,11 +6,8 @@ import com.google.gson.JsonParser;
 import dev.mirrorsd.core.testing.SmolLM2Target;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -28,11 +25,7 @@ class ProfileCommandTest {
 
     /** Exit status and stderr of one run. */
     private static Object[] run(String... args) {
-        CommandLine cli = MirrorSd.commandLine();
-        StringWriter err = new StringWriter();
-        cli.setErr(new PrintWriter(err, true));
-        int status = cli.execute(args);
-        return new Object[] {status, err.toString()};
+        return CliRun.run(args);
     }
 
     @Test

@@ -2,11 +2,8 @@ package dev.mirrorsd.cli;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,13 +22,9 @@ class SpecbenchCommandTest {
                 "not json"));
     }
 
-    /** Exit status and stderr of one run; the target is a path that does not exist, so nothing loads. */
+    /** Exit status and stderr of one run. */
     private static Object[] run(String... args) {
-        CommandLine cli = MirrorSd.commandLine();
-        StringWriter err = new StringWriter();
-        cli.setErr(new PrintWriter(err, true));
-        int status = cli.execute(args);
-        return new Object[] {status, err.toString()};
+        return CliRun.run(args);
     }
 
     @Test
