@@ -146,18 +146,17 @@ final class ModelOptions {
     }
 
     private CausalLM loadTarget(Placement targetPlace, Checkpoint checkpoint) {
-        CausalLM target;
         if (targetPlace.device().engine() == EngineKind.AOTI) {
-            target = PlacedModels.load(targetPlace, targetGraphs);
+            CausalLM target = PlacedModels.load(targetPlace, targetGraphs);
             requireSameVocabulary(target, checkpoint);
-        } else if (targetPlace.device().engine() == EngineKind.PYTORCH) {
-            target = DjlCausalLM.load(checkpoint.weights(), targetPlace.device().djlDevice(),
-                    targetPlace.intraOpThreads());
-        } else {
-            throw new IllegalArgumentException("the target runs on pytorch or aoti (early exit needs an engine that"
-                    + " runs layer by layer); the plan puts it on " + targetPlace.device());
+            return target;
         }
-        return target;
+        if (targetPlace.device().engine() == EngineKind.PYTORCH) {
+            return DjlCausalLM.load(checkpoint.weights(), targetPlace.device().djlDevice(),
+                    targetPlace.intraOpThreads());
+        }
+        throw new IllegalArgumentException("the target runs on pytorch or aoti (early exit needs an engine that"
+                + " runs layer by layer); the plan puts it on " + targetPlace.device());
     }
 
     /**
@@ -165,16 +164,16 @@ final class ModelOptions {
      * probed or model loaded.
      */
     void requireGraphsWherePlaced(DevicePlan parsed, boolean needDraft) {
-        boolean targetOnAoti = parsed != null && parsed.target().device().engine() == EngineKind.AOTI;
-        boolean draftOnAoti = parsed != null && parsed.draft().device().engine() == EngineKind.AOTI;
-        requireGraphs("target", targetOnAoti, targetGraphs, parsed == null ? null : parsed.target());
+        requireGraphs("target", parsed == null ? null : parsed.target(), targetGraphs);
         if (needDraft) {
             // a strategy without a draft model ignores the draft's options, as it ignores --draft
-            requireGraphs("draft", draftOnAoti, draftGraphs, parsed == null ? null : parsed.draft());
+            requireGraphs("draft", parsed == null ? null : parsed.draft(), draftGraphs);
         }
     }
 
-    private static void requireGraphs(String role, boolean onAoti, Path graphs, Placement placement) {
+    /** {@code placement} null: no plan given, so the model is on pytorch:cpu. */
+    private static void requireGraphs(String role, Placement placement, Path graphs) {
+        boolean onAoti = placement != null && placement.device().engine() == EngineKind.AOTI;
         if (onAoti && graphs == null) {
             throw new IllegalArgumentException("the plan puts the " + role + " on " + placement.device() + ": pass --"
                     + role + "-graphs DIR, the " + role + "'s graphs exported by tools/gpu/export_aoti.py");

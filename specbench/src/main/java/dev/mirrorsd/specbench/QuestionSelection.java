@@ -42,24 +42,21 @@ public final class QuestionSelection {
             byTaskAndCategory.computeIfAbsent(q.task(), t -> new LinkedHashMap<>())
                     .computeIfAbsent(q.category(), c -> new ArrayList<>()).add(q);
         }
-        Set<Question> kept = new HashSet<>();
+        Set<Integer> kept = new HashSet<>();
         for (Map<String, List<Question>> byCategory : byTaskAndCategory.values()) {
-            int taken = 0;
-            for (int round = 0; taken < limitPerTask; round++) {
-                boolean any = false;
+            // one question of every category per round, until the task's quota is full
+            List<Question> picks = new ArrayList<>();
+            int rounds = byCategory.values().stream().mapToInt(List::size).max().orElse(0);
+            for (int round = 0; round < rounds; round++) {
                 for (List<Question> questions : byCategory.values()) {
-                    if (round < questions.size() && taken < limitPerTask) {
-                        kept.add(questions.get(round));
-                        taken++;
-                        any = true;
+                    if (round < questions.size()) {
+                        picks.add(questions.get(round));
                     }
                 }
-                if (!any) {
-                    break;
-                }
             }
+            picks.stream().limit(limitPerTask).forEach(q -> kept.add(q.id()));
         }
-        return perCategory.stream().filter(kept::contains).toList();
+        return perCategory.stream().filter(q -> kept.contains(q.id())).toList();
     }
 
     private static List<Question> selectPerCategory(List<Question> all, List<String> names, int limitPerCategory) {
