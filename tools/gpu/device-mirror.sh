@@ -4,6 +4,8 @@
 # is read) with STAGE as made by tools/gpu/make-stage.sh and the target GGUF at $GGUF:
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR compile   # 135M target split at 12,24 + draft (GPU 0);
 #                                                          # 8B synthetic bf16 split at 16 (last GPU, detached)
+#   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR check     # greedy equality with the CPU engine, decode and serial
+#                                                          # SD tokens/s, with CUDA graphs off, then on
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR mirror    # AR vs serial SD vs Mirror: draft on GPU 0, then GPU 1
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR decode8b  # 8B: AOTI engine from Java vs HF eager, GPU 0
 # Phases can be chained: "compile mirror decode8b". SKIP_8B=1 leaves the 8B out.
@@ -78,6 +80,13 @@ compile)
     exp /tmp/aoti-t32 --merge && exp /tmp/aoti-d32 --merge || { tail -n 20 "$out"/exp-*.log; exit 1; }
     wait8b "${COMPILE_DEADLINE:-520}"
     du -sh /tmp/aoti-* ;;
+check)
+    for window in 0 16; do
+        log "check: CUDA graphs for windows up to $window rows (0 = off)"
+        timeout 200 "${java[@]}" -Dmirrorsd.aoti.graphWindow=$window -Dgpucheck.decode="${DECODE:-256}" GpuCheck check \
+            "$stage/reference-smollm2.json" /tmp/aoti-t32 /tmp/aoti-d32 models/draft/model.safetensors cuda:0 cuda:0 \
+            "$out/check-graphs$window.json" 2>&1 | grep -v SLF4J | tee "$out/check-graphs$window.log"
+    done ;;
 mirror)
     for pair in "cuda:0 cuda:0" "cuda:0 cuda:1"; do
         set -- $pair
@@ -91,9 +100,11 @@ mirror)
     done ;;
 decode8b)
     wait8b $((SECONDS + ${WAIT_8B:-300}))
-    log "8B synthetic: AOTI engine from Java"
-    timeout 300 "${java[@]}" -Dgpucheck.decode=256 GpuCheck decode "$stage/reference-smollm2.json" /tmp/aoti-8b cuda:0 \
-        "$out/decode-8b.json" 2>&1 | grep -v SLF4J
+    for window in 0 16; do
+        log "8B synthetic: AOTI engine from Java, CUDA graphs for windows up to $window rows (0 = off)"
+        timeout 200 "${java[@]}" -Dmirrorsd.aoti.graphWindow=$window -Dgpucheck.decode=256 GpuCheck decode \
+            "$stage/reference-smollm2.json" /tmp/aoti-8b cuda:0 "$out/decode-8b-graphs$window.json" 2>&1 | grep -v SLF4J
+    done
     log "8B synthetic: Hugging Face eager"
     timeout 200 python3 "$py/bench_hf.py" --synthetic llama-3-8b "$stage/reference-smollm2.json" --out "$out/hf-8b.json" \
         2>&1 | grep -v Warning | tail -4 ;;

@@ -200,7 +200,9 @@ public final class GpuCheck {
                     }
                 }
                 report.add("serial_sd", sd);
+                graphs(report, "draft", draft);
             }
+            graphs(report, "target", target);
         }
         Files.writeString(Path.of(args[7]), new GsonBuilder().setPrettyPrinting().create().toJson(report));
     }
@@ -355,6 +357,8 @@ public final class GpuCheck {
                     }
                 }
             }
+            graphs(report, "target", target);
+            graphs(report, "draft", draft);
         }
         report.add("runs", runs);
         Files.writeString(Path.of(args[7]), new GsonBuilder().setPrettyPrinting().create().toJson(report));
@@ -394,8 +398,20 @@ public final class GpuCheck {
             GenerationResult r = ar.generateFromIds(prompt, config, (ids, text) -> { }, new Cancellation());
             report.addProperty("ar_generate_tokens_per_s", r.stats().tokensPerSecond());
             System.out.printf("autoregressive generate(): %.1f tokens/s%n", r.stats().tokensPerSecond());
+            graphs(report, "target", target);
         }
         Files.writeString(Path.of(args[4]), new GsonBuilder().setPrettyPrinting().create().toJson(report));
+    }
+
+    /** Whether the model replayed CUDA graphs, and how often: the report says which mode a number was taken in. */
+    static void graphs(JsonObject report, String name, AotiCausalLM model) {
+        long[] counts = model.cudaGraphCounts();
+        String off = model.cudaGraphsOff();
+        report.addProperty(name + "_cuda_graphs", off == null ? "on" : "off: " + off);
+        report.addProperty(name + "_cuda_graph_replays", counts[0]);
+        report.addProperty(name + "_cuda_graph_captures", counts[1]);
+        System.out.println(name + " CUDA graphs: " + (off == null ? "on" : "off (" + off + ")") + ", replays " + counts[0]
+                + ", captures " + counts[1]);
     }
 
     static int[] ints(JsonArray a) {

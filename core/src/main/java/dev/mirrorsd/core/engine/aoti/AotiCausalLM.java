@@ -14,6 +14,16 @@ import java.util.List;
  * A target exported with {@code --exit-layer K} runs as two stages split at layer K, so
  * {@code runTo(K)} stops there and {@code logits} reads the early-exit proxy through the exit head.
  *
+ * <p>CUDA graphs: on a GPU, windows of up to {@value #DEFAULT_GRAPH_WINDOW} rows (system property
+ * {@value #GRAPH_WINDOW_PROPERTY}; 0 turns CUDA graphs off) are replayed from CUDA graphs instead of
+ * launching each graph's hundreds of kernels: decoding one token is launch-bound otherwise. A graph
+ * replays fixed addresses, so one sequence at a time (the graph owner) runs them, on a cache of the
+ * export's full {@code max_context} slots kept from one sequence to the next, with inputs written
+ * into tensors kept per step. A step is a window size and an attended width: the cached length
+ * plus the window rounded up to {@value #ATTENDED_BUCKET} slots (the mask hides the slots past
+ * the window), so that attention reads about what an eager pass reads and one graph serves 128
+ * consecutive positions. Other sequences alive at the same time run eagerly, as before.
+ *
  * <p>Thread-safety: {@link #newSequence} may be called from any thread; each sequence is used by
  * one thread at a time. Sequences on different threads run their graphs concurrently.
  */
@@ -25,6 +35,16 @@ public final class AotiCausalLM implements CausalLM {
     private final AotiGraph exitHead;
     private final AotiGraph mtpHead;
 
+    public static final String GRAPH_WINDOW_PROPERTY = "mirrorsd.aoti.graphWindow";
+    static final int DEFAULT_GRAPH_WINDOW = 16;
+    static final int ATTENDED_BUCKET = 128;
+
+    private final int graphWindow;       // largest window replayed from CUDA graphs; 0 = none
+    private final String graphsOff;      // why CUDA graphs are off, or null
+    private AotiSequence graphOwner;     // the sequence that runs the CUDA graphs now, or null
+    private DeviceTensor graphCache;     // the graph owner's cache (max_context slots), kept between owners
+    private final java.util.Map<Long, StepInputs> stepInputs = new java.util.HashMap<>();
+
     private AotiCausalLM(AotiManifest manifest, AotiDevice device, List<AotiGraph> stages, AotiGraph exitHead,
                          AotiGraph mtpHead) {
         this.manifest = manifest;
@@ -32,6 +52,25 @@ public final class AotiCausalLM implements CausalLM {
         this.stages = List.copyOf(stages);
         this.exitHead = exitHead;
         this.mtpHead = mtpHead;
+        int window = Math.min(Integer.getInteger(GRAPH_WINDOW_PROPERTY, DEFAULT_GRAPH_WINDOW), manifest.maxWindow());
+        String unavailable = !device.cuda() ? "the model runs on the CPU"
+                : window <= 0 ? GRAPH_WINDOW_PROPERTY + "=0" : AotiNative.cudaGraphsUnavailable();
+        this.graphsOff = unavailable;
+        this.graphWindow = unavailable == null ? window : 0;
+    }
+
+    /**
+     * The window inputs of one step's graph-replayed passes, at fixed addresses: token ids,
+     * positions and cache slots as three aligned rows of one int64 tensor (one upload), the mask
+     * (W, attended width).
+     */
+    record StepInputs(DeviceTensor ints, DeviceTensor tokens, DeviceTensor positions, DeviceTensor writeIndex,
+                      DeviceTensor mask) {
+        void close() {
+            for (DeviceTensor t : new DeviceTensor[] {tokens, positions, writeIndex, mask, ints}) {
+                t.close();
+            }
+        }
     }
 
     /**
@@ -89,6 +128,101 @@ public final class AotiCausalLM implements CausalLM {
         return new AotiSequence(this, capacity);
     }
 
+    /** Windows of up to this many rows are replayed from CUDA graphs by the graph owner; 0 = never. */
+    int graphWindow() {
+        return graphWindow;
+    }
+
+    /** Why CUDA graphs are off for this model, or null when they are on. */
+    public String cudaGraphsOff() {
+        return graphsOff;
+    }
+
+    /** CUDA graph replays and captures so far, summed over this model's graphs. */
+    public long[] cudaGraphCounts() {
+        long replays = 0;
+        long captures = 0;
+        for (AotiGraph g : allGraphs()) {
+            replays += g.replays();
+            captures += g.captures();
+        }
+        return new long[] {replays, captures};
+    }
+
+    /**
+     * Makes {@code sequence} the graph owner if there is none and CUDA graphs are on; returns the
+     * cache it runs on (max_context slots, zero at first so unused slots hold no NaN), or null.
+     */
+    synchronized DeviceTensor claimGraphs(AotiSequence sequence) {
+        if (graphWindow == 0 || graphOwner != null) {
+            return null;
+        }
+        if (graphCache == null) {
+            ModelConfig c = config();
+            DeviceTensor cache = DeviceTensor.empty(device, manifest.dtypeCode(), c.numLayers(), 2, c.numKvHeads(),
+                    manifest.maxContext(), c.headDim());
+            try {
+                cache.zero();
+            } catch (RuntimeException e) {
+                cache.close();
+                throw e;
+            }
+            graphCache = cache;
+        }
+        graphOwner = sequence;
+        return graphCache;
+    }
+
+    synchronized void releaseGraphs(AotiSequence sequence) {
+        if (graphOwner == sequence) {
+            graphOwner = null;
+        }
+    }
+
+    /** The attended width of a graph-replayed pass over {@code attended} slots (cached + window). */
+    int attendedWidth(int attended) {
+        return attendedWidth(attended, manifest.maxContext());
+    }
+
+    static int attendedWidth(int attended, int maxContext) {
+        return Math.min(maxContext, (attended + ATTENDED_BUCKET - 1) / ATTENDED_BUCKET * ATTENDED_BUCKET);
+    }
+
+    /** The key of a step: window rows and attended width. */
+    static long stepKey(int rows, int width) {
+        return (long) rows << 32 | width;
+    }
+
+    /** The graph owner's inputs for windows of {@code rows} rows attending {@code width} slots. */
+    StepInputs stepInputs(int rows, int width) {
+        return stepInputs.computeIfAbsent(stepKey(rows, width), k -> {
+            // each row of ints starts 64-byte aligned: the graphs were compiled for aligned inputs
+            // and copy a misaligned one on every run
+            long stride = intsStride(rows);
+            DeviceTensor ints = DeviceTensor.empty(device, AotiNative.INT64, 3 * stride);
+            long[] row = {rows};
+            long[] unit = {1};
+            return new StepInputs(ints, ints.view(row, unit, 0), ints.view(row, unit, stride),
+                    ints.view(row, unit, 2 * stride), DeviceTensor.empty(device, AotiNative.FLOAT32, rows, width));
+        });
+    }
+
+    /** Elements between the rows of a step's int64 inputs: {@code rows} rounded up to 8. */
+    static int intsStride(int rows) {
+        return (rows + 7) / 8 * 8;
+    }
+
+    private List<AotiGraph> allGraphs() {
+        List<AotiGraph> all = new ArrayList<>(stages);
+        if (exitHead != null) {
+            all.add(exitHead);
+        }
+        if (mtpHead != null) {
+            all.add(mtpHead);
+        }
+        return all;
+    }
+
     @Override
     public CausalLM firstLayers(int layers) {
         throw new UnsupportedOperationException(device + " runs compiled stages; early exit is ForwardPass.runTo("
@@ -118,12 +252,14 @@ public final class AotiCausalLM implements CausalLM {
 
     @Override
     public void close() {
-        stages.forEach(AotiGraph::close);
-        if (exitHead != null) {
-            exitHead.close();
-        }
-        if (mtpHead != null) {
-            mtpHead.close();
+        allGraphs().forEach(AotiGraph::close);
+        stepInputs.values().forEach(StepInputs::close);
+        stepInputs.clear();
+        synchronized (this) {
+            if (graphCache != null) {
+                graphCache.close();
+                graphCache = null;
+            }
         }
     }
 

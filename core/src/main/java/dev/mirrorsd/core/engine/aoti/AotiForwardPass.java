@@ -18,8 +18,10 @@ final class AotiForwardPass implements ForwardPass {
     private final int layers;
     private final DeviceTensor tokens;      // int64 (W)
     private final DeviceTensor positions;   // int64 (W)
-    private final DeviceTensor mask;        // float32 (W, P + W), additive
+    private final DeviceTensor mask;        // float32 (W, P + W), additive; (W, P + W rounded up) when graphed
     private final DeviceTensor writeIndex;  // int64 (W): cache slot of each row
+    private final boolean graphed;          // inputs are the model's step inputs; stages replay CUDA graphs
+    private long stepKey;                   // the CUDA graph step when graphed
     private DeviceTensor hidden;            // (W, hidden_size) after the last stage run, or null
     private DeviceTensor logitsOut;         // float32 (W, width) once every layer has run
     private float[] finalLogits;            // host copy of logitsOut
@@ -36,22 +38,36 @@ final class AotiForwardPass implements ForwardPass {
         AotiDevice device = model.aotiDevice();
         int past = sequence.length();
         int w = window.size();
-        long[] ids = new long[w];
-        long[] pos = new long[w];
-        long[] slots = new long[w];
+        this.graphed = sequence.graphed() && w <= model.graphWindow();
+        int stride = graphed ? AotiCausalLM.intsStride(w) : w;
+        long[] ints = new long[3 * stride]; // token ids, positions, cache slots
         for (int r = 0; r < w; r++) {
-            ids[r] = window.tokens()[r];
-            pos[r] = window.positions()[r];
-            slots[r] = past + r;
+            ints[r] = window.tokens()[r];
+            ints[stride + r] = window.positions()[r];
+            ints[2 * stride + r] = past + r;
+        }
+        float masked = model.manifest().maskedValue();
+        if (graphed) {
+            // the step's own input tensors: a CUDA graph replays their addresses
+            int width = model.attendedWidth(past + w);
+            this.stepKey = AotiCausalLM.stepKey(w, width);
+            AotiCausalLM.StepInputs in = model.stepInputs(w, width);
+            in.ints().write(ints);
+            in.mask().write(mask(window, past, width, masked));
+            this.tokens = in.tokens();
+            this.positions = in.positions();
+            this.writeIndex = in.writeIndex();
+            this.mask = in.mask();
+            return;
         }
         DeviceTensor t = null;
         DeviceTensor p = null;
         DeviceTensor m = null;
         try {
-            t = DeviceTensor.ofLongs(device, ids);
-            p = DeviceTensor.ofLongs(device, pos);
-            m = DeviceTensor.ofFloats(device, mask(window, past, model.manifest().maskedValue()), w, past + w);
-            this.writeIndex = DeviceTensor.ofLongs(device, slots);
+            t = DeviceTensor.ofLongs(device, java.util.Arrays.copyOfRange(ints, 0, w));
+            p = DeviceTensor.ofLongs(device, java.util.Arrays.copyOfRange(ints, w, 2 * w));
+            m = DeviceTensor.ofFloats(device, mask(window, past, past + w, masked), w, past + w);
+            this.writeIndex = DeviceTensor.ofLongs(device, java.util.Arrays.copyOfRange(ints, 2 * w, 3 * w));
         } catch (RuntimeException e) {
             for (DeviceTensor d : new DeviceTensor[] {t, p, m}) {
                 if (d != null) {
@@ -67,8 +83,12 @@ final class AotiForwardPass implements ForwardPass {
 
     /** Row r sees every cached slot and the window rows on its path to the root: (W, past + W), row-major. */
     static float[] mask(Window window, int past, float masked) {
+        return mask(window, past, past + window.size(), masked);
+    }
+
+    /** The same, {@code cols} wide ({@code >= past + W}): the columns after the window are masked too. */
+    static float[] mask(Window window, int past, int cols, float masked) {
         int w = window.size();
-        int cols = past + w;
         float[] out = new float[w * cols];
         for (int r = 0; r < w; r++) {
             int base = r * cols;
@@ -111,7 +131,7 @@ final class AotiForwardPass implements ForwardPass {
         AotiManifest.Stage stage = model.manifest().stages().get(stagesDone);
         AotiGraph graph = model.stages().get(stagesDone);
         DeviceTensor input = stage.takesTokens() ? tokens : hidden;
-        DeviceTensor[] out = graph.run(input, positions, mask, writeIndex, sequence.cache());
+        DeviceTensor[] out = run(graph, input, positions, mask, writeIndex, sequence.cache());
         DeviceTensor next = null;
         for (int i = 0; i < out.length; i++) {
             String name = stage.outputs().get(i);
@@ -154,12 +174,16 @@ final class AotiForwardPass implements ForwardPass {
             throw new IllegalStateException("logits after " + layersDone + " layers need an exit head: export with"
                     + " --exit-layer " + layersDone);
         }
-        DeviceTensor[] out = model.exitHead().run(hidden);
+        DeviceTensor[] out = run(model.exitHead(), hidden);
         try {
             return slice(out[0].toFloats(), w, fromRow);
         } finally {
             out[0].close();
         }
+    }
+
+    private DeviceTensor[] run(AotiGraph graph, DeviceTensor... args) {
+        return graphed ? graph.runStep(stepKey, args) : graph.run(args);
     }
 
     private static Logits slice(float[] all, int rows, int fromRow) {
@@ -186,7 +210,7 @@ final class AotiForwardPass implements ForwardPass {
         }
         requireRow(fromRow);
         if (mtpLogits == null) {
-            DeviceTensor[] out = model.mtpHead().run(hidden);
+            DeviceTensor[] out = run(model.mtpHead(), hidden);
             try {
                 mtpLogits = out[0].toFloats();
             } finally {
@@ -212,7 +236,9 @@ final class AotiForwardPass implements ForwardPass {
     public void close() {
         if (!closed) {
             closed = true;
-            for (DeviceTensor d : new DeviceTensor[] {tokens, positions, mask, writeIndex, hidden, logitsOut}) {
+            DeviceTensor[] owned = graphed ? new DeviceTensor[] {hidden, logitsOut}
+                    : new DeviceTensor[] {tokens, positions, mask, writeIndex, hidden, logitsOut};
+            for (DeviceTensor d : owned) {
                 if (d != null) {
                     d.close();
                 }

@@ -14,6 +14,9 @@ final class AotiGraph implements AutoCloseable {
     private final int inputs;
     private final int outputs;
     private long graph;
+    private final java.util.Map<Long, Long> steps = new java.util.HashMap<>(); // CUDA graph steps by key
+    private long replays;
+    private long captures;
 
     private AotiGraph(String name, long graph) {
         this.name = name;
@@ -48,21 +51,59 @@ final class AotiGraph implements AutoCloseable {
 
     /** Runs the graph; the caller owns the returned tensors. */
     DeviceTensor[] run(DeviceTensor... args) {
+        long[] in = handles(args);
+        long[] out = new long[outputs];
+        AotiNative.runGraph(graph, in, out);
+        return tensors(out);
+    }
+
+    /**
+     * Runs the graph through its CUDA graph step {@code key} (one window size and attended width): replayed when
+     * the inputs are the tensors of the last call (same addresses and sizes, new contents), else
+     * run eagerly (and captured the next time). The returned tensors alias the step's outputs,
+     * which the next call of the same step overwrites. One thread at a time per graph.
+     */
+    DeviceTensor[] runStep(long key, DeviceTensor... args) {
+        long[] in = handles(args);
+        long step = steps.computeIfAbsent(key, k -> AotiNative.stepNew(graph));
+        long[] out = new long[outputs];
+        int mode = AotiNative.stepRun(step, in, out);
+        if (mode == 2) {
+            replays++;
+        } else if (mode == 1) {
+            captures++;
+        }
+        return tensors(out);
+    }
+
+    /** Runs replayed from a CUDA graph so far. */
+    long replays() {
+        return replays;
+    }
+
+    /** CUDA graphs captured so far (one per window size and set of input tensors). */
+    long captures() {
+        return captures;
+    }
+
+    private long[] handles(DeviceTensor[] args) {
         if (args.length != inputs) {
             throw new IllegalArgumentException("graph " + name + " takes " + inputs + " inputs, got " + args.length);
+        }
+        if (graph == 0) {
+            throw new IllegalStateException("graph " + name + " is closed");
         }
         long[] in = new long[args.length];
         for (int i = 0; i < in.length; i++) {
             in[i] = args[i].handle();
         }
-        long[] out = new long[outputs];
-        if (graph == 0) {
-            throw new IllegalStateException("graph " + name + " is closed");
-        }
-        AotiNative.runGraph(graph, in, out);
-        DeviceTensor[] result = new DeviceTensor[out.length];
-        for (int i = 0; i < out.length; i++) {
-            result[i] = new DeviceTensor(out[i]);
+        return in;
+    }
+
+    private static DeviceTensor[] tensors(long[] handles) {
+        DeviceTensor[] result = new DeviceTensor[handles.length];
+        for (int i = 0; i < handles.length; i++) {
+            result[i] = new DeviceTensor(handles[i]);
         }
         return result;
     }
@@ -72,6 +113,8 @@ final class AotiGraph implements AutoCloseable {
         if (graph != 0) {
             long g = graph;
             graph = 0;
+            steps.values().forEach(AotiNative::stepFree);
+            steps.clear();
             AotiNative.freeGraph(g);
         }
     }

@@ -61,4 +61,28 @@ final class AotiNative {
     static native void runGraph(long graph, long[] inputs, long[] outputs);
 
     static native void freeGraph(long graph);
+
+    /** Why CUDA graphs cannot be captured in this process (no CUDA runtime, a CPU-only PyTorch), or null. */
+    static native String cudaGraphsUnavailable();
+
+    /** A CUDA graph step of a graph on a GPU: see {@code stepRun}. */
+    static native long stepNew(long graph);
+
+    /**
+     * Runs a step: eagerly the first time, captured into a CUDA graph the second time its inputs
+     * are at the same addresses and sizes, replayed from then on. Inputs are borrowed;
+     * {@code outputs} receives new handles. Returns 0 (eager), 1 (captured) or 2 (replayed).
+     */
+    static native int stepRun(long step, long[] inputs, long[] outputs);
+
+    static native void stepFree(long step);
+
+    /** Writes {@code data} into an existing tensor of as many elements (float32). */
+    static native void writeFloats(long tensor, float[] data);
+
+    /** Writes {@code data} into an existing tensor of as many elements (int64). */
+    static native void writeLongs(long tensor, long[] data);
+
+    /** Fills a tensor with zeros. */
+    static native void zero(long tensor);
 }

@@ -16,7 +16,9 @@ final class AotiSequence implements Sequence {
     private final AotiCausalLM model;
     private final ModelConfig config;
     private final int capacity;
-    private final DeviceTensor cache; // (layers, 2, kv_heads, capacity, head_dim)
+    private final DeviceTensor cache; // (layers, 2, kv_heads, slots, head_dim)
+    private final int slots;          // the cache's slots: capacity, or max_context for the graph owner
+    private final boolean graphed;    // this sequence owns the model's CUDA graphs and their cache
     private int length;
     private AotiForwardPass openPass;
     private boolean closed;
@@ -25,9 +27,18 @@ final class AotiSequence implements Sequence {
         this.model = model;
         this.config = model.config();
         this.capacity = capacity;
-        this.cache = DeviceTensor.empty(model.aotiDevice(), model.manifest().dtypeCode(), config.numLayers(), 2,
-                config.numKvHeads(), capacity, config.headDim());
+        DeviceTensor shared = model.claimGraphs(this);
+        this.graphed = shared != null;
+        this.slots = graphed ? model.manifest().maxContext() : capacity;
+        this.cache = graphed ? shared : DeviceTensor.empty(model.aotiDevice(), model.manifest().dtypeCode(),
+                config.numLayers(), 2, config.numKvHeads(), capacity, config.headDim());
     }
+
+    /** Whether windows of up to {@link AotiCausalLM#graphWindow} rows replay CUDA graphs. */
+    boolean graphed() {
+        return graphed;
+    }
+
 
     @Override
     public int length() {
@@ -99,7 +110,7 @@ final class AotiSequence implements Sequence {
         long heads = (long) config.numLayers() * 2 * config.numKvHeads();
         long hd = config.headDim();
         long[] sizes = {heads, hd};
-        long[] strides = {capacity * hd, 1};
+        long[] strides = {slots * hd, 1};
         for (int i = 0; i < keptRows.length; i++) {
             if (keptRows[i] != i) {
                 try (DeviceTensor dst = cache.view(sizes, strides, (base + i) * hd);
@@ -124,7 +135,11 @@ final class AotiSequence implements Sequence {
             if (openPass != null) {
                 openPass.close();
             }
-            cache.close();
+            if (graphed) {
+                model.releaseGraphs(this); // the cache stays with the model for the next owner
+            } else {
+                cache.close();
+            }
         }
     }
 }

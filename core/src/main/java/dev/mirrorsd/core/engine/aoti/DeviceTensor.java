@@ -45,6 +45,20 @@ final class DeviceTensor implements AutoCloseable {
         return new DeviceTensor(AotiNative.view(handle(), sizes, strides, offset));
     }
 
+    /** Overwrites this float32 tensor's elements, row-major. */
+    void write(float[] data) {
+        AotiNative.writeFloats(handle(), data);
+    }
+
+    /** Overwrites this int64 tensor's elements, row-major. */
+    void write(long[] data) {
+        AotiNative.writeLongs(handle(), data);
+    }
+
+    void zero() {
+        AotiNative.zero(handle());
+    }
+
     /** Copies {@code src} into this tensor (shapes must match). */
     void copyFrom(DeviceTensor src) {
         AotiNative.copy(handle(), src.handle());

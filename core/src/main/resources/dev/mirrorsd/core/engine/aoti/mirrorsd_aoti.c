@@ -15,6 +15,7 @@
  * them) and returns new references to the outputs.
  */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <jni.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,12 +43,37 @@ static int32_t (*t_device_cuda)(void);
 /* optional (CUDA builds of libtorch): a CUDAGuard makes the graph's device current on the calling thread */
 static TorchError (*t_cuda_guard_new)(int32_t, void **);
 static TorchError (*t_cuda_guard_delete)(void *);
+/* optional, for CUDA graphs: a stream guard makes the capture stream PyTorch's current stream, so the
+ * graph's intermediates come from that stream's own pool of the caching allocator (see stepRun) */
+static TorchError (*t_stream_guard_new)(void *, int32_t, void **);
+static TorchError (*t_stream_guard_delete)(void *);
+static TorchError (*t_current_stream)(int32_t, void **);
+
+/* the CUDA runtime functions CUDA graphs need, resolved from the libcudart libtorch loaded */
+typedef int cudaError;
+static cudaError (*cuda_stream_create)(void **, unsigned int);
+static cudaError (*cuda_begin_capture)(void *, int);
+static cudaError (*cuda_end_capture)(void *, void **);
+static cudaError (*cuda_instantiate)(void **, void *, unsigned long long);
+static cudaError (*cuda_graph_launch)(void *, void *);
+static cudaError (*cuda_exec_destroy)(void *);
+static cudaError (*cuda_graph_destroy)(void *);
+static cudaError (*cuda_last_error)(void);
+static const char *(*cuda_error_string)(cudaError);
+static const char *graphs_unavailable = "libtorch is not loaded";
+#define CUDA_STREAM_NON_BLOCKING 0x01
+#define CUDA_CAPTURE_RELAXED 2
 
 /* one compiled graph: its library and model container */
 typedef struct {
     void *library;
     void *container;
     int32_t (*run)(void *, Tensor *, size_t, Tensor *, size_t, void *, void *);
+    /* RunSingleThreaded (PyTorch 2.6+): no completion event per run. Run() records one and queries it
+     * before the next run, and an event last recorded under CUDA graph capture can no longer be
+     * queried ("invalid argument"), so a graph that is ever captured runs only through this, under lock */
+    int32_t (*run_single)(void *, Tensor *, size_t, Tensor *, size_t, void *, void *);
+    pthread_mutex_t lock;
     int32_t (*destroy)(void *);
     size_t inputs;
     size_t outputs;
@@ -80,6 +106,44 @@ static int failed(JNIEnv *env, TorchError err, const char *call) {
             return;                                            \
         }                                                      \
     } while (0)
+
+/* the CUDA runtime that libtorch_cuda loaded (found by soname), or NULL */
+static void *cudart(void) {
+    const char *names[] = {"libcudart.so.13", "libcudart.so.12", "libcudart.so"};
+    for (int i = 0; i < 3; i++) {
+        void *h = dlopen(names[i], RTLD_NOW | RTLD_NOLOAD);
+        if (h != NULL) {
+            return h;
+        }
+    }
+    return RTLD_DEFAULT;
+}
+
+static void resolve_cuda_graphs(void) {
+    void *rt = cudart();
+    *(void **)(&t_stream_guard_new) = dlsym(RTLD_DEFAULT, "aoti_torch_create_cuda_stream_guard");
+    *(void **)(&t_stream_guard_delete) = dlsym(RTLD_DEFAULT, "aoti_torch_delete_cuda_stream_guard");
+    *(void **)(&t_current_stream) = dlsym(RTLD_DEFAULT, "aoti_torch_get_current_cuda_stream");
+    *(void **)(&cuda_stream_create) = dlsym(rt, "cudaStreamCreateWithFlags");
+    *(void **)(&cuda_begin_capture) = dlsym(rt, "cudaStreamBeginCapture");
+    *(void **)(&cuda_end_capture) = dlsym(rt, "cudaStreamEndCapture");
+    *(void **)(&cuda_instantiate) = dlsym(rt, "cudaGraphInstantiateWithFlags");
+    *(void **)(&cuda_graph_launch) = dlsym(rt, "cudaGraphLaunch");
+    *(void **)(&cuda_exec_destroy) = dlsym(rt, "cudaGraphExecDestroy");
+    *(void **)(&cuda_graph_destroy) = dlsym(rt, "cudaGraphDestroy");
+    *(void **)(&cuda_last_error) = dlsym(rt, "cudaGetLastError");
+    *(void **)(&cuda_error_string) = dlsym(rt, "cudaGetErrorString");
+    if (t_cuda_guard_new == NULL || t_stream_guard_new == NULL || t_stream_guard_delete == NULL
+        || t_current_stream == NULL) {
+        graphs_unavailable = "libtorch has no CUDA stream guards (a CPU-only PyTorch?)";
+    } else if (cuda_stream_create == NULL || cuda_begin_capture == NULL || cuda_end_capture == NULL
+               || cuda_instantiate == NULL || cuda_graph_launch == NULL || cuda_exec_destroy == NULL
+               || cuda_graph_destroy == NULL || cuda_last_error == NULL || cuda_error_string == NULL) {
+        graphs_unavailable = "no CUDA runtime with graph capture (cudaStreamBeginCapture ...) beside libtorch";
+    } else {
+        graphs_unavailable = NULL;
+    }
+}
 
 JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_openLibraries(JNIEnv *env, jclass cls,
                                                                                    jobjectArray paths) {
@@ -114,6 +178,7 @@ JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_openLibrari
     RESOLVE(t_device_cuda, "aoti_torch_device_type_cuda");
     *(void **)(&t_cuda_guard_new) = dlsym(RTLD_DEFAULT, "aoti_torch_create_cuda_guard");
     *(void **)(&t_cuda_guard_delete) = dlsym(RTLD_DEFAULT, "aoti_torch_delete_cuda_guard");
+    resolve_cuda_graphs();
 }
 
 /* CUDA devices the driver sees; 0 without a driver. Uses the driver API (libcuda.so.1). */
@@ -317,6 +382,8 @@ JNIEXPORT jlong JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_loadGraph(
     int32_t (*num_inputs)(void *, size_t *) = (int32_t (*)(void *, size_t *))dlsym(h, "AOTInductorModelContainerGetNumInputs");
     int32_t (*num_outputs)(void *, size_t *) = (int32_t (*)(void *, size_t *))dlsym(h, "AOTInductorModelContainerGetNumOutputs");
     *(void **)(&g->run) = dlsym(h, "AOTInductorModelContainerRun");
+    *(void **)(&g->run_single) = dlsym(h, "AOTInductorModelContainerRunSingleThreaded");
+    pthread_mutex_init(&g->lock, NULL);
     *(void **)(&g->destroy) = dlsym(h, "AOTInductorModelContainerDelete");
     if (create == NULL || num_inputs == NULL || num_outputs == NULL || g->run == NULL || g->destroy == NULL) {
         free(g);
@@ -353,61 +420,364 @@ JNIEXPORT jintArray JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_graphA
     return out;
 }
 
-JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_runGraph(JNIEnv *env, jclass cls, jlong graph,
-                                                                             jlongArray inputs, jlongArray outputs) {
-    Graph *g = (Graph *)(intptr_t)graph;
+/* checks the arity and reads the borrowed input handles into borrowed[] */
+static int read_inputs(JNIEnv *env, Graph *g, jlongArray inputs, jlongArray outputs, jlong *borrowed) {
     jsize n_in = (*env)->GetArrayLength(env, inputs);
     jsize n_out = (*env)->GetArrayLength(env, outputs);
-    if ((size_t)n_in != g->inputs || (size_t)n_out != g->outputs) {
-        char detail[128];
-        snprintf(detail, sizeof detail, "the graph takes %zu inputs and gives %zu outputs, got %d and %d", g->inputs,
-                 g->outputs, (int)n_in, (int)n_out);
+    if ((size_t)n_in != g->inputs || (size_t)n_out != g->outputs || n_in > 64 || n_out > 64) {
+        char detail[160];
+        snprintf(detail, sizeof detail, "the graph takes %zu inputs and gives %zu outputs (at most 64), got %d and %d",
+                 g->inputs, g->outputs, (int)n_in, (int)n_out);
         throw_state(env, "runGraph", detail);
-        return;
-    }
-    Tensor in[64];
-    Tensor out[64];
-    jlong borrowed[64];
-    if (n_in > 64 || n_out > 64) {
-        throw_state(env, "runGraph: at most 64 inputs and outputs", NULL);
-        return;
+        return 0;
     }
     (*env)->GetLongArrayRegion(env, inputs, 0, n_in, borrowed);
-    for (jsize i = 0; i < n_in; i++) {
-        /* the graph steals its inputs: give it aliases, Java keeps its own handles */
+    return 1;
+}
+
+/*
+ * Runs the container on stream (NULL: the device's default stream) with fresh aliases of the
+ * borrowed inputs (the graph steals its inputs; Java keeps its own handles). The graph's device
+ * is made current on this thread: a thread that never selected a device (Mirror-SD's draft thread)
+ * has device 0 current, and a graph of cuda:1 launched from it failed with "invalid resource handle".
+ * Returns the container's error code; throws (and returns -1) when a handle could not be made.
+ */
+static int32_t run_container(JNIEnv *env, Graph *g, const jlong *borrowed, Tensor *out, void *stream) {
+    Tensor in[64];
+    for (size_t i = 0; i < g->inputs; i++) {
         if (failed(env, t_new_handle((Tensor)(intptr_t)borrowed[i], &in[i]), "aoti_torch_new_tensor_handle")) {
-            for (jsize j = 0; j < i; j++) {
+            for (size_t j = 0; j < i; j++) {
                 t_delete(in[j]);
             }
-            return;
+            return -1;
         }
     }
-    /*
-     * The graph's device must be current on this thread: a thread that never selected a device
-     * (Mirror-SD's draft thread) has device 0 current, and a graph of cuda:1 launched from it
-     * failed with "invalid resource handle".
-     */
     void *guard = NULL;
     if (g->cuda_index >= 0 && t_cuda_guard_new != NULL && t_cuda_guard_delete != NULL
         && failed(env, t_cuda_guard_new(g->cuda_index, &guard), "aoti_torch_create_cuda_guard")) {
-        for (jsize j = 0; j < n_in; j++) {
+        for (size_t j = 0; j < g->inputs; j++) {
             t_delete(in[j]);
         }
-        return;
+        return -1;
     }
-    int32_t err = g->run(g->container, in, (size_t)n_in, out, (size_t)n_out, NULL, NULL);
+    int32_t err;
+    if (g->run_single != NULL) {
+        pthread_mutex_lock(&g->lock);
+        err = g->run_single(g->container, in, g->inputs, out, g->outputs, stream, NULL);
+        pthread_mutex_unlock(&g->lock);
+    } else {
+        err = g->run(g->container, in, g->inputs, out, g->outputs, stream, NULL);
+    }
     if (guard != NULL) {
         t_cuda_guard_delete(guard); /* restores the thread's previous device */
     }
-    if (err != 0) {
-        throw_state(env, "AOTInductorModelContainerRun failed (libtorch printed the reason on stderr)", NULL);
-        return;
-    }
+    return err;
+}
+
+static void hand_out(JNIEnv *env, jlongArray outputs, Tensor *out, size_t n) {
     jlong handles[64];
-    for (jsize i = 0; i < n_out; i++) {
+    for (size_t i = 0; i < n; i++) {
         handles[i] = (jlong)(intptr_t)out[i];
     }
-    (*env)->SetLongArrayRegion(env, outputs, 0, n_out, handles);
+    (*env)->SetLongArrayRegion(env, outputs, 0, (jsize)n, handles);
+}
+
+JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_runGraph(JNIEnv *env, jclass cls, jlong graph,
+                                                                             jlongArray inputs, jlongArray outputs) {
+    Graph *g = (Graph *)(intptr_t)graph;
+    jlong borrowed[64];
+    Tensor out[64];
+    if (!read_inputs(env, g, inputs, outputs, borrowed)) {
+        return;
+    }
+    int32_t err = run_container(env, g, borrowed, out, NULL);
+    if (err > 0) {
+        throw_state(env, "AOTInductorModelContainerRun failed (libtorch printed the reason on stderr)", NULL);
+    }
+    if (err == 0) {
+        hand_out(env, outputs, out, g->outputs);
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * CUDA graphs. A Step is one graph at one window size: the first run is eager; the second, with
+ * the inputs at the same addresses and sizes, is captured on the step's own stream and replayed
+ * from then on (one cudaGraphLaunch instead of hundreds of kernel launches). The caller keeps the
+ * inputs where they were and writes new values into them.
+ *
+ * Memory: PyTorch's caching allocator hands a block back only to allocations on the stream it was
+ * allocated on. The capture runs with the step's stream current, so the graph's intermediates come
+ * from that stream's pool, which nothing else allocates from: they stay reserved for the replays.
+ * The outputs are kept alive by the step (the caller gets aliases); new inputs at other addresses
+ * re-capture. Only an allocator that empties its cache (out of memory) breaks this.
+ */
+typedef struct {
+    Graph *g;
+    void *stream;    /* non-blocking, created at the first capture */
+    void *exec;      /* cudaGraphExec_t, or NULL */
+    Tensor out[64];  /* the captured run's outputs, owned */
+    void *ptr[64];   /* each input's data address at the last run */
+    int64_t size[64][4];
+    int64_t ndim[64];
+    int seen;        /* the last run's inputs are recorded */
+    int disabled;    /* capture failed once: eager from then on */
+} Step;
+
+JNIEXPORT jstring JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_cudaGraphsUnavailable(JNIEnv *env, jclass cls) {
+    return graphs_unavailable == NULL ? NULL : (*env)->NewStringUTF(env, graphs_unavailable);
+}
+
+JNIEXPORT jlong JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_stepNew(JNIEnv *env, jclass cls, jlong graph) {
+    Graph *g = (Graph *)(intptr_t)graph;
+    if (graphs_unavailable != NULL || g->cuda_index < 0) {
+        throw_state(env, "CUDA graphs unavailable", g->cuda_index < 0 ? "the graph runs on the CPU" : graphs_unavailable);
+        return 0;
+    }
+    Step *s = calloc(1, sizeof(Step));
+    s->g = g;
+    return (jlong)(intptr_t)s;
+}
+
+static void step_release(Step *s) {
+    if (s->exec != NULL) {
+        cuda_exec_destroy(s->exec);
+        s->exec = NULL;
+        for (size_t i = 0; i < s->g->outputs; i++) {
+            t_delete(s->out[i]);
+        }
+    }
+}
+
+/* 1 when every input's address and sizes equal the last run's; records them either way */
+static int same_inputs(Step *s, const jlong *borrowed) {
+    int same = s->seen;
+    for (size_t i = 0; i < s->g->inputs; i++) {
+        Tensor t = (Tensor)(intptr_t)borrowed[i];
+        void *p = NULL;
+        int64_t nd = 0;
+        int64_t *sz = NULL;
+        t_data_ptr(t, &p);
+        t_dim(t, &nd);
+        t_sizes(t, &sz);
+        if (nd > 4) {
+            nd = 4; /* graph inputs here have at most 2 dimensions, the cache 5: its address decides */
+        }
+        if (p != s->ptr[i] || nd != s->ndim[i] || memcmp(sz, s->size[i], nd * sizeof(int64_t)) != 0) {
+            same = 0;
+        }
+        s->ptr[i] = p;
+        s->ndim[i] = nd;
+        memcpy(s->size[i], sz, nd * sizeof(int64_t));
+    }
+    s->seen = 1;
+    return same;
+}
+
+static int step_capture(JNIEnv *env, Step *s, const jlong *borrowed) {
+    Graph *g = s->g;
+    char why[512] = "";
+    void *device_guard = NULL;
+    if (failed(env, t_cuda_guard_new(g->cuda_index, &device_guard), "aoti_torch_create_cuda_guard")) {
+        return -1;
+    }
+    cudaError e = 0;
+    if (s->stream == NULL && (e = cuda_stream_create(&s->stream, CUDA_STREAM_NON_BLOCKING)) != 0) {
+        snprintf(why, sizeof why, "cudaStreamCreateWithFlags: %s", cuda_error_string(e));
+    }
+    void *stream_guard = NULL;
+    void *current = NULL;
+    if (why[0] == 0 && (t_stream_guard_new(s->stream, g->cuda_index, &stream_guard) != 0
+                        || t_current_stream(g->cuda_index, &current) != 0 || current != s->stream)) {
+        snprintf(why, sizeof why, "libtorch's stream guard did not make the capture stream current");
+    }
+    void *captured = NULL;
+    int32_t err = 0;
+    int have_outputs = 0;
+    if (why[0] == 0) {
+        if ((e = cuda_begin_capture(s->stream, CUDA_CAPTURE_RELAXED)) != 0) {
+            snprintf(why, sizeof why, "cudaStreamBeginCapture: %s", cuda_error_string(e));
+        } else {
+            err = run_container(env, g, borrowed, s->out, s->stream);
+            have_outputs = err == 0;
+            e = cuda_end_capture(s->stream, &captured);
+            if (err != 0) {
+                snprintf(why, sizeof why, "the graph's run failed under capture");
+            } else if (e != 0) {
+                snprintf(why, sizeof why, "cudaStreamEndCapture: %s", cuda_error_string(e));
+            }
+        }
+    }
+    if (stream_guard != NULL) {
+        t_stream_guard_delete(stream_guard);
+    }
+    if (why[0] == 0 && (e = cuda_instantiate(&s->exec, captured, 0)) != 0) {
+        snprintf(why, sizeof why, "cudaGraphInstantiateWithFlags: %s", cuda_error_string(e));
+        s->exec = NULL;
+    }
+    if (captured != NULL) {
+        cuda_graph_destroy(captured);
+    }
+    t_cuda_guard_delete(device_guard);
+    if (why[0] != 0) {
+        if (have_outputs) {
+            for (size_t i = 0; i < g->outputs; i++) {
+                t_delete(s->out[i]);
+            }
+        }
+        cuda_last_error(); /* clears the sticky error of the failed capture */
+        (*env)->ExceptionClear(env);
+        fprintf(stderr, "mirror-sd: CUDA graph capture failed, running this graph eagerly: %s\n", why);
+        s->disabled = 1;
+        return 0;
+    }
+    return 1;
+}
+
+static int step_launch(JNIEnv *env, Step *s, jlongArray outputs) {
+    void *device_guard = NULL;
+    if (failed(env, t_cuda_guard_new(s->g->cuda_index, &device_guard), "aoti_torch_create_cuda_guard")) {
+        return 0;
+    }
+    /* the default stream, where every other operation on this tensor memory runs: ordered after the
+     * caller's writes into the inputs and before its reads of the outputs */
+    cudaError e = cuda_graph_launch(s->exec, NULL);
+    t_cuda_guard_delete(device_guard);
+    if (e != 0) {
+        throw_state(env, "cudaGraphLaunch failed", cuda_error_string(e));
+        return 0;
+    }
+    Tensor aliases[64];
+    for (size_t i = 0; i < s->g->outputs; i++) {
+        if (failed(env, t_new_handle(s->out[i], &aliases[i]), "aoti_torch_new_tensor_handle")) {
+            for (size_t j = 0; j < i; j++) {
+                t_delete(aliases[j]);
+            }
+            return 0;
+        }
+    }
+    hand_out(env, outputs, aliases, s->g->outputs);
+    return 1;
+}
+
+/*
+ * Runs a step: 0 = ran eagerly, 1 = captured now and launched, 2 = replayed. The outputs are new
+ * handles in every case (aliases of the step's own tensors when captured or replayed).
+ */
+JNIEXPORT jint JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_stepRun(JNIEnv *env, jclass cls, jlong step,
+                                                                            jlongArray inputs, jlongArray outputs) {
+    Step *s = (Step *)(intptr_t)step;
+    jlong borrowed[64];
+    if (!read_inputs(env, s->g, inputs, outputs, borrowed)) {
+        return 0;
+    }
+    int same = same_inputs(s, borrowed);
+    if (s->exec != NULL && same) {
+        return step_launch(env, s, outputs) ? 2 : 0;
+    }
+    step_release(s);
+    if (same && !s->disabled && s->g->run_single != NULL) {
+        /* the previous run was eager with these inputs: its kernels are loaded, capture now */
+        int captured = step_capture(env, s, borrowed);
+        if (captured < 0) {
+            return 0;
+        }
+        if (captured == 1) {
+            return step_launch(env, s, outputs) ? 1 : 0;
+        }
+    }
+    Tensor out[64];
+    int32_t err = run_container(env, s->g, borrowed, out, NULL);
+    if (err > 0) {
+        throw_state(env, "AOTInductorModelContainerRun failed (libtorch printed the reason on stderr)", NULL);
+    }
+    if (err == 0) {
+        hand_out(env, outputs, out, s->g->outputs);
+    }
+    return 0;
+}
+
+JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_stepFree(JNIEnv *env, jclass cls, jlong step) {
+    Step *s = (Step *)(intptr_t)step;
+    if (s != NULL) {
+        step_release(s);
+        /* the stream stays: blocks of the caching allocator may still be cached under it */
+        free(s);
+    }
+}
+
+/* writes a Java array into an existing contiguous tensor of as many elements (any device) */
+static void write_into(JNIEnv *env, jlong handle, jarray data, int is_float) {
+    Tensor dst = (Tensor)(intptr_t)handle;
+    int64_t ndim = 0;
+    int64_t *sizes = NULL;
+    if (failed(env, t_dim(dst, &ndim), "aoti_torch_get_dim") || failed(env, t_sizes(dst, &sizes), "aoti_torch_get_sizes")) {
+        return;
+    }
+    int64_t numel = 1;
+    for (int64_t d = 0; d < ndim; d++) {
+        numel *= sizes[d];
+    }
+    jsize n = (*env)->GetArrayLength(env, data);
+    if (numel != n) {
+        throw_state(env, "write: the array's length differs from the tensor's element count", NULL);
+        return;
+    }
+    Tensor host = empty(env, (jsize)ndim, sizes, is_float ? t_dtype_float32() : t_dtype_int64(), t_device_cpu(), 0);
+    if (host == NULL) {
+        return;
+    }
+    void *p = NULL;
+    if (!failed(env, t_data_ptr(host, &p), "aoti_torch_get_data_ptr")) {
+        if (is_float) {
+            (*env)->GetFloatArrayRegion(env, (jfloatArray)data, 0, n, (jfloat *)p);
+        } else {
+            (*env)->GetLongArrayRegion(env, (jlongArray)data, 0, n, (jlong *)p);
+        }
+        failed(env, t_copy(dst, host, 0), "aoti_torch_copy_ (into a tensor)");
+    }
+    t_delete(host);
+}
+
+JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_writeFloats(JNIEnv *env, jclass cls, jlong tensor,
+                                                                                jfloatArray data) {
+    write_into(env, tensor, data, 1);
+}
+
+JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_writeLongs(JNIEnv *env, jclass cls, jlong tensor,
+                                                                               jlongArray data) {
+    write_into(env, tensor, data, 0);
+}
+
+/* fills a tensor with zeros (through a zeroed host tensor of its shape and dtype) */
+JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_zero(JNIEnv *env, jclass cls, jlong handle) {
+    Tensor dst = (Tensor)(intptr_t)handle;
+    int64_t ndim = 0;
+    int64_t *sizes = NULL;
+    int32_t dtype = 0;
+    TorchError (*get_dtype)(Tensor, int32_t *) = (TorchError (*)(Tensor, int32_t *))dlsym(RTLD_DEFAULT, "aoti_torch_get_dtype");
+    if (get_dtype == NULL) {
+        throw_state(env, "libtorch lacks aoti_torch_get_dtype", NULL);
+        return;
+    }
+    if (failed(env, t_dim(dst, &ndim), "aoti_torch_get_dim") || failed(env, t_sizes(dst, &sizes), "aoti_torch_get_sizes")
+        || failed(env, get_dtype(dst, &dtype), "aoti_torch_get_dtype")) {
+        return;
+    }
+    Tensor host = empty(env, (jsize)ndim, sizes, dtype, t_device_cpu(), 0);
+    if (host == NULL) {
+        return;
+    }
+    void *p = NULL;
+    int64_t numel = 1;
+    for (int64_t d = 0; d < ndim; d++) {
+        numel *= sizes[d];
+    }
+    int64_t width = dtype == t_dtype_float32() ? 4 : dtype == t_dtype_int64() ? 8 : 2;
+    if (!failed(env, t_data_ptr(host, &p), "aoti_torch_get_data_ptr")) {
+        memset(p, 0, (size_t)(numel * width));
+        failed(env, t_copy(dst, host, 0), "aoti_torch_copy_ (zeros)");
+    }
+    t_delete(host);
 }
 
 JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_freeGraph(JNIEnv *env, jclass cls, jlong graph) {
@@ -416,6 +786,7 @@ JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_freeGraph(J
         return;
     }
     g->destroy(g->container);
+    pthread_mutex_destroy(&g->lock);
     /* the library stays loaded: CUDA kernels it registered may outlive the container */
     free(g);
 }

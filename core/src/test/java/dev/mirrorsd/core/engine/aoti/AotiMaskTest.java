@@ -25,4 +25,14 @@ class AotiMaskTest {
             0, 0, 0, M,
             0, 0, M, 0}, mask);
     }
+
+    @Test
+    void shouldMaskTheSlotsAfterTheWindowOfAFullWidthMask() {
+        // a CUDA-graph pass attends over every cache slot: stale slots after the window stay hidden
+        float[] mask = AotiForwardPass.mask(Window.tree(new int[] {5, 6, 7}, new int[] {-1, 0, 0}, 1), 1, 6, M);
+        assertArrayEquals(new float[] {
+            0, 0, M, M, M, M,
+            0, 0, 0, M, M, M,
+            0, 0, M, 0, M, M}, mask);
+    }
 }
