@@ -47,7 +47,11 @@ wait8b() {
     fi
 }
 exp() { timeout "${EXPORT_TIMEOUT:-540}" python3 "$py/export_aoti.py" "$@"; }
-common=(--device cuda --max-window 128 --max-context 1024)
+# MAX_WINDOW=16 EXIT_LAYERS=24: a small window limit, so that the fixture prompts are prefilled in chunks
+common=(--device cuda --max-window "${MAX_WINDOW:-128}" --max-context 1024)
+exits="${EXIT_LAYERS:-12,24}"
+stages="prefix suffix exit_head"
+[[ "$exits" == *,* ]] && stages="prefix middle1 suffix exit_head"
 
 for phase in "$@"; do
 case "$phase" in
@@ -55,8 +59,8 @@ compile)
     log "export start (gpus: $gpus)"
     last=$((gpus - 1))
     pids=()
-    for g in prefix middle1 suffix exit_head; do
-        CUDA_VISIBLE_DEVICES=0 exp /tmp/aoti-t32 --target "$gguf" --exit-layer 12,24 --dtype float32 "${common[@]}" \
+    for g in $stages; do
+        CUDA_VISIBLE_DEVICES=0 exp /tmp/aoti-t32 --target "$gguf" --exit-layer "$exits" --dtype float32 "${common[@]}" \
             --graphs $g > "$out/exp-t-$g.log" 2>&1 &
         pids+=($!)
     done

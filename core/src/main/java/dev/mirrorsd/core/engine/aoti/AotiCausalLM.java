@@ -1,6 +1,7 @@
 package dev.mirrorsd.core.engine.aoti;
 
 import dev.mirrorsd.core.model.CausalLM;
+import dev.mirrorsd.core.model.ChunkedSequence;
 import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.model.Sequence;
 import java.nio.file.Path;
@@ -118,14 +119,18 @@ public final class AotiCausalLM implements CausalLM {
         return manifest;
     }
 
-    /** A fresh cache of {@code capacity} slots on the device (at most the export's {@code max_context}). */
+    /**
+     * A fresh cache of {@code capacity} slots on the device (at most the export's {@code max_context}).
+     * A chain longer than the export's {@code max_window} (a long prompt) is fed in windows of that
+     * many rows.
+     */
     @Override
     public Sequence newSequence(int capacity) {
         if (capacity < 2 || capacity > manifest.maxContext()) {
             throw new IllegalArgumentException("capacity " + capacity + " outside [2, " + manifest.maxContext()
                     + "], the limit this model was exported with (--max-context)");
         }
-        return new AotiSequence(this, capacity);
+        return new ChunkedSequence(new AotiSequence(this, capacity), manifest.maxWindow());
     }
 
     /** Windows of up to this many rows are replayed from CUDA graphs by the graph owner; 0 = never. */
