@@ -120,14 +120,17 @@ final class ModelOptions {
             Placement draftPlace = placed.draft();
             boolean compiled = draftPlace.device().engine() == EngineKind.AOTI;
             if (sharesTargetEmbedding(dir)) {
-                DraftCheckpoint project = DraftCheckpoint.load(dir, checkpoint.weights());
+                // an exported draft needs only the vocabulary map, not the weights load() reads and widens
+                boolean eager = !compiled && draftPlace.device().engine() != EngineKind.ONNXRUNTIME;
+                DraftCheckpoint project = eager ? DraftCheckpoint.load(dir, checkpoint.weights()) : null;
+                int[] draftToTarget = eager ? project.draftToTarget()
+                        : DraftCheckpoint.readDraftToTarget(dir, checkpoint.weights());
                 CausalLM model = compiled ? PlacedModels.load(draftPlace, draftGraphs)
-                        : draftPlace.device().engine() == EngineKind.ONNXRUNTIME
-                        ? DraftCheckpoint.loadOnnx(dir, checkpoint.weights(),
+                        : !eager ? DraftCheckpoint.loadOnnx(dir, checkpoint.weights(),
                                 draftPlace.device().onnxOptions(draftPlace.intraOpThreads()))
                         : DjlCausalLM.load(project.weights(), draftPlace.device().djlDevice(),
                                 draftPlace.intraOpThreads());
-                options = options.withDraft(model, null, project.draftToTarget());
+                options = options.withDraft(model, null, draftToTarget);
             } else {
                 Checkpoint standalone = Checkpoint.open(dir);
                 options = options.withDraft(PlacedModels.load(draftPlace, compiled ? draftGraphs : dir),

@@ -51,12 +51,31 @@ public record DraftCheckpoint(ModelWeights weights, int[] draftToTarget) {
             throw new ModelFormatException(file + ": lm_head rows must match draft_to_target's "
                     + draftToTarget.length + " entries");
         }
+        requireTargetIds(file, draftToTarget, targetConfig);
+        return new DraftCheckpoint(new ModelWeights(config, tensors, dir.toString()), draftToTarget);
+    }
+
+    /**
+     * The draft's {@code draft_to_target} map alone, for a draft that runs from an export (ONNX
+     * Runtime, AOTI graphs) and so needs none of the weights {@link #load} reads and widens.
+     */
+    public static int[] readDraftToTarget(Path dir, ModelWeights target) {
+        requireSharedEmbedding(dir, target, HfCheckpoint.open(dir).config());
+        Path file = dir.resolve("model.safetensors");
+        int[] draftToTarget;
+        try (SafetensorsFile safetensors = SafetensorsFile.open(file)) {
+            draftToTarget = safetensors.readIndices(DRAFT_TO_TARGET);
+        }
+        requireTargetIds(file, draftToTarget, target.config());
+        return draftToTarget;
+    }
+
+    private static void requireTargetIds(Path file, int[] draftToTarget, ModelConfig targetConfig) {
         for (int id : draftToTarget) {
             if (id < 0 || id >= targetConfig.vocabSize()) {
                 throw new ModelFormatException(file + ": draft_to_target holds " + id + ", outside the target's vocabulary");
             }
         }
-        return new DraftCheckpoint(new ModelWeights(config, tensors, dir.toString()), draftToTarget);
     }
 
     /**

@@ -16,6 +16,7 @@ class DraftCheckpointTest {
     private static DraftCheckpoint draft;
     private static DjlCausalLM model;
     private static JsonObject reference;
+    private static Checkpoint target;
 
     static Path draftDir() {
         return Path.of(System.getProperty("mirrorsd.repo", "."), "models", "draft");
@@ -23,7 +24,7 @@ class DraftCheckpointTest {
 
     @BeforeAll
     static void load() throws IOException {
-        Checkpoint target = Checkpoint.open(SmolLM2Target.require());
+        target = Checkpoint.open(SmolLM2Target.require());
         draft = DraftCheckpoint.load(draftDir(), target.weights());
         model = DjlCausalLM.load(draft.weights());
         reference = DraftReference.load();
@@ -38,6 +39,13 @@ class DraftCheckpointTest {
     @Test
     void shouldMatchTheTrainingToolsLogitsArgmaxesAndMultiTokenHeads() {
         DraftReference.assertLogitsAndHeads(model, draft.draftToTarget(), reference);
+    }
+
+    @Test
+    void shouldReadTheVocabularyMapAloneAsTheFullLoadDoes() {
+        // what an exported draft (ONNX Runtime, AOTI) loads instead of every weight
+        org.junit.jupiter.api.Assertions.assertArrayEquals(draft.draftToTarget(),
+                DraftCheckpoint.readDraftToTarget(draftDir(), target.weights()));
     }
 
     @Test
