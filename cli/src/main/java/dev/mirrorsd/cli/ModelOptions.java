@@ -120,16 +120,20 @@ final class ModelOptions {
             Placement draftPlace = placed.draft();
             boolean compiled = draftPlace.device().engine() == EngineKind.AOTI;
             if (sharesTargetEmbedding(dir)) {
-                // an exported draft needs only the vocabulary map, not the weights load() reads and widens
-                boolean eager = !compiled && draftPlace.device().engine() != EngineKind.ONNXRUNTIME;
-                DraftCheckpoint project = eager ? DraftCheckpoint.load(dir, checkpoint.weights()) : null;
-                int[] draftToTarget = eager ? project.draftToTarget()
-                        : DraftCheckpoint.readDraftToTarget(dir, checkpoint.weights());
-                CausalLM model = compiled ? PlacedModels.load(draftPlace, draftGraphs)
-                        : !eager ? DraftCheckpoint.loadOnnx(dir, checkpoint.weights(),
-                                draftPlace.device().onnxOptions(draftPlace.intraOpThreads()))
-                        : DjlCausalLM.load(project.weights(), draftPlace.device().djlDevice(),
-                                draftPlace.intraOpThreads());
+                CausalLM model;
+                int[] draftToTarget;
+                if (compiled || draftPlace.device().engine() == EngineKind.ONNXRUNTIME) {
+                    // an exported draft needs only the vocabulary map, not the weights load() reads and widens
+                    draftToTarget = DraftCheckpoint.readDraftToTarget(dir, checkpoint.weights());
+                    model = compiled ? PlacedModels.load(draftPlace, draftGraphs)
+                            : DraftCheckpoint.loadOnnx(dir, checkpoint.weights(),
+                                    draftPlace.device().onnxOptions(draftPlace.intraOpThreads()));
+                } else {
+                    DraftCheckpoint project = DraftCheckpoint.load(dir, checkpoint.weights());
+                    draftToTarget = project.draftToTarget();
+                    model = DjlCausalLM.load(project.weights(), draftPlace.device().djlDevice(),
+                            draftPlace.intraOpThreads());
+                }
                 options = options.withDraft(model, null, draftToTarget);
             } else {
                 Checkpoint standalone = Checkpoint.open(dir);

@@ -39,7 +39,6 @@ final class AotiSequence implements Sequence {
         return graphed;
     }
 
-
     @Override
     public int length() {
         return length;
