@@ -4,6 +4,7 @@ import dev.mirrorsd.core.Checkpoint;
 import dev.mirrorsd.core.engine.djl.DjlCausalLM;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.draft.DraftCheckpoint;
+import dev.mirrorsd.draft.MissPolicy;
 import dev.mirrorsd.devices.DeviceInventory;
 import dev.mirrorsd.devices.EngineKind;
 import dev.mirrorsd.mapping.DevicePlan;
@@ -21,6 +22,8 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
+import java.util.StringJoiner;
 
 /** Which models and which strategy; the defaults are the ones bin/mirror-sd fetches and the repository ships. */
 final class ModelOptions {
@@ -58,6 +61,11 @@ final class ModelOptions {
     @Option(names = "--wait-policy", defaultValue = "blocking", description = "Mirror: how the pipelines wait on"
             + " their rings: blocking (shared machines), yielding, busy-spin (dedicated cores) (default ${DEFAULT-VALUE}).")
     String waitPolicy;
+
+    @Option(names = "--on-miss", defaultValue = "target-step", description = "Mirror: when the verdict matches no"
+            + " rolled-out branch, redraft (the draft drafts afresh, the target waits) or target-step (the"
+            + " target verifies its own token alone while the draft rolls out after it) (default ${DEFAULT-VALUE}).")
+    String onMiss;
 
     @Option(names = "--plan", description = "Where the pipelines run, e.g."
             + " \"target=pytorch:cpu,draft=onnxruntime:cpu,threads.target=1,threads.draft=1\" (see `devices`);"
@@ -109,10 +117,11 @@ final class ModelOptions {
 
     /** Loads the target, and the draft when {@code needDraft}, where the device plan says. */
     Loaded load(boolean needDraft) {
+        MirrorOptions mirror = MirrorOptions.defaults().withKappa(kappa).withWaitPolicy(waitPolicy())
+                .withMissPolicy(named(MissPolicy.class, onMiss, "miss policy"));
         requireGraphsWherePlaced(plan == null ? null : DevicePlan.parse(plan), needDraft);
         DevicePlan placed = devicePlan();
         Checkpoint checkpoint = Checkpoint.open(targetPath());
-        MirrorOptions mirror = MirrorOptions.defaults().withKappa(kappa).withWaitPolicy(waitPolicy());
         DraftOptions options = DraftOptions.defaults().withExitLayer(exitLayer)
                 .withConfidenceThreshold(confidenceThreshold).withRootBranches(treeBranches).withMirror(mirror);
         if (needDraft) {
@@ -212,13 +221,20 @@ final class ModelOptions {
     }
 
     WaitPolicy waitPolicy() {
-        for (WaitPolicy policy : WaitPolicy.values()) {
-            if (policy.name().replace('_', '-').equalsIgnoreCase(waitPolicy)) {
-                return policy;
+        return named(WaitPolicy.class, waitPolicy, "wait policy");
+    }
+
+    /** The constant whose name, lower case with hyphens (busy-spin), is {@code value}. */
+    static <E extends Enum<E>> E named(Class<E> type, String value, String what) {
+        StringJoiner valid = new StringJoiner(", ");
+        for (E constant : type.getEnumConstants()) {
+            String name = constant.name().toLowerCase(Locale.ROOT).replace('_', '-');
+            if (name.equalsIgnoreCase(value)) {
+                return constant;
             }
+            valid.add(name);
         }
-        throw new IllegalArgumentException("unknown wait policy '" + waitPolicy + "'; valid: blocking, yielding,"
-                + " busy-spin");
+        throw new IllegalArgumentException("unknown " + what + " '" + value + "'; valid: " + valid);
     }
 
     Generator openGenerator() {

@@ -25,7 +25,8 @@ import java.util.Arrays;
  *       off each depth, and the branches' drafted tokens level by level below the candidates.</li>
  *   <li>{@link #next}: the verdict (accepted depth tau, final token y). A branch with depth tau and
  *       candidate y is a hit: its tokens are the next proposal at once, and the cache keeps its
- *       path. Otherwise the draft drafts afresh after the committed tokens (the serial path).</li>
+ *       path. Otherwise the {@link MissPolicy} decides: draft afresh after the committed tokens (the
+ *       serial path), or propose nothing, so that the target's next window is y alone.</li>
  * </ol>
  *
  * <p>The draft's cache cannot hide cached positions from one another, so a rollout of several
@@ -47,6 +48,7 @@ public final class BranchRollouts implements AutoCloseable {
     private final TargetDistribution distribution;
     private final TokenSampler sampler;
     private final int gamma;
+    private final MissPolicy missPolicy;
 
     private final int[] context;     // committed tokens, (capacity)
     private int length;
@@ -69,7 +71,7 @@ public final class BranchRollouts implements AutoCloseable {
     private boolean awaitingFirstToken; // the target's prefill chose it; the first window brings it
 
     BranchRollouts(CausalLM draft, int[] draftToTarget, int targetVocab, boolean useMultiTokenHeads,
-                   SamplingConfig sampling, int gamma, int capacity) {
+                   SamplingConfig sampling, int gamma, MissPolicy missPolicy, int capacity) {
         if (gamma < 1) {
             throw new IllegalArgumentException("gamma must be >= 1, got " + gamma);
         }
@@ -80,6 +82,7 @@ public final class BranchRollouts implements AutoCloseable {
         // a separate stream from the verifier's, so drafting never shifts the target's draws
         this.sampler = TokenSampler.seeded(sampling.seed() ^ 0x9E3779B97F4A7C15L);
         this.gamma = gamma;
+        this.missPolicy = missPolicy;
         this.context = new int[capacity];
         this.cached = new int[capacity];
         this.path = new int[capacity];
@@ -170,7 +173,8 @@ public final class BranchRollouts implements AutoCloseable {
 
     /**
      * The verdict of the rolled-out round; returns the next proposal: the matching branch's tokens on
-     * a hit, a fresh chain of gamma tokens on a miss (see {@link #lastWasHit()}).
+     * a hit; on a miss (see {@link #lastWasHit()}) a fresh chain of gamma tokens, or under
+     * {@link MissPolicy#TARGET_STEP} an empty one.
      *
      * @param emitted {@code (count)} the accepted draft tokens, then the correction or bonus token
      * @param count   accepted + 1
@@ -206,7 +210,7 @@ public final class BranchRollouts implements AutoCloseable {
         rolledOut = false;
         lastHit = hit >= 0;
         int rows = Math.min(gamma, Math.min(targetCapacity - length, sequence.capacity() - length));
-        if (rows <= 0) {
+        if (rows <= 0 || (!lastHit && missPolicy == MissPolicy.TARGET_STEP)) {
             return DraftProposal.chain();
         }
         if (lastHit) {

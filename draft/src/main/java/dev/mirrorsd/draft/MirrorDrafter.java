@@ -6,7 +6,8 @@ import dev.mirrorsd.core.sampling.SamplingConfig;
 /**
  * The draft pipeline of Mirror-SD (MIRROR_SD.md section 3): a draft model that, on the target's
  * early-exit message, rolls out a branch after every likely outcome of the running verification,
- * and on the verdict hands over the matching branch (a hit) or drafts afresh (a miss). One drafter
+ * and on the verdict hands over the matching branch (a hit) or, on a miss, what its
+ * {@link MissPolicy} says. One drafter
  * serves many requests; each opens its own {@link BranchRollouts}.
  *
  * <p>With multi-token heads (speculative streaming, section 4), one draft forward extends every
@@ -36,16 +37,18 @@ public final class MirrorDrafter implements AutoCloseable {
     /**
      * Starts one request's draft pipeline.
      *
-     * @param gamma    draft tokens per branch and per fresh draft
-     * @param kappa    early-exit candidates per window row
-     * @param capacity most positions the request will reach (prompt + new tokens + one window)
+     * @param gamma      draft tokens per branch and per fresh draft
+     * @param kappa      early-exit candidates per window row
+     * @param missPolicy what a verdict that matches no branch leads to
+     * @param capacity   most positions the request will reach (prompt + new tokens + one window)
      */
-    public BranchRollouts open(SamplingConfig sampling, int gamma, int kappa, int capacity) {
+    public BranchRollouts open(SamplingConfig sampling, int gamma, int kappa, MissPolicy missPolicy, int capacity) {
         // beyond the committed tokens, the cache holds one rollout window: gamma rows for each of the
         // (gamma + 1) * kappa branches at most
         long rolloutRows = (long) (gamma + 1) * kappa * gamma;
         int sized = (int) Math.min(capacity + rolloutRows, draft.config().maxPositions());
-        return new BranchRollouts(draft, draftToTarget, targetVocab, multiTokenHeads, sampling, gamma, sized);
+        return new BranchRollouts(draft, draftToTarget, targetVocab, multiTokenHeads, sampling, gamma, missPolicy,
+                sized);
     }
 
     /**

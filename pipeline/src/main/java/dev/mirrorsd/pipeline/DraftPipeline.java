@@ -4,6 +4,7 @@ import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.core.speculative.DraftProposal;
 import dev.mirrorsd.draft.BranchRollouts;
 import dev.mirrorsd.draft.MirrorDrafter;
+import dev.mirrorsd.draft.MissPolicy;
 import dev.mirrorsd.pipeline.profile.Lane;
 import dev.mirrorsd.pipeline.profile.Phase;
 import dev.mirrorsd.pipeline.profile.Profiler;
@@ -20,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Mirror-SD's draft pipeline, on a thread of its own: prefills the prompt while the target does,
  * then per round takes the target's early-exit message, rolls out the branches, takes the verdict
- * and publishes the next proposal (the matching branch, or a fresh draft). It acts on messages only,
+ * and publishes the next proposal (the matching branch; on a miss a fresh draft, or nothing under
+ * {@link MissPolicy#TARGET_STEP}). It acts on messages only,
  * so whatever the target did (a window without the draft's tokens after a timeout, say) the draft
  * follows the committed tokens the verdicts tell.
  *
@@ -35,6 +37,7 @@ final class DraftPipeline implements Runnable {
     private final SamplingConfig sampling;
     private final int gamma;
     private final int kappa;
+    private final MissPolicy missPolicy;
     private final int[] prompt;
     private final int capacity;
     private final Profiler profiler;
@@ -55,13 +58,14 @@ final class DraftPipeline implements Runnable {
     private final long[] rolloutEnd;
     private volatile Throwable failure;
 
-    DraftPipeline(MirrorDrafter drafter, MirrorChannels channels, SamplingConfig sampling, int gamma, int[] prompt,
-                  int capacity, int maxRounds, Profiler profiler) {
+    DraftPipeline(MirrorDrafter drafter, MirrorChannels channels, SamplingConfig sampling, int gamma,
+                  MissPolicy missPolicy, int[] prompt, int capacity, int maxRounds, Profiler profiler) {
         this.drafter = drafter;
         this.channels = channels;
         this.sampling = sampling;
         this.gamma = gamma;
         this.kappa = channels.kappa();
+        this.missPolicy = missPolicy;
         this.prompt = prompt.clone();
         this.capacity = capacity;
         this.profiler = profiler;
@@ -82,7 +86,7 @@ final class DraftPipeline implements Runnable {
 
     @Override
     public void run() {
-        try (BranchRollouts rollouts = drafter.open(sampling, gamma, kappa, capacity)) {
+        try (BranchRollouts rollouts = drafter.open(sampling, gamma, kappa, missPolicy, capacity)) {
             rollouts.prefill(prompt);
             for (long round = 1; ; round++) {
                 if (channels.earlyExits().receive(earlyExit, round, TokenChannel.FOREVER) != Receipt.RECEIVED) {
@@ -102,7 +106,7 @@ final class DraftPipeline implements Runnable {
                 verdict.copyEmittedTo(emitted);
                 long drafting = System.nanoTime();
                 DraftProposal next = rollouts.next(emitted, verdict.emittedCount(), capacity);
-                if (!rollouts.lastWasHit() && profiler.enabled()) {
+                if (!rollouts.lastWasHit() && next.size() > 0 && profiler.enabled()) {
                     profiler.span(Lane.DRAFT, Phase.DRAFT, drafting, System.nanoTime());
                 }
                 if (!publish(round + 1, next)) {

@@ -7,6 +7,7 @@ import dev.mirrorsd.core.model.Window;
 import dev.mirrorsd.core.speculative.DraftProposal;
 import dev.mirrorsd.core.speculative.Verdict;
 import dev.mirrorsd.draft.MirrorDrafter;
+import dev.mirrorsd.draft.MissPolicy;
 import dev.mirrorsd.pipeline.profile.Lane;
 import dev.mirrorsd.pipeline.profile.Phase;
 import dev.mirrorsd.pipeline.profile.Profiler;
@@ -27,8 +28,10 @@ import org.slf4j.LoggerFactory;
  * <p>A round of the target: the window {@code [last committed token, draft chain]} runs to layer
  * l_e; the early-exit proxy's top-kappa per row goes to the draft; the remaining layers run while
  * the draft rolls out a branch after each candidate; the verdict goes to the draft, which answers
- * with the next proposal at once on a hit, or after drafting afresh on a miss. Critical path:
- * prefix + max(suffix, rollouts) + verify (+ a fresh draft on a miss).
+ * with the next proposal at once on a hit, and on a miss after drafting afresh ({@link
+ * MissPolicy#REDRAFT}) or at once with no draft rows, the target's next window then being its own
+ * token alone ({@link MissPolicy#TARGET_STEP}). Critical path: prefix + max(suffix, rollouts) +
+ * verify (+ a fresh draft on a miss under REDRAFT).
  *
  * <p>Lossless as serial speculative decoding is: every emitted token comes from the target's own
  * verification of the window it ran; the draft only decides which window that is.
@@ -75,8 +78,8 @@ final class MirrorLoop implements DecodingLoop {
         int maxRounds = config.maxNewTokens() + 1;
         this.suffixStart = new long[maxRounds + 2];
         this.suffixEnd = new long[maxRounds + 2];
-        this.draft = new DraftPipeline(drafter, channels, config.sampling(), gamma, prompt, capacity, maxRounds,
-                profiler);
+        this.draft = new DraftPipeline(drafter, channels, config.sampling(), gamma, options.missPolicy(), prompt,
+                capacity, maxRounds, profiler);
         this.draftThread = new Thread(draft, "mirror-draft");
         draftThread.setDaemon(true); // a hung draft must not keep the JVM alive
         draftThread.start();

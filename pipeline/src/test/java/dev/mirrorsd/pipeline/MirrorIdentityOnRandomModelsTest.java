@@ -6,6 +6,7 @@ import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.core.testing.RandomWeights;
 import dev.mirrorsd.draft.MirrorDrafter;
+import dev.mirrorsd.draft.MissPolicy;
 import dev.mirrorsd.pipeline.profile.Lane;
 import dev.mirrorsd.pipeline.profile.Phase;
 import dev.mirrorsd.pipeline.ring.WaitPolicy;
@@ -77,17 +78,19 @@ class MirrorIdentityOnRandomModelsTest {
         return MirrorOptions.defaults().withExitLayer(exitLayer).withKappa(kappa).withNarrowEarlyExit(false);
     }
 
-    /** Returns the summed Mirror statistics over the prompts. */
-    private static MirrorStats assertIdentical(CausalLM draft, int exitLayer, int kappa, int gamma) {
+    private static Totals assertIdentical(CausalLM draft, MirrorOptions options, int gamma) {
+        int exitLayer = options.exitLayer();
+        int kappa = options.kappa();
         Generator reference = Generator.of(target, new IdTokenizer(96), null);
-        Generator mirror = mirror(draft, options(exitLayer, kappa));
+        Generator mirror = mirror(draft, options);
         int rounds = 0;
         int hits = 0;
         long accepted = 0;
         for (int[] prompt : PROMPTS) {
             GenerationResult expected = run(reference, prompt, greedy(gamma));
             GenerationResult actual = run(mirror, prompt, greedy(gamma));
-            String setting = "l_e " + exitLayer + ", kappa " + kappa + ", gamma " + gamma;
+            String setting = "l_e " + exitLayer + ", kappa " + kappa + ", gamma " + gamma + ", "
+                    + options.missPolicy();
             assertArrayEquals(expected.tokenIds(), actual.tokenIds(), "mirror (" + setting + ") diverged on prompt "
                     + Arrays.toString(prompt));
             GenerationStats stats = actual.stats();
@@ -101,22 +104,56 @@ class MirrorIdentityOnRandomModelsTest {
             hits += stats.mirror().hits();
             accepted += stats.acceptedTokens();
         }
-        assertTrue(accepted > 0, "no draft token was ever accepted: the test would prove little");
-        return new MirrorStats(rounds, hits, 0, 0, 0);
+        return new Totals(rounds, hits, accepted);
+    }
+
+    /** Mirror rounds, hits and accepted draft tokens over the prompts. */
+    private record Totals(int rounds, int hits, long accepted) {
     }
 
     @Test
     void shouldMatchAutoregressiveWithAnUnrelatedDraft() {
-        for (int[] setting : new int[][] {{1, 1, 1}, {1, 2, 3}, {2, 4, 4}, {1, 3, 6}}) {
-            assertIdentical(unrelatedDraft, setting[0], setting[1], setting[2]);
+        for (MissPolicy onMiss : MissPolicy.values()) {
+            long accepted = 0;
+            for (int[] setting : new int[][] {{1, 1, 1}, {1, 2, 3}, {2, 4, 4}, {1, 3, 6}}) {
+                accepted += assertIdentical(unrelatedDraft, options(setting[0], setting[1]).withMissPolicy(onMiss),
+                        setting[2]).accepted();
+            }
+            if (onMiss == MissPolicy.REDRAFT) { // under TARGET_STEP only hits bring this draft's tokens
+                assertTrue(accepted > 0, "no draft token was ever accepted: the test would prove little");
+            }
         }
     }
 
     @Test
     void shouldMatchAutoregressiveAndReuseBranchesWithTheTargetAsItsOwnDraft() {
-        for (int[] setting : new int[][] {{1, 2, 2}, {2, 3, 4}, {2, 1, 5}}) {
-            MirrorStats stats = assertIdentical(target, setting[0], setting[1], setting[2]);
-            assertTrue(stats.hits() > 0, "no branch was ever reused at " + Arrays.toString(setting));
+        for (MissPolicy onMiss : MissPolicy.values()) {
+            for (int[] setting : new int[][] {{1, 2, 2}, {2, 3, 4}, {2, 1, 5}}) {
+                Totals totals = assertIdentical(target, options(setting[0], setting[1]).withMissPolicy(onMiss),
+                        setting[2]);
+                assertTrue(totals.hits() > 0, "no branch was ever reused at " + Arrays.toString(setting) + ", " + onMiss);
+                assertTrue(totals.accepted() > 0, "no draft token was ever accepted at " + Arrays.toString(setting));
+            }
+        }
+    }
+
+    @Test
+    void shouldStepTheTargetAloneAfterAMissUnderTargetStep() {
+        // gamma 3: a round after a hit verifies up to 3 draft tokens, one after a miss none
+        for (MissPolicy onMiss : MissPolicy.values()) {
+            GenerationResult result = run(mirror(unrelatedDraft, options(1, 2).withMissPolicy(onMiss)), PROMPTS.get(1),
+                    greedy(3));
+            MirrorStats mirror = result.stats().mirror();
+            int misses = mirror.rounds() - mirror.hits();
+            assertTrue(misses > 0, "the unrelated draft should miss");
+            long draftedRows = result.stats().draftedTokens();
+            if (onMiss == MissPolicy.TARGET_STEP) {
+                assertTrue(draftedRows <= 3L * mirror.hits(), "only hits bring draft rows: " + draftedRows + " rows, "
+                        + mirror.hits() + " hits");
+            } else {
+                assertTrue(draftedRows > 3L * mirror.hits(), "misses redraft: " + draftedRows + " rows, "
+                        + mirror.hits() + " hits");
+            }
         }
     }
 

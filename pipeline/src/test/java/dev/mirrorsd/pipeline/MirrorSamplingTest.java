@@ -6,6 +6,7 @@ import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.core.testing.RandomWeights;
 import dev.mirrorsd.draft.MirrorDrafter;
+import dev.mirrorsd.draft.MissPolicy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -98,12 +99,25 @@ class MirrorSamplingTest {
         return same;
     }
 
+    private static Generator mirror(MissPolicy missPolicy) {
+        return Generator.mirror(target, new IdTokenizer(96), null,
+                new MirrorDrafter(target.firstLayers(target.config().numLayers()), null, 96, true),
+                MirrorOptions.defaults().withExitLayer(2).withKappa(2).withNarrowEarlyExit(false)
+                        .withMissPolicy(missPolicy));
+    }
+
+    @Test
+    void shouldSampleFromTheTargetsDistributionWhenAMissStepsTheTargetAlone() {
+        Map<Integer, Integer>[] expected = histograms(Generator.of(target, new IdTokenizer(96), null), 1f, 1_000_000);
+        Map<Integer, Integer>[] actual = histograms(mirror(MissPolicy.TARGET_STEP), 1f, 4_000_000);
+        StringBuilder why = new StringBuilder();
+        assertTrue(sameDistribution(expected, actual, why), "Mirror-SD sampling differs from the target's: " + why);
+    }
+
     @Test
     void shouldSampleFromTheTargetsDistribution() {
         Generator plain = Generator.of(target, new IdTokenizer(96), null);
-        Generator mirror = Generator.mirror(target, new IdTokenizer(96), null,
-                new MirrorDrafter(target.firstLayers(target.config().numLayers()), null, 96, true),
-                MirrorOptions.defaults().withExitLayer(2).withKappa(2).withNarrowEarlyExit(false));
+        Generator mirror = mirror(MissPolicy.REDRAFT);
         Map<Integer, Integer>[] expected = histograms(plain, 1f, 1_000_000);
         Map<Integer, Integer>[] actual = histograms(mirror, 1f, 2_000_000);
         StringBuilder why = new StringBuilder();
