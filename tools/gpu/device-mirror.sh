@@ -3,7 +3,8 @@
 # what a phase compiles stays in /tmp/aoti-* for the next). Run from the repository root (models/draft
 # is read) with STAGE as made by tools/gpu/make-stage.sh and the target GGUF at $GGUF:
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR compile   # 135M target split at 12,24 + draft (GPU 0);
-#                                                          # 8B synthetic bf16 split at 16 (last GPU, detached)
+#                                                          # 8B synthetic bf16 split at 16, one-row static
+#                                                          # decode graphs (MAX_WINDOW_8B=1; last GPU, detached)
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR check     # greedy equality with the CPU engine, decode and serial
 #                                                          # SD tokens/s, with CUDA graphs off, then on
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR mirror    # AR vs serial SD vs Mirror: draft on GPU 0, then GPU 1
@@ -73,7 +74,7 @@ compile)
         # detached (own session): an 8B compile that outlasts this command goes on into the next one
         for g in prefix suffix; do
             CUDA_VISIBLE_DEVICES=$last setsid nohup timeout 900 python3 "$py/export_aoti.py" /tmp/aoti-8b --synthetic llama-3-8b \
-                --dtype bfloat16 --exit-layer 16 --no-exit-head --device cuda --max-window 64 --max-context 1024 \
+                --dtype bfloat16 --exit-layer 16 --no-exit-head --device cuda --max-window "${MAX_WINDOW_8B:-1}" --max-context 1024 \
                 --graphs $g > "/tmp/exp-8b-$g.log" 2>&1 < /dev/null &
             echo $! >> /tmp/exp-8b.pids
         done
@@ -98,7 +99,8 @@ mirror)
         tag="${1/:/}-${2/:/}"
         log "mirror table: target $1, draft $2"
         timeout "${MIRROR_TIMEOUT:-280}" "${java[@]}" -Dgpucheck.decode="${DECODE:-256}" -Dgpucheck.prompts="${PROMPTS:-2}" \
-            -Dgpucheck.gammas="${GAMMAS:-2,4}" -Dgpucheck.kappas="${KAPPAS:-2}" GpuCheck mirror \
+            -Dgpucheck.gammas="${GAMMAS:-2,4}" -Dgpucheck.kappas="${KAPPAS:-2}" \
+            -Dgpucheck.onMiss="${ON_MISS:-redraft,target-step}" GpuCheck mirror \
             "$stage/reference-smollm2.json" /tmp/aoti-t32 /tmp/aoti-d32 models/draft/model.safetensors "$1" "$2" \
             "$out/mirror-$tag.json" 2>&1 | grep -v SLF4J | tee "$out/mirror-$tag.log"
     done ;;

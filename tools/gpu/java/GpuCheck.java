@@ -15,6 +15,7 @@ import dev.mirrorsd.core.model.Sequence;
 import dev.mirrorsd.core.model.Window;
 import dev.mirrorsd.core.tokenizer.ChatMessage;
 import dev.mirrorsd.core.tokenizer.TextTokenizer;
+import dev.mirrorsd.draft.MissPolicy;
 import dev.mirrorsd.pipeline.Cancellation;
 import dev.mirrorsd.pipeline.DraftOptions;
 import dev.mirrorsd.pipeline.GenerationConfig;
@@ -302,6 +303,10 @@ public final class GpuCheck {
         int promptCount = Integer.getInteger("gpucheck.prompts", 2);
         int[] gammas = intsProperty("gpucheck.gammas", "2,4");
         int[] kappas = intsProperty("gpucheck.kappas", "1,2");
+        List<MissPolicy> missPolicies = new java.util.ArrayList<>();
+        for (String name : System.getProperty("gpucheck.onMiss", "redraft,target-step").split(",")) {
+            missPolicies.add(MissPolicy.valueOf(name.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_')));
+        }
         List<int[]> prompts = new java.util.ArrayList<>();
         for (JsonElement e : ref.getAsJsonArray("prompts")) {
             if (prompts.size() < promptCount) {
@@ -340,20 +345,24 @@ public final class GpuCheck {
                 }
                 for (int exit : exits) {
                     for (int kappa : kappas) {
-                        DraftOptions o = withDraft.withExitLayer(exit)
-                                .withMirror(MirrorOptions.defaults().withKappa(kappa));
-                        Run run;
-                        try {
-                            run = measure("mirror g" + gamma + " l_e" + exit + " k" + kappa,
-                                    Generators.build(Strategy.MIRROR, target, tokenizer, null, o), prompts, c, arTokens, null);
-                        } catch (RuntimeException e) {
-                            e.printStackTrace();
-                            run = new Run("mirror g" + gamma + " l_e" + exit + " k" + kappa);
-                            run.failure = e.toString();
-                            run.equal = false;
-                            run.nanos = 1;
+                        for (MissPolicy onMiss : missPolicies) {
+                            DraftOptions o = withDraft.withExitLayer(exit)
+                                    .withMirror(MirrorOptions.defaults().withKappa(kappa).withMissPolicy(onMiss));
+                            String name = "mirror g" + gamma + " l_e" + exit + " k" + kappa + " "
+                                    + onMiss.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+                            Run run;
+                            try {
+                                run = measure(name, Generators.build(Strategy.MIRROR, target, tokenizer, null, o),
+                                        prompts, c, arTokens, null);
+                            } catch (RuntimeException e) {
+                                e.printStackTrace();
+                                run = new Run(name);
+                                run.failure = e.toString();
+                                run.equal = false;
+                                run.nanos = 1;
+                            }
+                            runs.add(run.json());
                         }
-                        runs.add(run.json());
                     }
                 }
             }
