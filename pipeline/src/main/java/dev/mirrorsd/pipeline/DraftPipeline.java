@@ -22,9 +22,9 @@ import org.slf4j.LoggerFactory;
  * Mirror-SD's draft pipeline, on a thread of its own: prefills the prompt while the target does,
  * then per round takes the target's early-exit message, rolls out the branches, takes the verdict
  * and publishes the next proposal (the matching branch; on a miss a fresh draft, or nothing under
- * {@link MissPolicy#TARGET_STEP}). It acts on messages only,
- * so whatever the target did (a window without the draft's tokens after a timeout, say) the draft
- * follows the committed tokens the verdicts tell.
+ * {@link MissPolicy#TARGET_STEP}). It acts on messages only, so whatever the target did (a window
+ * without the draft's tokens after a timeout, say) the draft follows the committed tokens the
+ * verdicts tell.
  *
  * <p>A failure ends the pipeline: it is kept for the target to report and the channels are closed,
  * which tells the target to finish alone. So does the target closing the channels.
