@@ -8,7 +8,9 @@
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR check     # greedy equality with the CPU engine, decode and serial
 #                                                          # SD tokens/s, with CUDA graphs off, then on
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR mirror    # AR vs serial SD vs Mirror: draft on GPU 0, then GPU 1
+#   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR compile8b # only the 8B export, on GPU 0 (detached)
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR decode8b  # 8B: AOTI engine from Java vs HF eager, GPU 0
+#                                                          # (PROFILE=1: and profiled runs, MIRRORSD_AOTI_PROFILE)
 # Phases can be chained: "compile mirror decode8b". SKIP_8B=1 leaves the 8B out.
 set -uo pipefail
 stage="$1"; gguf="$2"; out="$3"; shift 3
@@ -47,6 +49,17 @@ wait8b() {
         log "8B export not finished"; tail -n 5 /tmp/exp-8b-*.log
     fi
 }
+# the 8B synthetic export on GPU $1, detached (own session): a compile that outlasts this command goes on
+# into the next one
+start8b() {
+    local g
+    for g in prefix suffix; do
+        CUDA_VISIBLE_DEVICES=$1 setsid nohup timeout 900 python3 "$py/export_aoti.py" /tmp/aoti-8b --synthetic llama-3-8b \
+            --dtype bfloat16 --exit-layer 16 --no-exit-head --device cuda --max-window "${MAX_WINDOW_8B:-1}" --max-context 1024 \
+            ${AUTOTUNE_8B:+--max-autotune} --graphs $g > "/tmp/exp-8b-$g.log" 2>&1 < /dev/null &
+        echo $! >> /tmp/exp-8b.pids
+    done
+}
 exp() { timeout "${EXPORT_TIMEOUT:-540}" python3 "$py/export_aoti.py" "$@"; }
 # MAX_WINDOW=16 EXIT_LAYERS=24: a small window limit, so that the fixture prompts are prefilled in chunks
 common=(--device cuda --max-window "${MAX_WINDOW:-128}" --max-context 1024)
@@ -70,21 +83,16 @@ compile)
             "${common[@]}" --graphs $g > "$out/exp-d-$g.log" 2>&1 &
         pids+=($!)
     done
-    if [ "${SKIP_8B:-0}" != 1 ]; then
-        # detached (own session): an 8B compile that outlasts this command goes on into the next one
-        for g in prefix suffix; do
-            CUDA_VISIBLE_DEVICES=$last setsid nohup timeout 900 python3 "$py/export_aoti.py" /tmp/aoti-8b --synthetic llama-3-8b \
-                --dtype bfloat16 --exit-layer 16 --no-exit-head --device cuda --max-window "${MAX_WINDOW_8B:-1}" --max-context 1024 \
-                --graphs $g > "/tmp/exp-8b-$g.log" 2>&1 < /dev/null &
-            echo $! >> /tmp/exp-8b.pids
-        done
-    fi
+    [ "${SKIP_8B:-0}" != 1 ] && start8b "$last"
     wait "${pids[@]}"
     log "135M export done"
     grep -h "compiled\|Error\|error:" "$out"/exp-*.log | head -40
     exp /tmp/aoti-t32 --merge && exp /tmp/aoti-d32 --merge || { tail -n 20 "$out"/exp-*.log; exit 1; }
     wait8b "${COMPILE_DEADLINE:-520}"
     du -sh /tmp/aoti-* ;;
+compile8b)
+    log "8B export start"
+    start8b 0 ;;
 check)
     for window in 0 16; do
         log "check: CUDA graphs for windows up to $window rows (0 = off)"
@@ -110,7 +118,14 @@ decode8b)
         log "8B synthetic: AOTI engine from Java, CUDA graphs for windows up to $window rows (0 = off)"
         timeout 200 "${java[@]}" -Dmirrorsd.aoti.graphWindow=$window -Dgpucheck.decode=256 GpuCheck decode \
             "$stage/reference-smollm2.json" /tmp/aoti-8b cuda:0 "$out/decode-8b-graphs$window.json" 2>&1 | grep -v SLF4J
+        if [ "${PROFILE:-0}" = 1 ]; then
+            log "8B synthetic, profiled (each graph run waited for; slower): CUDA graphs up to $window rows"
+            MIRRORSD_AOTI_PROFILE=1 timeout 200 "${java[@]}" -Dmirrorsd.aoti.graphWindow=$window -Dgpucheck.decode=128 \
+                GpuCheck decode "$stage/reference-smollm2.json" /tmp/aoti-8b cuda:0 "$out/decode-8b-profile$window.json" \
+                2>&1 | grep -v SLF4J
+        fi
     done
+    [ "${SKIP_HF:-0}" = 1 ] && continue
     log "8B synthetic: Hugging Face eager"
     timeout 200 python3 "$py/bench_hf.py" --synthetic llama-3-8b "$stage/reference-smollm2.json" --out "$out/hf-8b.json" \
         2>&1 | grep -v Warning | tail -4 ;;

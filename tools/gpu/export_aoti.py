@@ -88,6 +88,10 @@ class CachedLayers(nn.Module):
         # rotary tables of the window's positions: (1, W, head_dim)
         cos, sin = rope_cos_sin(positions[None], hd, c["rope_theta"], h.dtype)
         cos, sin = cos[0], sin[0]
+        # cache[first + i, s, h, write_index[r]] = (k, v)[s][h, r] as one broadcast index per dimension
+        layer_index = torch.arange(self.first, self.first + len(self.layers), device=h.device)
+        kv_index = torch.arange(2, device=h.device).view(2, 1, 1)
+        head_index = torch.arange(nkv, device=h.device).view(1, nkv, 1)
         for i, layer in enumerate(self.layers):
             a = layer.self_attn
             # attention rmsnorm
@@ -99,12 +103,12 @@ class CachedLayers(nn.Module):
             v = v.reshape(w, nkv, hd).transpose(0, 1).contiguous()
             q = q * cos + rot_half(q) * sin
             k = k * cos + rot_half(k) * sin
-            # cache write in place, then read the first T slots: (kv_heads, T, head_dim)
-            layer_cache = cache[self.first + i]
-            layer_cache[0].index_copy_(1, write_index, k)
-            layer_cache[1].index_copy_(1, write_index, v)
-            kk = layer_cache[0, :, :t]
-            vv = layer_cache[1, :, :t]
+            # cache write in place, then read the first T slots: (kv_heads, T, head_dim). One index_put_ on
+            # the cache itself, not index_copy_ on views of it: a view's mutation was compiled as a copy of
+            # the whole cache per layer (8B shape, 1,024 slots: about 45% of the step's GPU time)
+            cache.index_put_((layer_index[i], kv_index, head_index, write_index), torch.stack((k, v)))
+            kk = cache[self.first + i, 0, :, :t]
+            vv = cache[self.first + i, 1, :, :t]
             # grouped-query attention: the g query heads of a kv head as one (g * W) block
             scores = torch.matmul(q.reshape(nkv, g * w, hd), kk.transpose(1, 2)).float() / math.sqrt(hd)
             scores = scores.view(nkv, g, w, t) + mask
@@ -209,10 +213,13 @@ def target_from_hf(hf):
     return t.eval()
 
 
-def synthetic_target(name):
+def synthetic_target(name, layers=None):
     """Random weights of a real shape, left on the meta device: each process materializes only the
-    graphs it compiles (materialize_synthetic), so parallel --graphs runs of an 8B shape fit one GPU."""
+    graphs it compiles (materialize_synthetic), so parallel --graphs runs of an 8B shape fit one GPU.
+    layers: fewer layers of that shape (every matmul keeps its shape), to profile a step quickly."""
     c = dict(SHAPES[name], architecture="LlamaForCausalLM", bos_token_id=1, eos_token_ids=[2])
+    if layers:
+        c["num_hidden_layers"] = layers
     with torch.device("meta"):
         t = Target(c)
     return t.eval()
@@ -314,12 +321,17 @@ def export_program(module, args, dynamic):
     return ep
 
 
+# Inductor's options for every graph; --max-autotune times GEMM choices (Triton templates beside cuBLAS) on
+# this GPU while compiling
+INDUCTOR_CONFIGS = {}
+
+
 def compile_graph(name, module, args, dynamic, outdir, device):
     t0 = time.time()
     with torch.no_grad():
         ep = export_program(module, args, dynamic)
         pt2 = os.path.join(outdir, name + ".pt2")
-        torch._inductor.aoti_compile_and_package(ep, package_path=pt2)
+        torch._inductor.aoti_compile_and_package(ep, package_path=pt2, inductor_configs=INDUCTOR_CONFIGS)
     # unpack the shared library (and any kernel binaries) next to the manifest
     gdir = os.path.join(outdir, name)
     shutil.rmtree(gdir, ignore_errors=True)
@@ -419,6 +431,7 @@ def main():
     src.add_argument("--target", help="GGUF file or Hugging Face directory")
     src.add_argument("--draft", help="the project's draft directory (models/draft)")
     src.add_argument("--synthetic", choices=sorted(SHAPES), help="random weights of a real shape (timing only)")
+    ap.add_argument("--synthetic-layers", type=int, help="with --synthetic: only this many layers (profiling)")
     ap.add_argument("--embedding-from", help="the target whose embedding the draft shares (GGUF or HF dir)")
     ap.add_argument("--exit-layer", default="",
                     help="split the target after this many layers (comma-separated for several exit points: 12,24)")
@@ -428,11 +441,15 @@ def main():
     ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
     ap.add_argument("--max-window", type=int, default=64)
     ap.add_argument("--max-context", type=int, default=2048)
+    ap.add_argument("--max-autotune", action="store_true",
+                    help="let Inductor time GEMM kernels on this GPU while compiling (slower to compile)")
     ap.add_argument("--graphs", help="compile only these graphs (comma-separated); run --merge after")
     ap.add_argument("--merge", action="store_true", help="merge the manifests of parallel --graphs runs")
     args = ap.parse_args()
     if args.merge:
         return merge_manifests(args.outdir)
+    if args.max_autotune:
+        INDUCTOR_CONFIGS["max_autotune"] = True
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     dtype = getattr(torch, args.dtype)
@@ -450,9 +467,9 @@ def main():
         c, stages, heads, width = draft_plan(d, c)
         extra["source"] = os.path.basename(os.path.abspath(args.draft))
     elif args.synthetic:
-        t = synthetic_target(args.synthetic)
+        t = synthetic_target(args.synthetic, args.synthetic_layers)
         c, stages, heads, width = target_plan(t, exits, not args.no_exit_head)
-        extra["source"] = args.synthetic
+        extra["source"] = args.synthetic + (f" ({args.synthetic_layers} layers)" if args.synthetic_layers else "")
         extra["synthetic"] = True
     else:
         ap.error("give --target, --draft or --synthetic")

@@ -8,6 +8,7 @@ width --attended, a max-context cache), run
   eager              as PyTorch runs the module (cuBLAS for the matmuls)
   inductor           compiled by Inductor for this static shape
   inductor-autotune  the same with max-autotune (GEMM choices timed on this GPU)
+  inductor-triton    max-autotune with Triton GEMMs only (no cuBLAS in the step)
 (q/k/v and gate/up fused, as the export builds them). Each is timed by CUDA-graph replay (no launch
 cost) and broken down by kernel (torch.profiler, no graph), with the weight bytes a step reads over
 its time as the effective bandwidth. Prints one JSON line a variant.
@@ -37,6 +38,9 @@ def compiled(module, variant):
         return module
     # Inductor as torch.compile runs it: the kernels AOTInductor would compile for a static
     # one-row step (the Python AOTI loader crashed on the device: aoti_load_package segfaults)
+    if variant == "inductor-triton":
+        options = {"max_autotune": True, "max_autotune_gemm_backends": "TRITON"}
+        return torch.compile(module, dynamic=False, options=options, fullgraph=True)
     mode = {"inductor": None, "inductor-autotune": "max-autotune-no-cudagraphs"}[variant]
     return torch.compile(module, dynamic=False, mode=mode, fullgraph=True)
 

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef void *Tensor; /* AtenTensorHandle */
 typedef int32_t TorchError;
@@ -61,9 +62,81 @@ static cudaError (*cuda_exec_destroy)(void *);
 static cudaError (*cuda_graph_destroy)(void *);
 static cudaError (*cuda_last_error)(void);
 static const char *(*cuda_error_string)(cudaError);
+/* for MIRRORSD_AOTI_PROFILE: CUDA events around each run */
+static cudaError (*cuda_event_create)(void **);
+static cudaError (*cuda_event_record)(void *, void *);
+static cudaError (*cuda_event_sync)(void *);
+static cudaError (*cuda_event_elapsed)(float *, void *, void *);
+static cudaError (*cuda_event_destroy)(void *);
 static const char *graphs_unavailable = "libtorch is not loaded";
 #define CUDA_STREAM_NON_BLOCKING 0x01
 #define CUDA_CAPTURE_RELAXED 2
+
+/*
+ * MIRRORSD_AOTI_PROFILE=1: each run of a graph on a GPU is bracketed by CUDA events and waited for,
+ * and the graph's totals are printed when it is freed: host time to issue the run (launch cost) and
+ * GPU time between the events, for eager runs and CUDA graph replays apart. Waiting serializes the
+ * host with the GPU, so a profiled run is slower than an unprofiled one; it shows where time goes.
+ */
+typedef struct {
+    long runs;
+    double host_ms; /* from the call to the last launch returning */
+    double gpu_ms;  /* between events recorded before and after, on the run's stream */
+    void *start, *end;
+} Profile;
+
+static int profiling = -1;
+
+static int profile_on(void) {
+    if (profiling < 0) {
+        const char *v = getenv("MIRRORSD_AOTI_PROFILE");
+        profiling = v != NULL && v[0] != 0 && strcmp(v, "0") != 0 && cuda_event_create != NULL;
+    }
+    return profiling;
+}
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* before a run on stream: returns the host clock, or a negative number when not profiling */
+static double profile_begin(Profile *p, void *stream) {
+    if (!profile_on()) {
+        return -1;
+    }
+    if (p->start == NULL && (cuda_event_create(&p->start) != 0 || cuda_event_create(&p->end) != 0)) {
+        return -1;
+    }
+    cuda_event_record(p->start, stream);
+    return now_ms();
+}
+
+static void profile_end(Profile *p, void *stream, double began) {
+    if (began < 0) {
+        return;
+    }
+    double issued = now_ms();
+    float gpu = 0;
+    cuda_event_record(p->end, stream);
+    cuda_event_sync(p->end);
+    cuda_event_elapsed(&gpu, p->start, p->end);
+    p->runs++;
+    p->host_ms += issued - began;
+    p->gpu_ms += gpu;
+}
+
+static void profile_print(const char *graph, const char *what, Profile *p) {
+    if (p->runs > 0) {
+        fprintf(stderr, "mirror-sd profile: %s %s: %ld runs, %.3f ms issuing, %.3f ms on the GPU (means)\n", graph,
+                what, p->runs, p->host_ms / p->runs, p->gpu_ms / p->runs);
+    }
+    if (p->start != NULL) {
+        cuda_event_destroy(p->start);
+        cuda_event_destroy(p->end);
+    }
+}
 
 /* one compiled graph: its library and model container */
 typedef struct {
@@ -79,6 +152,9 @@ typedef struct {
     size_t inputs;
     size_t outputs;
     int32_t cuda_index; /* the graph's CUDA device, or -1 (CPU) */
+    char name[96];      /* the library path's tail, for the profile */
+    Profile eager;      /* runs through the container (MIRRORSD_AOTI_PROFILE) */
+    Profile replay;     /* CUDA graph launches */
 } Graph;
 
 static void throw_state(JNIEnv *env, const char *what, const char *detail) {
@@ -135,6 +211,15 @@ static void resolve_cuda_graphs(void) {
     *(void **)(&cuda_graph_destroy) = dlsym(rt, "cudaGraphDestroy");
     *(void **)(&cuda_last_error) = dlsym(rt, "cudaGetLastError");
     *(void **)(&cuda_error_string) = dlsym(rt, "cudaGetErrorString");
+    *(void **)(&cuda_event_create) = dlsym(rt, "cudaEventCreate");
+    *(void **)(&cuda_event_record) = dlsym(rt, "cudaEventRecord");
+    *(void **)(&cuda_event_sync) = dlsym(rt, "cudaEventSynchronize");
+    *(void **)(&cuda_event_elapsed) = dlsym(rt, "cudaEventElapsedTime");
+    *(void **)(&cuda_event_destroy) = dlsym(rt, "cudaEventDestroy");
+    if (cuda_event_record == NULL || cuda_event_sync == NULL || cuda_event_elapsed == NULL
+        || cuda_event_destroy == NULL) {
+        cuda_event_create = NULL;
+    }
     if (t_cuda_guard_new == NULL || t_stream_guard_new == NULL || t_stream_guard_delete == NULL
         || t_current_stream == NULL) {
         graphs_unavailable = "libtorch has no CUDA stream guards (a CPU-only PyTorch?)";
@@ -371,6 +456,8 @@ JNIEXPORT jlong JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_loadGraph(
     const char *lib = (*env)->GetStringUTFChars(env, library, NULL);
     void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
     char detail[1536] = "";
+    char lib_name[1024];
+    snprintf(lib_name, sizeof lib_name, "%s", lib);
     if (h == NULL) {
         snprintf(detail, sizeof detail, "%s", dlerror());
     }
@@ -410,6 +497,9 @@ JNIEXPORT jlong JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_loadGraph(
         return 0;
     }
     g->library = h;
+    size_t len = strlen(lib_name); /* the path's tail: the package's directory names the stage */
+    memcpy(g->name, lib_name + (len < sizeof g->name ? 0 : len - sizeof g->name + 1),
+           len < sizeof g->name ? len + 1 : sizeof g->name);
     return (jlong)(intptr_t)g;
 }
 
@@ -463,6 +553,8 @@ static int32_t run_container(JNIEnv *env, Graph *g, const jlong *borrowed, Tenso
         }
         return -1;
     }
+    /* only runs on the default stream are profiled: the others are a capture and the run before it */
+    double began = g->cuda_index >= 0 && stream == NULL ? profile_begin(&g->eager, NULL) : -1;
     int32_t err;
     if (g->run_single != NULL) {
         pthread_mutex_lock(&g->lock);
@@ -471,6 +563,7 @@ static int32_t run_container(JNIEnv *env, Graph *g, const jlong *borrowed, Tenso
     } else {
         err = g->run(g->container, in, g->inputs, out, g->outputs, stream, NULL);
     }
+    profile_end(&g->eager, NULL, began);
     if (guard != NULL) {
         t_cuda_guard_delete(guard); /* restores the thread's previous device */
     }
@@ -662,7 +755,9 @@ static int step_launch(JNIEnv *env, Step *s, jlongArray outputs) {
     }
     /* the default stream, where every other operation on this tensor memory runs: ordered after the
      * caller's writes into the inputs and before its reads of the outputs */
+    double began = profile_begin(&s->g->replay, NULL);
     cudaError e = cuda_graph_launch(s->exec, NULL);
+    profile_end(&s->g->replay, NULL, began);
     t_cuda_guard_delete(device_guard);
     if (e != 0) {
         throw_state(env, "cudaGraphLaunch failed", cuda_error_string(e));
@@ -808,6 +903,8 @@ JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_freeGraph(J
         return;
     }
     g->destroy(g->container);
+    profile_print(g->name, "eager", &g->eager);
+    profile_print(g->name, "graph replays", &g->replay);
     pthread_mutex_destroy(&g->lock);
     /* the library stays loaded: CUDA kernels it registered may outlive the container */
     free(g);
