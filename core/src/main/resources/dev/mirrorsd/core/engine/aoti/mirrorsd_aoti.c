@@ -315,6 +315,59 @@ static Tensor empty(JNIEnv *env, jsize ndim, const int64_t *sizes, int32_t dtype
     return t;
 }
 
+/* t's dimensions and element count; 0 (with an exception pending) when libtorch refused */
+static int shape_of(JNIEnv *env, Tensor t, int64_t *ndim, int64_t **sizes, int64_t *numel) {
+    if (failed(env, t_dim(t, ndim), "aoti_torch_get_dim") || failed(env, t_sizes(t, sizes), "aoti_torch_get_sizes")) {
+        return 0;
+    }
+    *numel = 1;
+    for (int64_t d = 0; d < *ndim; d++) {
+        *numel *= (*sizes)[d];
+    }
+    return 1;
+}
+
+/*
+ * The host side of a copy to or from t: a new contiguous CPU tensor of t's shape in dtype, its data
+ * pointer and element count. Refuses (NULL, exception pending) when expected >= 0 differs from the
+ * element count, so a Java array of the wrong length is never copied.
+ */
+static Tensor host_like(JNIEnv *env, Tensor t, int32_t dtype, int64_t expected, void **data, int64_t *numel) {
+    int64_t ndim = 0;
+    int64_t *sizes = NULL;
+    if (!shape_of(env, t, &ndim, &sizes, numel)) {
+        return NULL;
+    }
+    if (expected >= 0 && expected != *numel) {
+        throw_state(env, "the array's length differs from the tensor's element count", NULL);
+        return NULL;
+    }
+    Tensor host = empty(env, (jsize)ndim, sizes, dtype, t_device_cpu(), 0);
+    if (host != NULL && failed(env, t_data_ptr(host, data), "aoti_torch_get_data_ptr")) {
+        t_delete(host);
+        return NULL;
+    }
+    return host;
+}
+
+/* writes a Java float[] (is_float) or long[] into an existing tensor of as many elements (any device) */
+static void write_into(JNIEnv *env, Tensor dst, jarray data, int is_float) {
+    void *p = NULL;
+    int64_t numel = 0;
+    jsize n = (*env)->GetArrayLength(env, data);
+    Tensor host = host_like(env, dst, is_float ? t_dtype_float32() : t_dtype_int64(), n, &p, &numel);
+    if (host == NULL) {
+        return;
+    }
+    if (is_float) {
+        (*env)->GetFloatArrayRegion(env, (jfloatArray)data, 0, n, (jfloat *)p);
+    } else {
+        (*env)->GetLongArrayRegion(env, (jlongArray)data, 0, n, (jlong *)p);
+    }
+    failed(env, t_copy(dst, host, 0), "aoti_torch_copy_ (into a tensor)");
+    t_delete(host);
+}
+
 JNIEXPORT jlong JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_empty(JNIEnv *env, jclass cls, jlongArray sizes,
                                                                            jint dtype, jint device, jint index) {
     jsize ndim = (*env)->GetArrayLength(env, sizes);
@@ -336,36 +389,16 @@ static jlong upload(JNIEnv *env, jarray data, jlongArray sizes, jint dtype, jint
         return 0;
     }
     (*env)->GetLongArrayRegion(env, sizes, 0, ndim, (jlong *)dims);
-    jsize n = (*env)->GetArrayLength(env, data);
-    Tensor host = empty(env, ndim, dims, dtype_code(dtype), t_device_cpu(), 0);
-    if (host == NULL) {
+    Tensor t = empty(env, ndim, dims, dtype_code(dtype), device_code(device), index);
+    if (t == NULL) {
         return 0;
     }
-    void *p = NULL;
-    if (failed(env, t_data_ptr(host, &p), "aoti_torch_get_data_ptr")) {
-        t_delete(host);
+    write_into(env, t, data, dtype == 0);
+    if ((*env)->ExceptionCheck(env)) {
+        t_delete(t);
         return 0;
     }
-    if (dtype == 0) {
-        (*env)->GetFloatArrayRegion(env, (jfloatArray)data, 0, n, (jfloat *)p);
-    } else {
-        (*env)->GetLongArrayRegion(env, (jlongArray)data, 0, n, (jlong *)p);
-    }
-    if (device == 0) {
-        return (jlong)(intptr_t)host;
-    }
-    Tensor dev = empty(env, ndim, dims, dtype_code(dtype), device_code(device), index);
-    if (dev == NULL) {
-        t_delete(host);
-        return 0;
-    }
-    TorchError err = t_copy(dev, host, 0);
-    t_delete(host);
-    if (failed(env, err, "aoti_torch_copy_ (host to device)")) {
-        t_delete(dev);
-        return 0;
-    }
-    return (jlong)(intptr_t)dev;
+    return (jlong)(intptr_t)t;
 }
 
 JNIEXPORT jlong JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_fromFloats(JNIEnv *env, jclass cls, jfloatArray data,
@@ -382,26 +415,13 @@ JNIEXPORT jlong JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_fromLongs(
 JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_toFloats(JNIEnv *env, jclass cls, jlong handle,
                                                                              jfloatArray out) {
     Tensor t = (Tensor)(intptr_t)handle;
-    int64_t ndim = 0;
-    int64_t *sizes = NULL;
-    if (failed(env, t_dim(t, &ndim), "aoti_torch_get_dim") || failed(env, t_sizes(t, &sizes), "aoti_torch_get_sizes")) {
-        return;
-    }
-    int64_t numel = 1;
-    for (int64_t d = 0; d < ndim; d++) {
-        numel *= sizes[d];
-    }
-    if (numel != (*env)->GetArrayLength(env, out)) {
-        throw_state(env, "toFloats: the array's length differs from the tensor's element count", NULL);
-        return;
-    }
-    Tensor host = empty(env, (jsize)ndim, sizes, t_dtype_float32(), t_device_cpu(), 0);
+    void *p = NULL;
+    int64_t numel = 0;
+    Tensor host = host_like(env, t, t_dtype_float32(), (*env)->GetArrayLength(env, out), &p, &numel);
     if (host == NULL) {
         return;
     }
-    void *p = NULL;
-    if (!failed(env, t_copy(host, t, 0), "aoti_torch_copy_ (to host)")
-        && !failed(env, t_data_ptr(host, &p), "aoti_torch_get_data_ptr")) {
+    if (!failed(env, t_copy(host, t, 0), "aoti_torch_copy_ (to host)")) {
         (*env)->SetFloatArrayRegion(env, out, 0, (jsize)numel, (const jfloat *)p);
     }
     t_delete(host);
@@ -822,78 +842,37 @@ JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_stepFree(JN
     }
 }
 
-/* writes a Java array into an existing contiguous tensor of as many elements (any device) */
-static void write_into(JNIEnv *env, jlong handle, jarray data, int is_float) {
-    Tensor dst = (Tensor)(intptr_t)handle;
-    int64_t ndim = 0;
-    int64_t *sizes = NULL;
-    if (failed(env, t_dim(dst, &ndim), "aoti_torch_get_dim") || failed(env, t_sizes(dst, &sizes), "aoti_torch_get_sizes")) {
-        return;
-    }
-    int64_t numel = 1;
-    for (int64_t d = 0; d < ndim; d++) {
-        numel *= sizes[d];
-    }
-    jsize n = (*env)->GetArrayLength(env, data);
-    if (numel != n) {
-        throw_state(env, "write: the array's length differs from the tensor's element count", NULL);
-        return;
-    }
-    Tensor host = empty(env, (jsize)ndim, sizes, is_float ? t_dtype_float32() : t_dtype_int64(), t_device_cpu(), 0);
-    if (host == NULL) {
-        return;
-    }
-    void *p = NULL;
-    if (!failed(env, t_data_ptr(host, &p), "aoti_torch_get_data_ptr")) {
-        if (is_float) {
-            (*env)->GetFloatArrayRegion(env, (jfloatArray)data, 0, n, (jfloat *)p);
-        } else {
-            (*env)->GetLongArrayRegion(env, (jlongArray)data, 0, n, (jlong *)p);
-        }
-        failed(env, t_copy(dst, host, 0), "aoti_torch_copy_ (into a tensor)");
-    }
-    t_delete(host);
-}
-
 JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_writeFloats(JNIEnv *env, jclass cls, jlong tensor,
                                                                                 jfloatArray data) {
-    write_into(env, tensor, data, 1);
+    write_into(env, (Tensor)(intptr_t)tensor, data, 1);
 }
 
 JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_writeLongs(JNIEnv *env, jclass cls, jlong tensor,
                                                                                jlongArray data) {
-    write_into(env, tensor, data, 0);
+    write_into(env, (Tensor)(intptr_t)tensor, data, 0);
 }
 
 /* fills a tensor with zeros (through a zeroed host tensor of its shape and dtype) */
 JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_zero(JNIEnv *env, jclass cls, jlong handle) {
     Tensor dst = (Tensor)(intptr_t)handle;
-    int64_t ndim = 0;
-    int64_t *sizes = NULL;
     int32_t dtype = 0;
     TorchError (*get_dtype)(Tensor, int32_t *) = (TorchError (*)(Tensor, int32_t *))dlsym(RTLD_DEFAULT, "aoti_torch_get_dtype");
     if (get_dtype == NULL) {
         throw_state(env, "libtorch lacks aoti_torch_get_dtype", NULL);
         return;
     }
-    if (failed(env, t_dim(dst, &ndim), "aoti_torch_get_dim") || failed(env, t_sizes(dst, &sizes), "aoti_torch_get_sizes")
-        || failed(env, get_dtype(dst, &dtype), "aoti_torch_get_dtype")) {
-        return;
-    }
-    Tensor host = empty(env, (jsize)ndim, sizes, dtype, t_device_cpu(), 0);
-    if (host == NULL) {
+    if (failed(env, get_dtype(dst, &dtype), "aoti_torch_get_dtype")) {
         return;
     }
     void *p = NULL;
-    int64_t numel = 1;
-    for (int64_t d = 0; d < ndim; d++) {
-        numel *= sizes[d];
+    int64_t numel = 0;
+    Tensor host = host_like(env, dst, dtype, -1, &p, &numel);
+    if (host == NULL) {
+        return;
     }
     int64_t width = dtype == t_dtype_float32() ? 4 : dtype == t_dtype_int64() ? 8 : 2;
-    if (!failed(env, t_data_ptr(host, &p), "aoti_torch_get_data_ptr")) {
-        memset(p, 0, (size_t)(numel * width));
-        failed(env, t_copy(dst, host, 0), "aoti_torch_copy_ (zeros)");
-    }
+    memset(p, 0, (size_t)(numel * width));
+    failed(env, t_copy(dst, host, 0), "aoti_torch_copy_ (zeros)");
     t_delete(host);
 }
 
