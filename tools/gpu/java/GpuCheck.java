@@ -23,6 +23,7 @@ import dev.mirrorsd.pipeline.GenerationResult;
 import dev.mirrorsd.pipeline.GenerationStats;
 import dev.mirrorsd.pipeline.MirrorOptions;
 import dev.mirrorsd.pipeline.MirrorStats;
+import dev.mirrorsd.pipeline.OptionName;
 import dev.mirrorsd.pipeline.Generator;
 import dev.mirrorsd.pipeline.Generators;
 import dev.mirrorsd.pipeline.Strategy;
@@ -305,7 +306,7 @@ public final class GpuCheck {
         int[] kappas = intsProperty("gpucheck.kappas", "1,2");
         List<MissPolicy> missPolicies = new java.util.ArrayList<>();
         for (String name : System.getProperty("gpucheck.onMiss", "redraft,target-step").split(",")) {
-            missPolicies.add(MissPolicy.valueOf(name.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_')));
+            missPolicies.add(OptionName.parse(MissPolicy.class, name.trim(), "miss policy"));
         }
         List<int[]> prompts = new java.util.ArrayList<>();
         for (JsonElement e : ref.getAsJsonArray("prompts")) {
@@ -349,7 +350,7 @@ public final class GpuCheck {
                             DraftOptions o = withDraft.withExitLayer(exit)
                                     .withMirror(MirrorOptions.defaults().withKappa(kappa).withMissPolicy(onMiss));
                             String name = "mirror g" + gamma + " l_e" + exit + " k" + kappa + " "
-                                    + onMiss.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+                                    + OptionName.of(onMiss);
                             Run run;
                             try {
                                 run = measure(name, Generators.build(Strategy.MIRROR, target, tokenizer, null, o),

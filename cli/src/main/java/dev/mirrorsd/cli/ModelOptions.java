@@ -13,6 +13,7 @@ import dev.mirrorsd.mapping.Placement;
 import dev.mirrorsd.mapping.PlanCheck;
 import dev.mirrorsd.pipeline.DraftOptions;
 import dev.mirrorsd.pipeline.MirrorOptions;
+import dev.mirrorsd.pipeline.OptionName;
 import dev.mirrorsd.pipeline.ring.WaitPolicy;
 import dev.mirrorsd.pipeline.Generator;
 import dev.mirrorsd.pipeline.Generators;
@@ -22,8 +23,6 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
-import java.util.StringJoiner;
 
 /** Which models and which strategy; the defaults are the ones bin/mirror-sd fetches and the repository ships. */
 final class ModelOptions {
@@ -118,7 +117,7 @@ final class ModelOptions {
     /** Loads the target, and the draft when {@code needDraft}, where the device plan says. */
     Loaded load(boolean needDraft) {
         MirrorOptions mirror = MirrorOptions.defaults().withKappa(kappa).withWaitPolicy(waitPolicy())
-                .withMissPolicy(named(MissPolicy.class, onMiss, "miss policy"));
+                .withMissPolicy(OptionName.parse(MissPolicy.class, onMiss, "miss policy"));
         requireGraphsWherePlaced(plan == null ? null : DevicePlan.parse(plan), needDraft);
         DevicePlan placed = devicePlan();
         Checkpoint checkpoint = Checkpoint.open(targetPath());
@@ -221,20 +220,7 @@ final class ModelOptions {
     }
 
     WaitPolicy waitPolicy() {
-        return named(WaitPolicy.class, waitPolicy, "wait policy");
-    }
-
-    /** The constant whose name, lower case with hyphens (busy-spin), is {@code value}. */
-    static <E extends Enum<E>> E named(Class<E> type, String value, String what) {
-        StringJoiner valid = new StringJoiner(", ");
-        for (E constant : type.getEnumConstants()) {
-            String name = constant.name().toLowerCase(Locale.ROOT).replace('_', '-');
-            if (name.equalsIgnoreCase(value)) {
-                return constant;
-            }
-            valid.add(name);
-        }
-        throw new IllegalArgumentException("unknown " + what + " '" + value + "'; valid: " + valid);
+        return OptionName.parse(WaitPolicy.class, waitPolicy, "wait policy");
     }
 
     Generator openGenerator() {
