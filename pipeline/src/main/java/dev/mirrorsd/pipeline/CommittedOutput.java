@@ -21,7 +21,11 @@ final class CommittedOutput {
     private final int promptLength;
     private int length;
     private int textTokens;         // generated tokens that count as text (EOS excluded)
-    private String text = "";
+    private int prefixOffset;       // text tokens from which each commit decodes again (see newText)
+    private int readOffset;         // text tokens whose text is in `text`
+    private final StringBuilder text = new StringBuilder(); // decoded so far, cut before a stop string
+    private int streamed;           // chars of `text` given to the listener
+    private final int holdBack;     // the longest stop string's length - 1: a stop may begin in these
     private FinishReason finish;
     private long firstTokenNanos;
 
@@ -35,6 +39,7 @@ final class CommittedOutput {
         this.context = Arrays.copyOf(prompt, prompt.length + config.maxNewTokens());
         this.promptLength = prompt.length;
         this.length = prompt.length;
+        this.holdBack = config.stopStrings().stream().mapToInt(String::length).max().orElse(1) - 1;
     }
 
     /**
@@ -68,27 +73,53 @@ final class CommittedOutput {
         return taken;
     }
 
-    /** Decodes the text so far; holds back a trailing incomplete UTF-8 character; applies stop strings. */
+    /**
+     * Appends the committed tokens' text, cuts it before a stop string, and returns what the listener
+     * has not seen yet. While stop strings are set, the last (longest stop - 1) characters wait for
+     * the next commit, since a stop string may begin in them: streamed text never shows a stop's
+     * beginning that the final text drops.
+     */
     private String streamText() {
-        String decoded = tokenizer.decode(Arrays.copyOfRange(context, promptLength, promptLength + textTokens));
-        if (finish == null && decoded.endsWith("\uFFFD")) {
-            return ""; // a multi-byte character is still arriving
-        }
-        int cut = -1;
-        for (String stop : config.stopStrings()) {
-            int from = Math.max(0, text.length() - stop.length());
-            int at = decoded.indexOf(stop, from);
-            if (at >= 0 && (cut < 0 || at < cut)) {
-                cut = at;
+        String fresh = newText();
+        if (!fresh.isEmpty()) {
+            int before = text.length();
+            text.append(fresh);
+            int cut = -1;
+            for (String stop : config.stopStrings()) {
+                int at = text.indexOf(stop, Math.max(0, before - stop.length() + 1));
+                if (at >= 0 && (cut < 0 || at < cut)) {
+                    cut = at;
+                }
+            }
+            if (cut >= 0) {
+                text.setLength(cut);
+                finish = FinishReason.STOP;
             }
         }
-        if (cut >= 0) {
-            decoded = decoded.substring(0, cut);
-            finish = FinishReason.STOP;
-        }
-        String delta = decoded.startsWith(text) ? decoded.substring(text.length()) : "";
-        text = decoded.length() >= text.length() ? decoded : text;
+        int ready = finish != null ? text.length() : Math.max(streamed, text.length() - holdBack);
+        String delta = text.substring(streamed, ready);
+        streamed = ready;
         return delta;
+    }
+
+    /**
+     * The text of the tokens committed since the last call, decoded incrementally as vLLM does: the
+     * tokens from {@code prefixOffset} are decoded without and with the new ones and the difference
+     * is the new text. Decoding a short window instead of everything keeps a commit's cost flat
+     * (SmolLM2's tokenizer: 28 us for 256 tokens, 229 us for 2,048), and decoding the new tokens
+     * after some old ones gives what decoding everything would where a tokenizer drops a leading
+     * space or joins bytes across tokens. Empty while a multi-byte character is incomplete.
+     */
+    private String newText() {
+        int from = promptLength + prefixOffset;
+        String before = tokenizer.decode(Arrays.copyOfRange(context, from, promptLength + readOffset));
+        String after = tokenizer.decode(Arrays.copyOfRange(context, from, promptLength + textTokens));
+        if (after.length() <= before.length() || (finish == null && after.endsWith("\uFFFD"))) {
+            return ""; // nothing new, or a multi-byte character is still arriving
+        }
+        prefixOffset = readOffset;
+        readOffset = textTokens;
+        return after.substring(before.length());
     }
 
     void cancel() {
@@ -123,7 +154,7 @@ final class CommittedOutput {
     }
 
     String text() {
-        return text;
+        return text.toString();
     }
 
     long firstTokenNanos() {

@@ -8,7 +8,11 @@ package dev.mirrorsd.pipeline;
 @FunctionalInterface
 public interface TokenListener {
 
-    /** {@code tokenIds} were committed; {@code textDelta} is the new text they complete. */
+    /**
+     * {@code tokenIds} were committed; {@code textDelta} is the new text they complete. With stop
+     * strings set, the last (longest stop - 1) characters of text arrive with a later call (or the
+     * last one), since a stop string may begin in them and the text is cut before it.
+     */
     void onTokens(int[] tokenIds, String textDelta);
 
     TokenListener NONE = (ids, text) -> { };
