@@ -81,7 +81,7 @@ static const char *graphs_unavailable = "libtorch is not loaded";
 typedef struct {
     long runs;
     double host_ms; /* from the call to the last launch returning */
-    double gpu_ms;  /* between events recorded before and after, on the run's stream */
+    double gpu_ms;  /* between events recorded before and after, on the default stream */
     void *start, *end;
 } Profile;
 
@@ -101,25 +101,25 @@ static double now_ms(void) {
     return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
-/* before a run on stream: returns the host clock, or a negative number when not profiling */
-static double profile_begin(Profile *p, void *stream) {
+/* before a run on the default stream: returns the host clock, or a negative number when not profiling */
+static double profile_begin(Profile *p) {
     if (!profile_on()) {
         return -1;
     }
     if (p->start == NULL && (cuda_event_create(&p->start) != 0 || cuda_event_create(&p->end) != 0)) {
         return -1;
     }
-    cuda_event_record(p->start, stream);
+    cuda_event_record(p->start, NULL);
     return now_ms();
 }
 
-static void profile_end(Profile *p, void *stream, double began) {
+static void profile_end(Profile *p, double began) {
     if (began < 0) {
         return;
     }
     double issued = now_ms();
     float gpu = 0;
-    cuda_event_record(p->end, stream);
+    cuda_event_record(p->end, NULL);
     cuda_event_sync(p->end);
     cuda_event_elapsed(&gpu, p->start, p->end);
     p->runs++;
@@ -573,17 +573,17 @@ static int32_t run_container(JNIEnv *env, Graph *g, const jlong *borrowed, Tenso
         }
         return -1;
     }
-    /* only runs on the default stream are profiled: the others are a capture and the run before it */
-    double began = g->cuda_index >= 0 && stream == NULL ? profile_begin(&g->eager, NULL) : -1;
     int32_t err;
     if (g->run_single != NULL) {
         pthread_mutex_lock(&g->lock);
+        /* only runs on the default stream are profiled: the others are a capture and the run before it */
+        double began = g->cuda_index >= 0 && stream == NULL ? profile_begin(&g->eager) : -1;
         err = g->run_single(g->container, in, g->inputs, out, g->outputs, stream, NULL);
+        profile_end(&g->eager, began);
         pthread_mutex_unlock(&g->lock);
     } else {
         err = g->run(g->container, in, g->inputs, out, g->outputs, stream, NULL);
     }
-    profile_end(&g->eager, NULL, began);
     if (guard != NULL) {
         t_cuda_guard_delete(guard); /* restores the thread's previous device */
     }
@@ -775,9 +775,9 @@ static int step_launch(JNIEnv *env, Step *s, jlongArray outputs) {
     }
     /* the default stream, where every other operation on this tensor memory runs: ordered after the
      * caller's writes into the inputs and before its reads of the outputs */
-    double began = profile_begin(&s->g->replay, NULL);
+    double began = profile_begin(&s->g->replay); /* one sequence replays a model's graphs at a time */
     cudaError e = cuda_graph_launch(s->exec, NULL);
-    profile_end(&s->g->replay, NULL, began);
+    profile_end(&s->g->replay, began);
     t_cuda_guard_delete(device_guard);
     if (e != 0) {
         throw_state(env, "cudaGraphLaunch failed", cuda_error_string(e));
