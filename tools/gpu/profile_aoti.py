@@ -30,8 +30,9 @@ _capsule_new.restype, _capsule_new.argtypes = ctypes.py_object, [ctypes.c_void_p
 
 
 def libtorch_global():
-    """Makes libtorch's symbols global, as the JNI shim loads them: the libraries' aoti_torch_* calls
-    resolve against them (Python imports torch with RTLD_LOCAL)."""
+    """Makes libtorch's symbols global, as the JNI shim loads them, so that the libraries' aoti_torch_*
+    calls resolve against them: Python imports torch with RTLD_LOCAL, and without this the first run
+    segfaulted on the device (as torch._inductor.aoti_load_package did there)."""
     lib = os.path.join(os.path.dirname(torch.__file__), "lib")
     for name in ("libc10.so", "libc10_cuda.so", "libtorch_cpu.so", "libtorch_cuda.so", "libtorch.so"):
         path = os.path.join(lib, name)

@@ -37,7 +37,7 @@ def compiled(module, variant):
     if variant == "eager":
         return module
     # Inductor as torch.compile runs it: the kernels AOTInductor would compile for a static
-    # one-row step (the Python AOTI loader crashed on the device: aoti_load_package segfaults)
+    # one-row step (profile_aoti.py times an export's own libraries)
     if variant == "inductor-triton":
         options = {"max_autotune": True, "max_autotune_gemm_backends": "TRITON"}
         return torch.compile(module, dynamic=False, options=options, fullgraph=True)
