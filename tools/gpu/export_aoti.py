@@ -12,7 +12,7 @@ T (1..max_context), then compiled by `torch._inductor.aoti_compile_and_package`;
 (weights inside) is unpacked into OUTDIR/<graph>/ and described in OUTDIR/mirror-sd-aoti.json,
 which dev.mirrorsd.core.engine.aoti reads. The KV cache is ONE persistent tensor per sequence,
 (layers, 2, kv_heads, capacity, head_dim), passed to every layer graph and updated in place
-(index_copy_ at write_index); the caller owns it. See tools/gpu/README.md for the I/O contract.
+(index_put_ at write_index); the caller owns it. See tools/gpu/README.md for the I/O contract.
 
 The model definition is tools/train/common.py's (RMSNorm, RoPE, Llama layers, the draft's heads);
 only the cached attention is written out here, as tools/export/export_onnx.py does.
