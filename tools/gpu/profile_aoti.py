@@ -146,6 +146,7 @@ def stepwise(fn, step, calls):
 
 
 def kernels(fn, calls, top):
+    """fn() run calls times under torch.profiler: GPU us a call in all, and the top kernels by GPU time."""
     from torch.profiler import ProfilerActivity, profile
     torch.cuda.synchronize()
     with profile(activities=[ProfilerActivity.CUDA]) as prof:

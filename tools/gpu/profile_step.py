@@ -22,6 +22,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export_aoti import CachedLayers, SHAPES, materialize_synthetic, synthetic_target  # noqa: E402
+from profile_aoti import kernels  # noqa: E402
 
 
 def step_inputs(c, layers, attended, capacity, device, dtype):
@@ -63,21 +64,6 @@ def time_graph(fn, args, replays):
     return start.elapsed_time(end) / replays
 
 
-def kernels(fn, args, calls, top):
-    from torch.profiler import ProfilerActivity, profile
-    with profile(activities=[ProfilerActivity.CUDA]) as prof:
-        for _ in range(calls):
-            fn(*args)
-        torch.cuda.synchronize()
-    rows = []
-    for e in prof.key_averages():
-        t = getattr(e, "self_device_time_total", None) or getattr(e, "self_cuda_time_total", 0)
-        if t > 0:
-            rows.append((t / calls, e.count // calls, e.key[:90]))
-    rows.sort(reverse=True)
-    return [{"us_per_step": round(t, 1), "calls_per_step": n, "kernel": k} for t, n, k in rows[:top]]
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--synthetic", default="llama-3-8b", choices=sorted(SHAPES))
@@ -101,7 +87,7 @@ def main():
             with torch.no_grad():
                 fn = compiled(module, variant)
                 fn(*args)  # compiles (and autotunes) outside the profile
-                top = kernels(fn, args, 5, a.top)
+                _, top = kernels(lambda: fn(*args), 5, a.top)
                 ms = time_graph(fn, args, a.replays)
         except Exception as e:  # one variant failing leaves the others to run
             print(json.dumps({"variant": variant, "error": repr(e)[:500]}), flush=True)
