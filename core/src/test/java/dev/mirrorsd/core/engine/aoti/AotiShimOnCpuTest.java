@@ -82,7 +82,8 @@ class AotiShimOnCpuTest {
             assertArrayEquals(new float[] {2, 8, 14, 20}, column.toFloats());
             assertArrayEquals(new float[] {13, 14, 19, 20}, block.toFloats());
             column.write(new float[] {-1, -1, -1, -1}); // a view writes through to its storage
-            assertArrayEquals(new float[] {-1, 3}, new float[] {t.toFloats()[2], t.toFloats()[3]});
+            float[] all = t.toFloats();
+            assertArrayEquals(new float[] {-1, 3}, new float[] {all[2], all[3]});
         }
     }
 
