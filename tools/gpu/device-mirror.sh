@@ -11,7 +11,11 @@
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR compile8b # only the 8B export, on GPU 0 (detached)
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR decode8b  # 8B: AOTI engine from Java vs HF eager, GPU 0
 #                                                          # (PROFILE=1: and profiled runs, MIRRORSD_AOTI_PROFILE)
-# Phases can be chained: "compile mirror decode8b". SKIP_8B=1 leaves the 8B out.
+#   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR compile8bsd # only the 8B speculative pair (below), GPU 0 (detached)
+#   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR mirror8b  # the mirror table for the 8B target with exit head and a
+#                                                          # synthetic 8B-shaped draft (timing only), DECODE_8B tokens
+# Phases can be chained: "compile mirror decode8b". SKIP_8B=1 leaves the 8B decode export out, SD_8B=1 adds the
+# 8B speculative pair's export to `compile` (last GPU, detached).
 set -uo pipefail
 stage="$1"; gguf="$2"; out="$3"; shift 3
 mkdir -p "$out"
@@ -28,36 +32,76 @@ export TORCHINDUCTOR_COMPILE_THREADS=${TORCHINDUCTOR_COMPILE_THREADS:-3} PYTHONU
 py="$stage/py/gpu"
 cp=$(ls "$stage"/lib/*.jar | tr '\n' ':')
 java=(/tmp/jre/bin/java -Xmx8g -Dmirrorsd.aoti.shim="$stage/libmirrorsd_aoti.so" -cp "$cp")
-alive8b() {
+# export_aoti.py "$3"... on GPU $1 in its own session (a compile that outlasts this command goes on into
+# the next one); its pid joins /tmp/$2.pids, its log /tmp/$2-<n>.log
+detach() {
+    local gpu=$1 tag=$2 n
+    shift 2
+    n=$(cat "/tmp/$tag.pids" 2>/dev/null | wc -l)
+    CUDA_VISIBLE_DEVICES=$gpu setsid nohup timeout 900 python3 "$py/export_aoti.py" "$@" > "/tmp/$tag-$n.log" 2>&1 \
+        < /dev/null &
+    echo $! >> "/tmp/$tag.pids"
+}
+alive() {
     local p
-    for p in $(cat /tmp/exp-8b.pids); do
+    for p in $(cat "/tmp/$1.pids"); do
         kill -0 "$p" 2>/dev/null && return 0
     done
     return 1
 }
-# waits (until SECONDS reaches $1) for the detached 8B compiles, then merges their manifests
-wait8b() {
-    [ -f /tmp/exp-8b.pids ] || return 0
-    while [ "$SECONDS" -lt "$1" ] && alive8b; do
+# waits (until SECONDS reaches $2) for the detached compiles $1, then merges the manifests of the export
+# directories "$3"...
+await() {
+    local tag=$1 deadline=$2 d
+    shift 2
+    [ -f "/tmp/$tag.pids" ] || return 0
+    while [ "$SECONDS" -lt "$deadline" ] && alive "$tag"; do
         sleep 5
     done
-    cp /tmp/exp-8b-*.log "$out/" 2>/dev/null
-    grep -h "compiled\|Error\|error:" /tmp/exp-8b-*.log | head
-    if [ -f /tmp/aoti-8b/mirror-sd-aoti.json.prefix ] && [ -f /tmp/aoti-8b/mirror-sd-aoti.json.suffix ]; then
-        exp /tmp/aoti-8b --merge && rm -f /tmp/exp-8b.pids && log "8B export done"
-    else
-        log "8B export not finished"; tail -n 5 /tmp/exp-8b-*.log
+    cp /tmp/"$tag"-*.log "$out/" 2>/dev/null
+    grep -h "compiled\|Error\|error:" /tmp/"$tag"-*.log | head
+    if alive "$tag"; then
+        log "$tag export not finished"; tail -n 3 /tmp/"$tag"-*.log; return 1
     fi
+    for d in "$@"; do
+        exp "$d" --merge || return 1
+    done
+    rm -f "/tmp/$tag.pids"; log "$tag export done"
 }
-# the 8B synthetic export on GPU $1, detached (own session): a compile that outlasts this command goes on
-# into the next one
+# the 8B synthetic bfloat16 target split at 16, one-row static decode graphs (MAX_WINDOW_8B=1), on GPU $1
 start8b() {
     local g
     for g in prefix suffix; do
-        CUDA_VISIBLE_DEVICES=$1 setsid nohup timeout 900 python3 "$py/export_aoti.py" /tmp/aoti-8b --synthetic llama-3-8b \
-            --dtype bfloat16 --exit-layer 16 --no-exit-head --device cuda --max-window "${MAX_WINDOW_8B:-1}" --max-context 1024 \
-            ${AUTOTUNE_8B:+--max-autotune} --graphs $g > "/tmp/exp-8b-$g.log" 2>&1 < /dev/null &
-        echo $! >> /tmp/exp-8b.pids
+        detach "$1" exp-8b /tmp/aoti-8b --synthetic llama-3-8b --dtype bfloat16 --exit-layer 16 --no-exit-head \
+            --device cuda --max-window "${MAX_WINDOW_8B:-1}" --max-context 1024 ${AUTOTUNE_8B:+--max-autotune} --graphs $g
+    done
+}
+# the 8B speculative pair on GPU $1: the target split at 16 with its exit head, windows up to 16 rows, and the
+# project's draft layout at the 8B shape (random weights: timing only; tau and hit rates mean nothing)
+start8bsd() {
+    local g
+    for g in prefix suffix exit_head; do
+        detach "$1" exp-8bsd /tmp/aoti-8bsd --synthetic llama-3-8b --dtype bfloat16 --exit-layer 16 --device cuda \
+            --max-window 16 --max-context 1024 --graphs $g
+    done
+    for g in layers mtp; do
+        detach "$1" exp-8bsd /tmp/aoti-d8b --synthetic-draft llama-3-8b --dtype bfloat16 --device cuda \
+            --max-window 16 --max-context 1024 --graphs $g
+    done
+}
+# AR vs serial SD vs Mirror, draft on GPU 0, then on GPU 1: mirror_table TAG TARGET_DIR DRAFT_DIR DRAFT_TO_TARGET
+mirror_table() {
+    local name=$1 target=$2 draft=$3 map=$4 pair t d tag
+    for pair in "cuda:0 cuda:0" "cuda:0 cuda:1"; do
+        read -r t d <<< "$pair"
+        [ "$d" = cuda:1 ] && [ "$gpus" -lt 2 ] && continue
+        tag="$name-${t/:/}-${d/:/}"
+        log "$name table: target $t, draft $d"
+        timeout "${MIRROR_TIMEOUT:-280}" "${java[@]}" -Dgpucheck.decode="${DECODE:-256}" -Dgpucheck.prompts="${PROMPTS:-2}" \
+            -Dgpucheck.gammas="${GAMMAS:-2,4}" -Dgpucheck.kappas="${KAPPAS:-2}" \
+            -Dgpucheck.onMiss="${ON_MISS:-redraft,target-step}" GpuCheck mirror \
+            "$stage/reference-smollm2.json" "$target" "$draft" "$map" "$t" "$d" "$out/$tag.json" 2>&1 | grep -v SLF4J \
+            | tee "$out/$tag.log"
     done
 }
 exp() { timeout "${EXPORT_TIMEOUT:-540}" python3 "$py/export_aoti.py" "$@"; }
@@ -84,15 +128,20 @@ compile)
         pids+=($!)
     done
     [ "${SKIP_8B:-0}" != 1 ] && start8b "$last"
+    [ "${SD_8B:-0}" = 1 ] && start8bsd "$last"
     wait "${pids[@]}"
     log "135M export done"
     grep -h "compiled\|Error\|error:" "$out"/exp-*.log | head -40
     exp /tmp/aoti-t32 --merge && exp /tmp/aoti-d32 --merge || { tail -n 20 "$out"/exp-*.log; exit 1; }
-    wait8b "${COMPILE_DEADLINE:-520}"
+    await exp-8b "${COMPILE_DEADLINE:-520}" /tmp/aoti-8b
+    await exp-8bsd "${COMPILE_DEADLINE:-520}" /tmp/aoti-8bsd /tmp/aoti-d8b
     du -sh /tmp/aoti-* ;;
 compile8b)
     log "8B export start"
     start8b 0 ;;
+compile8bsd)
+    log "8B speculative pair export start"
+    start8bsd 0 ;;
 check)
     for window in 0 16; do
         log "check: CUDA graphs for windows up to $window rows (0 = off)"
@@ -101,19 +150,13 @@ check)
             "$out/check-graphs$window.json" 2>&1 | grep -v SLF4J | tee "$out/check-graphs$window.log"
     done ;;
 mirror)
-    for pair in "cuda:0 cuda:0" "cuda:0 cuda:1"; do
-        set -- $pair
-        [ "$2" = cuda:1 ] && [ "$gpus" -lt 2 ] && continue
-        tag="${1/:/}-${2/:/}"
-        log "mirror table: target $1, draft $2"
-        timeout "${MIRROR_TIMEOUT:-280}" "${java[@]}" -Dgpucheck.decode="${DECODE:-256}" -Dgpucheck.prompts="${PROMPTS:-2}" \
-            -Dgpucheck.gammas="${GAMMAS:-2,4}" -Dgpucheck.kappas="${KAPPAS:-2}" \
-            -Dgpucheck.onMiss="${ON_MISS:-redraft,target-step}" GpuCheck mirror \
-            "$stage/reference-smollm2.json" /tmp/aoti-t32 /tmp/aoti-d32 models/draft/model.safetensors "$1" "$2" \
-            "$out/mirror-$tag.json" 2>&1 | grep -v SLF4J | tee "$out/mirror-$tag.log"
-    done ;;
+    mirror_table mirror /tmp/aoti-t32 /tmp/aoti-d32 models/draft/model.safetensors ;;
+mirror8b)
+    await exp-8bsd $((SECONDS + ${WAIT_8B:-300})) /tmp/aoti-8bsd /tmp/aoti-d8b || continue
+    DECODE=${DECODE_8B:-128} ON_MISS=${ON_MISS_8B:-target-step} mirror_table mirror8b /tmp/aoti-8bsd /tmp/aoti-d8b \
+        /tmp/aoti-d8b/draft_to_target.safetensors ;;
 decode8b)
-    wait8b $((SECONDS + ${WAIT_8B:-300}))
+    await exp-8b $((SECONDS + ${WAIT_8B:-300})) /tmp/aoti-8b || continue
     for window in 0 16; do
         log "8B synthetic: AOTI engine from Java, CUDA graphs for windows up to $window rows (0 = off)"
         timeout 200 "${java[@]}" -Dmirrorsd.aoti.graphWindow=$window -Dgpucheck.decode=256 GpuCheck decode \

@@ -4,6 +4,7 @@
     export_aoti.py --target MODEL.gguf OUTDIR [--exit-layer K]        # the target (GGUF or HF dir)
     export_aoti.py --draft models/draft --embedding-from MODEL.gguf OUTDIR   # the project's draft
     export_aoti.py --synthetic llama-3-8b OUTDIR                      # random weights of a real shape
+    export_aoti.py --synthetic-draft llama-3-8b OUTDIR                # the project's draft layout at that shape
     ... --device cuda|cpu --dtype float32|bfloat16 --max-window 64 --max-context 2048
     ... --graphs prefix,exit_head          # compile only these (run several processes in parallel)
 
@@ -240,6 +241,27 @@ def materialize_synthetic(module, device, dtype, seed=0):
     return module
 
 
+def synthetic_draft(name, draft_vocab=32768, layers=2, heads=3):
+    """The project's draft layout (2 target-shaped layers on the target's embedding, a reduced-vocabulary
+    head, 3 multi-token heads) at a real shape, random weights on the meta device. Its draft vocabulary
+    maps to the first draft_vocab target ids (draft_to_target.safetensors beside the export). Timing
+    only: random weights agree with a random target about as often as chance does."""
+    c = dict(SHAPES[name], num_hidden_layers=layers, architecture="LlamaForCausalLM", bos_token_id=1,
+             eos_token_ids=[2], mirror_sd=dict(draft_vocab_size=draft_vocab, mtp_heads=heads))
+    with torch.device("meta"):
+        d = Draft(c)
+        d.embed_tokens = nn.Embedding(c["vocab_size"], c["hidden_size"])
+    return d.eval(), c
+
+
+def save_draft_to_target(outdir, draft_vocab):
+    """The draft-to-target id map the Java side reads (the tensor the project's draft checkpoint carries)."""
+    from safetensors.torch import save_file
+    os.makedirs(outdir, exist_ok=True)
+    save_file({"draft_to_target": torch.arange(draft_vocab, dtype=torch.int64)},
+              os.path.join(outdir, "draft_to_target.safetensors"))
+
+
 def load_draft(draft_dir, target_embedding):
     from safetensors.torch import load_file
     with open(os.path.join(draft_dir, "config.json")) as f:
@@ -431,6 +453,8 @@ def main():
     src.add_argument("--target", help="GGUF file or Hugging Face directory")
     src.add_argument("--draft", help="the project's draft directory (models/draft)")
     src.add_argument("--synthetic", choices=sorted(SHAPES), help="random weights of a real shape (timing only)")
+    src.add_argument("--synthetic-draft", choices=sorted(SHAPES),
+                     help="the project's draft layout at a real shape, random weights (timing only)")
     ap.add_argument("--synthetic-layers", type=int, help="with --synthetic: only this many layers (profiling)")
     ap.add_argument("--embedding-from", help="the target whose embedding the draft shares (GGUF or HF dir)")
     ap.add_argument("--exit-layer", default="",
@@ -471,8 +495,14 @@ def main():
         c, stages, heads, width = target_plan(t, exits, not args.no_exit_head)
         extra["source"] = args.synthetic + (f" ({args.synthetic_layers} layers)" if args.synthetic_layers else "")
         extra["synthetic"] = True
+    elif args.synthetic_draft:
+        d, c = synthetic_draft(args.synthetic_draft)
+        c, stages, heads, width = draft_plan(d, c)
+        save_draft_to_target(args.outdir, width)
+        extra["source"] = args.synthetic_draft + " draft layout"
+        extra["synthetic"] = True
     else:
-        ap.error("give --target, --draft or --synthetic")
+        ap.error("give --target, --draft, --synthetic or --synthetic-draft")
     if exits and not args.no_exit_head:
         extra["exit_layer"] = exits[0]
         extra["exit_layers"] = exits

@@ -61,12 +61,33 @@ public final class AotiCausalLM implements CausalLM {
     }
 
     /**
-     * The window inputs of one step's graph-replayed passes, at fixed addresses: token ids,
-     * positions and cache slots as three aligned rows of one int64 tensor (one upload), the mask
-     * (W, attended width).
+     * A window's inputs on the device: token ids, positions and cache slots as three aligned rows of
+     * one int64 tensor (one upload), and the mask (W, attended width). A CUDA-graph step owns one at
+     * fixed addresses, overwritten each pass; an eager pass uploads its own.
      */
     record StepInputs(DeviceTensor ints, DeviceTensor tokens, DeviceTensor positions, DeviceTensor writeIndex,
                       DeviceTensor mask) {
+
+        /** Views of {@code ints}' three rows of {@code rows} elements; takes ownership of both tensors. */
+        static StepInputs of(DeviceTensor ints, DeviceTensor mask, int rows) {
+            long stride = intsStride(rows);
+            long[] row = {rows};
+            long[] unit = {1};
+            return new StepInputs(ints, ints.view(row, unit, 0), ints.view(row, unit, stride),
+                    ints.view(row, unit, 2 * stride), mask);
+        }
+
+        /** An eager pass's inputs: {@code ints} laid out as {@link #intsStride} says, the mask (rows, width). */
+        static StepInputs upload(AotiDevice device, long[] ints, float[] mask, int rows, int width) {
+            DeviceTensor i = DeviceTensor.ofLongs(device, ints);
+            try {
+                return of(i, DeviceTensor.ofFloats(device, mask, rows, width), rows);
+            } catch (RuntimeException e) {
+                i.close();
+                throw e;
+            }
+        }
+
         void close() {
             for (DeviceTensor t : new DeviceTensor[] {tokens, positions, writeIndex, mask, ints}) {
                 t.close();
@@ -200,19 +221,16 @@ public final class AotiCausalLM implements CausalLM {
 
     /** The graph owner's inputs for windows of {@code rows} rows attending {@code width} slots. */
     StepInputs stepInputs(int rows, int width) {
-        return stepInputs.computeIfAbsent(stepKey(rows, width), k -> {
-            // each row of ints starts 64-byte aligned: the graphs were compiled for aligned inputs
-            // and copy a misaligned one on every run
-            long stride = intsStride(rows);
-            DeviceTensor ints = DeviceTensor.empty(device, AotiNative.INT64, 3 * stride);
-            long[] row = {rows};
-            long[] unit = {1};
-            return new StepInputs(ints, ints.view(row, unit, 0), ints.view(row, unit, stride),
-                    ints.view(row, unit, 2 * stride), DeviceTensor.empty(device, AotiNative.FLOAT32, rows, width));
-        });
+        return stepInputs.computeIfAbsent(stepKey(rows, width), k -> StepInputs.of(
+                DeviceTensor.empty(device, AotiNative.INT64, 3L * intsStride(rows)),
+                DeviceTensor.empty(device, AotiNative.FLOAT32, rows, width), rows));
     }
 
-    /** Elements between the rows of a step's int64 inputs: {@code rows} rounded up to 8. */
+    /**
+     * Elements between the rows of a window's int64 inputs: {@code rows} rounded up to 8, so that each
+     * row starts 64-byte aligned (the graphs were compiled for aligned inputs and copy a misaligned one
+     * on every run).
+     */
     static int intsStride(int rows) {
         return (rows + 7) / 8 * 8;
     }

@@ -16,10 +16,9 @@ final class AotiForwardPass implements ForwardPass {
     private final AotiSequence sequence;
     private final Window window;
     private final int layers;
-    private final DeviceTensor tokens;      // int64 (W)
-    private final DeviceTensor positions;   // int64 (W)
-    private final DeviceTensor mask;        // float32 (W, P + W), additive; (W, P + W rounded up) when graphed
-    private final DeviceTensor writeIndex;  // int64 (W): cache slot of each row
+    // token ids, positions, cache slots (int64, W each) and the additive mask (float32, (W, P + W);
+    // (W, P + W rounded up) when graphed, where the step owns them)
+    private final AotiCausalLM.StepInputs inputs;
     private final boolean graphed;          // inputs are the model's step inputs; stages replay CUDA graphs
     private long stepKey;                   // the CUDA graph step when graphed
     private DeviceTensor hidden;            // (W, hidden_size) after the last stage run, or null
@@ -39,7 +38,7 @@ final class AotiForwardPass implements ForwardPass {
         int past = sequence.length();
         int w = window.size();
         this.graphed = sequence.graphed() && w <= model.graphWindow();
-        int stride = graphed ? AotiCausalLM.intsStride(w) : w;
+        int stride = AotiCausalLM.intsStride(w);
         long[] ints = new long[3 * stride]; // token ids, positions, cache slots
         for (int r = 0; r < w; r++) {
             ints[r] = window.tokens()[r];
@@ -47,38 +46,18 @@ final class AotiForwardPass implements ForwardPass {
             ints[2 * stride + r] = past + r;
         }
         float masked = model.manifest().maskedValue();
+        AotiCausalLM.StepInputs in;
         if (graphed) {
             // the step's own input tensors: a CUDA graph replays their addresses
             int width = model.attendedWidth(past + w);
             this.stepKey = AotiCausalLM.stepKey(w, width);
-            AotiCausalLM.StepInputs in = model.stepInputs(w, width);
+            in = model.stepInputs(w, width);
             in.ints().write(ints);
             in.mask().write(mask(window, past, width, masked));
-            this.tokens = in.tokens();
-            this.positions = in.positions();
-            this.writeIndex = in.writeIndex();
-            this.mask = in.mask();
-            return;
+        } else {
+            in = AotiCausalLM.StepInputs.upload(device, ints, mask(window, past, past + w, masked), w, past + w);
         }
-        DeviceTensor t = null;
-        DeviceTensor p = null;
-        DeviceTensor m = null;
-        try {
-            t = DeviceTensor.ofLongs(device, java.util.Arrays.copyOfRange(ints, 0, w));
-            p = DeviceTensor.ofLongs(device, java.util.Arrays.copyOfRange(ints, w, 2 * w));
-            m = DeviceTensor.ofFloats(device, mask(window, past, past + w, masked), w, past + w);
-            this.writeIndex = DeviceTensor.ofLongs(device, java.util.Arrays.copyOfRange(ints, 2 * w, 3 * w));
-        } catch (RuntimeException e) {
-            for (DeviceTensor d : new DeviceTensor[] {t, p, m}) {
-                if (d != null) {
-                    d.close();
-                }
-            }
-            throw e;
-        }
-        this.tokens = t;
-        this.positions = p;
-        this.mask = m;
+        this.inputs = in;
     }
 
     /** Row r sees every cached slot and the window rows on its path to the root: (W, past + W), row-major. */
@@ -130,8 +109,8 @@ final class AotiForwardPass implements ForwardPass {
     private void runStage() {
         AotiManifest.Stage stage = model.manifest().stages().get(stagesDone);
         AotiGraph graph = model.stages().get(stagesDone);
-        DeviceTensor input = stage.takesTokens() ? tokens : hidden;
-        DeviceTensor[] out = run(graph, input, positions, mask, writeIndex, sequence.cache());
+        DeviceTensor input = stage.takesTokens() ? inputs.tokens() : hidden;
+        DeviceTensor[] out = run(graph, input, inputs.positions(), inputs.mask(), inputs.writeIndex(), sequence.cache());
         DeviceTensor next = null;
         for (int i = 0; i < out.length; i++) {
             String name = stage.outputs().get(i);
@@ -236,9 +215,10 @@ final class AotiForwardPass implements ForwardPass {
     public void close() {
         if (!closed) {
             closed = true;
-            DeviceTensor[] owned = graphed ? new DeviceTensor[] {hidden, logitsOut}
-                    : new DeviceTensor[] {tokens, positions, mask, writeIndex, hidden, logitsOut};
-            for (DeviceTensor d : owned) {
+            if (!graphed) {
+                inputs.close();
+            }
+            for (DeviceTensor d : new DeviceTensor[] {hidden, logitsOut}) {
                 if (d != null) {
                     d.close();
                 }
