@@ -25,6 +25,9 @@ import java.util.List;
  * the window), so that attention reads about what an eager pass reads and one graph serves 128
  * consecutive positions. Other sequences alive at the same time run eagerly, as before.
  *
+ * <p>Streams: on a GPU the model queues all its work on a CUDA stream of its own ({@link AotiStream}),
+ * so two models on one GPU (Mirror-SD's target and draft) overlap there.
+ *
  * <p>Thread-safety: {@link #newSequence} may be called from any thread; each sequence is used by
  * one thread at a time. Sequences on different threads run their graphs concurrently.
  */
@@ -32,6 +35,7 @@ public final class AotiCausalLM implements CausalLM {
 
     private final AotiManifest manifest;
     private final AotiDevice device;
+    private final AotiStream stream;     // this model's own CUDA stream: all its device work
     private final List<AotiGraph> stages;
     private final AotiGraph exitHead;
     private final AotiGraph mtpHead;
@@ -46,10 +50,11 @@ public final class AotiCausalLM implements CausalLM {
     private DeviceTensor graphCache;     // the graph owner's cache (max_context slots), kept between owners
     private final java.util.Map<Long, StepInputs> stepInputs = new java.util.HashMap<>();
 
-    private AotiCausalLM(AotiManifest manifest, AotiDevice device, List<AotiGraph> stages, AotiGraph exitHead,
+    private AotiCausalLM(AotiManifest manifest, AotiStream stream, List<AotiGraph> stages, AotiGraph exitHead,
                          AotiGraph mtpHead) {
         this.manifest = manifest;
-        this.device = device;
+        this.device = stream.device();
+        this.stream = stream;
         this.stages = List.copyOf(stages);
         this.exitHead = exitHead;
         this.mtpHead = mtpHead;
@@ -78,10 +83,10 @@ public final class AotiCausalLM implements CausalLM {
         }
 
         /** An eager pass's inputs: {@code ints} laid out as {@link #intsStride} says, the mask (rows, width). */
-        static StepInputs upload(AotiDevice device, long[] ints, float[] mask, int rows, int width) {
-            DeviceTensor i = DeviceTensor.ofLongs(device, ints);
+        static StepInputs upload(AotiStream stream, long[] ints, float[] mask, int rows, int width) {
+            DeviceTensor i = DeviceTensor.ofLongs(stream, ints);
             try {
-                return of(i, DeviceTensor.ofFloats(device, mask, rows, width), rows);
+                return of(i, DeviceTensor.ofFloats(stream, mask, rows, width), rows);
             } catch (RuntimeException e) {
                 i.close();
                 throw e;
@@ -109,22 +114,24 @@ public final class AotiCausalLM implements CausalLM {
                     + "; export it again with --device " + device.kind());
         }
         AotiRuntime runtime = AotiRuntime.get();
+        runtime.require(device);
+        AotiStream stream = AotiStream.open(device);
         List<AotiGraph> loaded = new ArrayList<>();
         try {
             for (AotiManifest.Stage s : manifest.stages()) {
-                loaded.add(AotiGraph.load(runtime, s.graph(), dir.resolve(s.library()), device));
+                loaded.add(AotiGraph.load(s.graph(), dir.resolve(s.library()), stream));
             }
             AotiGraph exit = manifest.exitHead() == null ? null
-                    : AotiGraph.load(runtime, "exit_head", dir.resolve(manifest.exitHead()), device);
+                    : AotiGraph.load("exit_head", dir.resolve(manifest.exitHead()), stream);
             if (exit != null) {
                 loaded.add(exit);
             }
             AotiGraph mtp = manifest.mtpHead() == null ? null
-                    : AotiGraph.load(runtime, "mtp", dir.resolve(manifest.mtpHead()), device);
+                    : AotiGraph.load("mtp", dir.resolve(manifest.mtpHead()), stream);
             if (mtp != null) {
                 loaded.add(mtp);
             }
-            return new AotiCausalLM(manifest, device, loaded.subList(0, manifest.stages().size()), exit, mtp);
+            return new AotiCausalLM(manifest, stream, loaded.subList(0, manifest.stages().size()), exit, mtp);
         } catch (RuntimeException e) {
             loaded.forEach(AotiGraph::close);
             throw e;
@@ -185,7 +192,7 @@ public final class AotiCausalLM implements CausalLM {
         }
         if (graphCache == null) {
             ModelConfig c = config();
-            DeviceTensor cache = DeviceTensor.empty(device, manifest.dtypeCode(), c.numLayers(), 2, c.numKvHeads(),
+            DeviceTensor cache = DeviceTensor.empty(stream, manifest.dtypeCode(), c.numLayers(), 2, c.numKvHeads(),
                     manifest.maxContext(), c.headDim());
             try {
                 cache.zero();
@@ -222,8 +229,8 @@ public final class AotiCausalLM implements CausalLM {
     /** The graph owner's inputs for windows of {@code rows} rows attending {@code width} slots. */
     StepInputs stepInputs(int rows, int width) {
         return stepInputs.computeIfAbsent(stepKey(rows, width), k -> StepInputs.of(
-                DeviceTensor.empty(device, AotiNative.INT64, 3L * intsStride(rows)),
-                DeviceTensor.empty(device, AotiNative.FLOAT32, rows, width), rows));
+                DeviceTensor.empty(stream, AotiNative.INT64, 3L * intsStride(rows)),
+                DeviceTensor.empty(stream, AotiNative.FLOAT32, rows, width), rows));
     }
 
     /**
@@ -257,8 +264,9 @@ public final class AotiCausalLM implements CausalLM {
         return device.toString();
     }
 
-    AotiDevice aotiDevice() {
-        return device;
+    /** Where this model's device work goes: its tensors, graph runs and replays. */
+    AotiStream stream() {
+        return stream;
     }
 
     List<AotiGraph> stages() {

@@ -34,7 +34,6 @@ final class AotiForwardPass implements ForwardPass {
         this.sequence = sequence;
         this.window = window;
         this.layers = model.config().numLayers();
-        AotiDevice device = model.aotiDevice();
         int past = sequence.length();
         int w = window.size();
         this.graphed = sequence.graphed() && w <= model.graphWindow();
@@ -55,7 +54,7 @@ final class AotiForwardPass implements ForwardPass {
             in.ints().write(ints);
             in.mask().write(mask(window, past, width, masked));
         } else {
-            in = AotiCausalLM.StepInputs.upload(device, ints, mask(window, past, past + w, masked), w, past + w);
+            in = AotiCausalLM.StepInputs.upload(model.stream(), ints, mask(window, past, past + w, masked), w, past + w);
         }
         this.inputs = in;
     }

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 final class AotiGraph implements AutoCloseable {
 
     private final String name;
+    private final AotiStream stream;
     private final int inputs;
     private final int outputs;
     private long graph;
@@ -18,24 +19,28 @@ final class AotiGraph implements AutoCloseable {
     private long replays;
     private long captures;
 
-    private AotiGraph(String name, long graph) {
+    private AotiGraph(String name, long graph, AotiStream stream) {
         this.name = name;
         this.graph = graph;
+        this.stream = stream;
         int[] arity = AotiNative.graphArity(graph);
         this.inputs = arity[0];
         this.outputs = arity[1];
     }
 
-    /** Loads {@code library} (kernel binaries, if any, beside it) onto {@code device}. */
-    static AotiGraph load(AotiRuntime runtime, String name, Path library, AotiDevice device) {
+    /**
+     * Loads {@code library} (kernel binaries, if any, beside it) onto the stream's device, which
+     * {@link AotiRuntime#require} has checked; it runs on that stream.
+     */
+    static AotiGraph load(String name, Path library, AotiStream stream) {
         if (!Files.isRegularFile(library)) {
             throw new IllegalArgumentException("graph " + name + ": no library at " + library);
         }
-        runtime.require(device);
+        AotiDevice device = stream.device();
         Path dir = library.toAbsolutePath().getParent();
         try {
             return new AotiGraph(name, AotiNative.loadGraph(library.toAbsolutePath().toString(), device.torchName(),
-                    dir.toString()));
+                    dir.toString(), stream.handle()), stream);
         } catch (IllegalStateException e) {
             throw new IllegalStateException("graph " + name + " (" + library + ") on " + device + ": " + e.getMessage(), e);
         }
@@ -100,10 +105,10 @@ final class AotiGraph implements AutoCloseable {
         return in;
     }
 
-    private static DeviceTensor[] tensors(long[] handles) {
+    private DeviceTensor[] tensors(long[] handles) {
         DeviceTensor[] result = new DeviceTensor[handles.length];
         for (int i = 0; i < handles.length; i++) {
-            result[i] = new DeviceTensor(handles[i]);
+            result[i] = new DeviceTensor(handles[i], stream);
         }
         return result;
     }

@@ -30,7 +30,7 @@ final class AotiSequence implements Sequence {
         DeviceTensor shared = model.claimGraphs(this);
         this.graphed = shared != null;
         this.slots = graphed ? model.manifest().maxContext() : capacity;
-        this.cache = graphed ? shared : DeviceTensor.empty(model.aotiDevice(), model.manifest().dtypeCode(),
+        this.cache = graphed ? shared : DeviceTensor.empty(model.stream(), model.manifest().dtypeCode(),
                 config.numLayers(), 2, config.numKvHeads(), capacity, config.headDim());
     }
 

@@ -1,32 +1,39 @@
 package dev.mirrorsd.core.engine.aoti;
 
 /**
- * A libtorch tensor owned from Java (an {@code AtenTensorHandle}), on the CPU or a GPU. Closing
- * frees the handle; the memory goes back to libtorch's caching allocator once no view holds it.
+ * A libtorch tensor owned from Java (an {@code AtenTensorHandle}), on the CPU or a GPU, and the
+ * stream of the model it belongs to: every copy into or out of it is queued there. Closing frees
+ * the handle; the memory goes back to libtorch's caching allocator once no view holds it.
  * Not thread-safe.
  */
 final class DeviceTensor implements AutoCloseable {
 
     private long handle;
+    private final AotiStream stream;
 
-    DeviceTensor(long handle) {
+    DeviceTensor(long handle, AotiStream stream) {
         if (handle == 0) {
             throw new IllegalStateException("null tensor handle");
         }
         this.handle = handle;
+        this.stream = stream;
     }
 
     /** An uninitialised contiguous tensor. */
-    static DeviceTensor empty(AotiDevice device, int dtype, long... sizes) {
-        return new DeviceTensor(AotiNative.empty(sizes, dtype, device.typeCode(), device.index()));
+    static DeviceTensor empty(AotiStream stream, int dtype, long... sizes) {
+        AotiDevice d = stream.device();
+        return new DeviceTensor(AotiNative.empty(sizes, dtype, d.typeCode(), d.index(), stream.handle()), stream);
     }
 
-    static DeviceTensor ofFloats(AotiDevice device, float[] data, long... sizes) {
-        return new DeviceTensor(AotiNative.fromFloats(data, sizes, device.typeCode(), device.index()));
+    static DeviceTensor ofFloats(AotiStream stream, float[] data, long... sizes) {
+        AotiDevice d = stream.device();
+        return new DeviceTensor(AotiNative.fromFloats(data, sizes, d.typeCode(), d.index(), stream.handle()), stream);
     }
 
-    static DeviceTensor ofLongs(AotiDevice device, long[] data) {
-        return new DeviceTensor(AotiNative.fromLongs(data, new long[] {data.length}, device.typeCode(), device.index()));
+    static DeviceTensor ofLongs(AotiStream stream, long[] data) {
+        AotiDevice d = stream.device();
+        return new DeviceTensor(AotiNative.fromLongs(data, new long[] {data.length}, d.typeCode(), d.index(),
+                stream.handle()), stream);
     }
 
     long handle() {
@@ -42,29 +49,29 @@ final class DeviceTensor implements AutoCloseable {
 
     /** A view of this tensor's storage (sizes, strides and offset in elements). */
     DeviceTensor view(long[] sizes, long[] strides, long offset) {
-        return new DeviceTensor(AotiNative.view(handle(), sizes, strides, offset));
+        return new DeviceTensor(AotiNative.view(handle(), sizes, strides, offset), stream);
     }
 
     /** Overwrites this float32 tensor's elements, row-major. */
     void write(float[] data) {
-        AotiNative.writeFloats(handle(), data);
+        AotiNative.writeFloats(handle(), data, stream.deviceIndex(), stream.handle());
     }
 
     /** Overwrites this int64 tensor's elements, row-major. */
     void write(long[] data) {
-        AotiNative.writeLongs(handle(), data);
+        AotiNative.writeLongs(handle(), data, stream.deviceIndex(), stream.handle());
     }
 
     void zero() {
-        AotiNative.zero(handle());
+        AotiNative.zero(handle(), stream.deviceIndex(), stream.handle());
     }
 
     /** Copies {@code src} into this tensor (shapes must match). */
     void copyFrom(DeviceTensor src) {
-        AotiNative.copy(handle(), src.handle());
+        AotiNative.copy(handle(), src.handle(), stream.deviceIndex(), stream.handle());
     }
 
-    /** The whole tensor as row-major float32 on the host; waits for the device. */
+    /** The whole tensor as row-major float32 on the host; waits for its model's stream. */
     float[] toFloats() {
         long n = 1;
         for (long s : sizes()) {
@@ -74,7 +81,7 @@ final class DeviceTensor implements AutoCloseable {
             throw new IllegalStateException("tensor of " + n + " elements does not fit a Java array");
         }
         float[] out = new float[(int) n];
-        AotiNative.toFloats(handle(), out);
+        AotiNative.toFloats(handle(), out, stream.deviceIndex(), stream.handle());
         return out;
     }
 

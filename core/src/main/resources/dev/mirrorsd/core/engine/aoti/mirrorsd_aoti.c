@@ -13,6 +13,11 @@
  * Ownership: every tensor handle handed to Java is a new reference that Java frees with
  * freeTensor. runGraph borrows its inputs (it passes fresh aliases to the graph, which steals
  * them) and returns new references to the outputs.
+ *
+ * Streams: each model has its own CUDA stream (streamNew; non-blocking, so it does not wait for the
+ * device's legacy default stream or other models' streams). Its graphs run on it, and every tensor
+ * call that gets the stream makes it current first, so copies wait for that model's work only and
+ * memory is allocated under it. Stream 0 is the default stream (the CPU, or no own stream).
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -81,7 +86,7 @@ static const char *graphs_unavailable = "libtorch is not loaded";
 typedef struct {
     long runs;
     double host_ms; /* from the call to the last launch returning */
-    double gpu_ms;  /* between events recorded before and after, on the default stream */
+    double gpu_ms;  /* between events recorded before and after, on the model's stream */
     void *start, *end;
 } Profile;
 
@@ -101,25 +106,25 @@ static double now_ms(void) {
     return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
-/* before a run on the default stream: returns the host clock, or a negative number when not profiling */
-static double profile_begin(Profile *p) {
+/* before a run on stream: returns the host clock, or a negative number when not profiling */
+static double profile_begin(Profile *p, void *stream) {
     if (!profile_on()) {
         return -1;
     }
     if (p->start == NULL && (cuda_event_create(&p->start) != 0 || cuda_event_create(&p->end) != 0)) {
         return -1;
     }
-    cuda_event_record(p->start, NULL);
+    cuda_event_record(p->start, stream);
     return now_ms();
 }
 
-static void profile_end(Profile *p, double began) {
+static void profile_end(Profile *p, double began, void *stream) {
     if (began < 0) {
         return;
     }
     double issued = now_ms();
     float gpu = 0;
-    cuda_event_record(p->end, NULL);
+    cuda_event_record(p->end, stream);
     cuda_event_sync(p->end);
     cuda_event_elapsed(&gpu, p->start, p->end);
     p->runs++;
@@ -152,6 +157,7 @@ typedef struct {
     size_t inputs;
     size_t outputs;
     int32_t cuda_index; /* the graph's CUDA device, or -1 (CPU) */
+    void *stream;       /* the model's stream its runs and replays go on; NULL = the default stream */
     char name[96];      /* the library path's tail, for the profile */
     Profile eager;      /* runs through the container (MIRRORSD_AOTI_PROFILE) */
     Profile replay;     /* CUDA graph launches */
@@ -297,6 +303,48 @@ static int32_t device_code(jint device_type) {
     return device_type == 0 ? t_device_cpu() : t_device_cuda();
 }
 
+/*
+ * Makes a model's stream current on this thread (and its device current) until end_stream; stream 0
+ * leaves things as they are. Returns 0 with an exception pending when libtorch refused.
+ */
+static int begin_stream(JNIEnv *env, jlong stream, jint index, void **guard) {
+    *guard = NULL;
+    if (stream == 0) {
+        return 1;
+    }
+    if (t_stream_guard_new == NULL) {
+        throw_state(env, "a CUDA stream was given, but libtorch has no CUDA stream guards", NULL);
+        return 0;
+    }
+    return !failed(env, t_stream_guard_new((void *)(intptr_t)stream, index, guard), "aoti_torch_create_cuda_stream_guard");
+}
+
+static void end_stream(void *guard) {
+    if (guard != NULL) {
+        t_stream_guard_delete(guard); /* restores the thread's previous stream and device */
+    }
+}
+
+/* a new non-blocking CUDA stream on device index for one model; 0 when the CUDA runtime lacks streams */
+JNIEXPORT jlong JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_streamNew(JNIEnv *env, jclass cls, jint index) {
+    if (cuda_stream_create == NULL || cuda_stream_sync == NULL || t_cuda_guard_new == NULL
+        || t_stream_guard_new == NULL || t_stream_guard_delete == NULL) {
+        return 0;
+    }
+    void *device_guard = NULL;
+    if (failed(env, t_cuda_guard_new(index, &device_guard), "aoti_torch_create_cuda_guard")) {
+        return 0;
+    }
+    void *stream = NULL;
+    cudaError e = cuda_stream_create(&stream, CUDA_STREAM_NON_BLOCKING); /* on the current device */
+    t_cuda_guard_delete(device_guard);
+    if (e != 0) {
+        throw_state(env, "cudaStreamCreateWithFlags failed", cuda_error_string(e));
+        return 0;
+    }
+    return (jlong)(intptr_t)stream;
+}
+
 static Tensor empty(JNIEnv *env, jsize ndim, const int64_t *sizes, int32_t dtype, int32_t device, int32_t index) {
     int64_t strides[16];
     if (ndim > 16) {
@@ -369,60 +417,77 @@ static void write_into(JNIEnv *env, Tensor dst, jarray data, int is_float) {
 }
 
 JNIEXPORT jlong JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_empty(JNIEnv *env, jclass cls, jlongArray sizes,
-                                                                           jint dtype, jint device, jint index) {
+                                                                           jint dtype, jint device, jint index,
+                                                                           jlong stream) {
     jsize ndim = (*env)->GetArrayLength(env, sizes);
     int64_t dims[16];
+    void *guard = NULL;
     if (ndim > 16) {
         throw_state(env, "tensors of more than 16 dimensions are not supported", NULL);
         return 0;
     }
     (*env)->GetLongArrayRegion(env, sizes, 0, ndim, (jlong *)dims);
-    return (jlong)(intptr_t)empty(env, ndim, dims, dtype_code(dtype), device_code(device), index);
+    if (!begin_stream(env, stream, index, &guard)) {
+        return 0;
+    }
+    Tensor t = empty(env, ndim, dims, dtype_code(dtype), device_code(device), index);
+    end_stream(guard);
+    return (jlong)(intptr_t)t;
 }
 
 /* a new tensor on (device, index) holding a Java array's contents: float[] (dtype 0) or long[] (dtype 1) */
-static jlong upload(JNIEnv *env, jarray data, jlongArray sizes, jint dtype, jint device, jint index) {
+static jlong upload(JNIEnv *env, jarray data, jlongArray sizes, jint dtype, jint device, jint index, jlong stream) {
     jsize ndim = (*env)->GetArrayLength(env, sizes);
     int64_t dims[16];
+    void *guard = NULL;
     if (ndim > 16) {
         throw_state(env, "tensors of more than 16 dimensions are not supported", NULL);
         return 0;
     }
     (*env)->GetLongArrayRegion(env, sizes, 0, ndim, (jlong *)dims);
+    if (!begin_stream(env, stream, index, &guard)) {
+        return 0;
+    }
     Tensor t = empty(env, ndim, dims, dtype_code(dtype), device_code(device), index);
-    if (t == NULL) {
-        return 0;
+    if (t != NULL) {
+        write_into(env, t, data, dtype == 0);
+        if ((*env)->ExceptionCheck(env)) {
+            t_delete(t);
+            t = NULL;
+        }
     }
-    write_into(env, t, data, dtype == 0);
-    if ((*env)->ExceptionCheck(env)) {
-        t_delete(t);
-        return 0;
-    }
+    end_stream(guard);
     return (jlong)(intptr_t)t;
 }
 
 JNIEXPORT jlong JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_fromFloats(JNIEnv *env, jclass cls, jfloatArray data,
-                                                                                jlongArray sizes, jint device, jint index) {
-    return upload(env, data, sizes, 0, device, index);
+                                                                                jlongArray sizes, jint device, jint index,
+                                                                                jlong stream) {
+    return upload(env, data, sizes, 0, device, index, stream);
 }
 
 JNIEXPORT jlong JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_fromLongs(JNIEnv *env, jclass cls, jlongArray data,
-                                                                               jlongArray sizes, jint device, jint index) {
-    return upload(env, data, sizes, 1, device, index);
+                                                                               jlongArray sizes, jint device, jint index,
+                                                                               jlong stream) {
+    return upload(env, data, sizes, 1, device, index, stream);
 }
 
 /* copies a tensor of any dtype, device and strides into out (row-major float32) */
 JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_toFloats(JNIEnv *env, jclass cls, jlong handle,
-                                                                             jfloatArray out) {
+                                                                             jfloatArray out, jint index, jlong stream) {
     Tensor t = (Tensor)(intptr_t)handle;
     void *p = NULL;
     int64_t numel = 0;
+    void *guard = NULL;
     Tensor host = host_like(env, t, t_dtype_float32(), (*env)->GetArrayLength(env, out), &p, &numel);
     if (host == NULL) {
         return;
     }
-    if (!failed(env, t_copy(host, t, 0), "aoti_torch_copy_ (to host)")) {
-        (*env)->SetFloatArrayRegion(env, out, 0, (jsize)numel, (const jfloat *)p);
+    if (begin_stream(env, stream, index, &guard)) {
+        if (!failed(env, t_copy(host, t, 0), "aoti_torch_copy_ (to host)")) {
+            (*env)->SetFloatArrayRegion(env, out, 0, (jsize)numel, (const jfloat *)p);
+        }
+        end_stream(guard);
     }
     t_delete(host);
 }
@@ -461,8 +526,13 @@ JNIEXPORT jlong JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_view(JNIEn
     return (jlong)(intptr_t)v;
 }
 
-JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_copy(JNIEnv *env, jclass cls, jlong dst, jlong src) {
-    failed(env, t_copy((Tensor)(intptr_t)dst, (Tensor)(intptr_t)src, 0), "aoti_torch_copy_");
+JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_copy(JNIEnv *env, jclass cls, jlong dst, jlong src,
+                                                                          jint index, jlong stream) {
+    void *guard = NULL;
+    if (begin_stream(env, stream, index, &guard)) {
+        failed(env, t_copy((Tensor)(intptr_t)dst, (Tensor)(intptr_t)src, 0), "aoti_torch_copy_");
+        end_stream(guard);
+    }
 }
 
 JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_freeTensor(JNIEnv *env, jclass cls, jlong handle) {
@@ -472,7 +542,8 @@ JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_freeTensor(
 }
 
 JNIEXPORT jlong JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_loadGraph(JNIEnv *env, jclass cls, jstring library,
-                                                                               jstring device, jstring cubin_dir) {
+                                                                               jstring device, jstring cubin_dir,
+                                                                               jlong stream) {
     const char *lib = (*env)->GetStringUTFChars(env, library, NULL);
     void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
     char detail[1536] = "";
@@ -517,6 +588,7 @@ JNIEXPORT jlong JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_loadGraph(
         return 0;
     }
     g->library = h;
+    g->stream = (void *)(intptr_t)stream;
     size_t len = strlen(lib_name); /* the path's tail: the package's directory names the stage */
     memcpy(g->name, lib_name + (len < sizeof g->name ? 0 : len - sizeof g->name + 1),
            len < sizeof g->name ? len + 1 : sizeof g->name);
@@ -549,7 +621,7 @@ static int read_inputs(JNIEnv *env, Graph *g, jlongArray inputs, jlongArray outp
 }
 
 /*
- * Runs the container on stream (NULL: the device's default stream) with fresh aliases of the
+ * Runs the container on stream (the model's, a capture stream, or NULL: the device's default) with fresh aliases of the
  * borrowed inputs (the graph steals its inputs; Java keeps its own handles). The graph's device
  * is made current on this thread: a thread that never selected a device (Mirror-SD's draft thread)
  * has device 0 current, and a graph of cuda:1 launched from it failed with "invalid resource handle".
@@ -573,17 +645,29 @@ static int32_t run_container(JNIEnv *env, Graph *g, const jlong *borrowed, Tenso
         }
         return -1;
     }
+    /* the run's stream current too: what the graph allocates (outputs, workspace) is that stream's */
+    void *stream_guard = NULL;
+    if (!begin_stream(env, (jlong)(intptr_t)stream, g->cuda_index, &stream_guard)) {
+        for (size_t j = 0; j < g->inputs; j++) {
+            t_delete(in[j]);
+        }
+        if (guard != NULL) {
+            t_cuda_guard_delete(guard);
+        }
+        return -1;
+    }
     int32_t err;
     if (g->run_single != NULL) {
         pthread_mutex_lock(&g->lock);
-        /* only runs on the default stream are profiled: the others are a capture and the run before it */
-        double began = g->cuda_index >= 0 && stream == NULL ? profile_begin(&g->eager) : -1;
+        /* only runs on the model's stream are profiled: the others are a capture and the run before it */
+        double began = g->cuda_index >= 0 && stream == g->stream ? profile_begin(&g->eager, stream) : -1;
         err = g->run_single(g->container, in, g->inputs, out, g->outputs, stream, NULL);
-        profile_end(&g->eager, began);
+        profile_end(&g->eager, began, stream);
         pthread_mutex_unlock(&g->lock);
     } else {
         err = g->run(g->container, in, g->inputs, out, g->outputs, stream, NULL);
     }
+    end_stream(stream_guard);
     if (guard != NULL) {
         t_cuda_guard_delete(guard); /* restores the thread's previous device */
     }
@@ -606,7 +690,7 @@ JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_runGraph(JN
     if (!read_inputs(env, g, inputs, outputs, borrowed)) {
         return;
     }
-    int32_t err = run_container(env, g, borrowed, out, NULL);
+    int32_t err = run_container(env, g, borrowed, out, g->stream);
     if (err > 0) {
         throw_state(env, "AOTInductorModelContainerRun failed (libtorch printed the reason on stderr)", NULL);
     }
@@ -710,12 +794,12 @@ static int step_capture(JNIEnv *env, Step *s, const jlong *borrowed) {
     int32_t err = 0;
     int have_outputs = 0;
     if (why[0] == 0) {
-        /* One run on the capture stream first, ordered after the default stream's writes into the inputs
+        /* One run on the capture stream first, ordered after the model stream's writes into the inputs
          * (it recomputes what the eager run did, the same K/V into the same slots). cuBLAS(Lt) keeps a
          * workspace per (handle, stream); asked for first under capture, the GEMMs get none and fall back
          * to split-K-free kernels: the 8B shape's one-row step ran 9.5 ms graphed against 7.5 eager. */
         Tensor warm[64];
-        if ((e = cuda_stream_sync(NULL)) != 0) {
+        if ((e = cuda_stream_sync(g->stream)) != 0) {
             snprintf(why, sizeof why, "cudaStreamSynchronize: %s", cuda_error_string(e));
         } else if ((err = run_container(env, g, borrowed, warm, s->stream)) != 0) {
             snprintf(why, sizeof why, "the run on the capture stream before the capture failed");
@@ -773,11 +857,12 @@ static int step_launch(JNIEnv *env, Step *s, jlongArray outputs) {
     if (failed(env, t_cuda_guard_new(s->g->cuda_index, &device_guard), "aoti_torch_create_cuda_guard")) {
         return 0;
     }
-    /* the default stream, where every other operation on this tensor memory runs: ordered after the
+    /* the model's stream, where every other operation on this tensor memory runs: ordered after the
      * caller's writes into the inputs and before its reads of the outputs */
-    double began = profile_begin(&s->g->replay); /* one sequence replays a model's graphs at a time */
-    cudaError e = cuda_graph_launch(s->exec, NULL);
-    profile_end(&s->g->replay, began);
+    void *stream = s->g->stream;
+    double began = profile_begin(&s->g->replay, stream); /* one sequence replays a model's graphs at a time */
+    cudaError e = cuda_graph_launch(s->exec, stream);
+    profile_end(&s->g->replay, began, stream);
     t_cuda_guard_delete(device_guard);
     if (e != 0) {
         throw_state(env, "cudaGraphLaunch failed", cuda_error_string(e));
@@ -823,7 +908,7 @@ JNIEXPORT jint JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_stepRun(JNI
         }
     }
     Tensor out[64];
-    int32_t err = run_container(env, s->g, borrowed, out, NULL);
+    int32_t err = run_container(env, s->g, borrowed, out, s->g->stream);
     if (err > 0) {
         throw_state(env, "AOTInductorModelContainerRun failed (libtorch printed the reason on stderr)", NULL);
     }
@@ -843,17 +928,28 @@ JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_stepFree(JN
 }
 
 JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_writeFloats(JNIEnv *env, jclass cls, jlong tensor,
-                                                                                jfloatArray data) {
-    write_into(env, (Tensor)(intptr_t)tensor, data, 1);
+                                                                                jfloatArray data, jint index,
+                                                                                jlong stream) {
+    void *guard = NULL;
+    if (begin_stream(env, stream, index, &guard)) {
+        write_into(env, (Tensor)(intptr_t)tensor, data, 1);
+        end_stream(guard);
+    }
 }
 
 JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_writeLongs(JNIEnv *env, jclass cls, jlong tensor,
-                                                                               jlongArray data) {
-    write_into(env, (Tensor)(intptr_t)tensor, data, 0);
+                                                                               jlongArray data, jint index,
+                                                                               jlong stream) {
+    void *guard = NULL;
+    if (begin_stream(env, stream, index, &guard)) {
+        write_into(env, (Tensor)(intptr_t)tensor, data, 0);
+        end_stream(guard);
+    }
 }
 
 /* fills a tensor with zeros (through a zeroed host tensor of its shape and dtype) */
-JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_zero(JNIEnv *env, jclass cls, jlong handle) {
+JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_zero(JNIEnv *env, jclass cls, jlong handle, jint index,
+                                                                         jlong stream) {
     Tensor dst = (Tensor)(intptr_t)handle;
     int32_t dtype = 0;
     TorchError (*get_dtype)(Tensor, int32_t *) = (TorchError (*)(Tensor, int32_t *))dlsym(RTLD_DEFAULT, "aoti_torch_get_dtype");
@@ -872,7 +968,11 @@ JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_zero(JNIEnv
     }
     int64_t width = dtype == t_dtype_float32() ? 4 : dtype == t_dtype_int64() ? 8 : 2;
     memset(p, 0, (size_t)(numel * width));
-    failed(env, t_copy(dst, host, 0), "aoti_torch_copy_ (zeros)");
+    void *guard = NULL;
+    if (begin_stream(env, stream, index, &guard)) {
+        failed(env, t_copy(dst, host, 0), "aoti_torch_copy_ (zeros)");
+        end_stream(guard);
+    }
     t_delete(host);
 }
 

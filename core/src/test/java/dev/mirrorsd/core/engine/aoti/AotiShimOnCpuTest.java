@@ -7,6 +7,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class AotiShimOnCpuTest {
 
-    private static final AotiDevice CPU = AotiDevice.cpu();
+    private static final AotiStream CPU = new AotiStream(AotiDevice.cpu(), 0);
 
     @BeforeAll
     static void loadDjlsLibtorchThroughTheShim() {
@@ -93,9 +94,21 @@ class AotiShimOnCpuTest {
             IllegalStateException write = assertThrows(IllegalStateException.class, () -> t.write(new float[] {1, 2}));
             assertTrue(write.getMessage().contains("element count"), write.getMessage());
             IllegalStateException read = assertThrows(IllegalStateException.class,
-                    () -> AotiNative.toFloats(t.handle(), new float[4]));
+                    () -> AotiNative.toFloats(t.handle(), new float[4], 0, 0));
             assertTrue(read.getMessage().contains("element count"), read.getMessage());
             assertArrayEquals(new float[] {1, 2, 3}, t.toFloats()); // nothing was written
         }
+    }
+
+    @Test
+    void shouldQueueOnTheDefaultStreamWhereLibtorchHasNoCudaStreams() {
+        // a CPU-only libtorch: no model stream to open, and a stream handed in anyway is refused
+        // with a message instead of reaching a CUDA call
+        assertEquals(0, AotiNative.streamNew(0));
+        assertEquals(0, AotiStream.open(AotiDevice.gpu(0)).handle());
+        AotiStream bogus = new AotiStream(AotiDevice.cpu(), 1);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> DeviceTensor.ofFloats(bogus, new float[] {1}, 1));
+        assertTrue(e.getMessage().contains("no CUDA stream guards"), e.getMessage());
     }
 }
