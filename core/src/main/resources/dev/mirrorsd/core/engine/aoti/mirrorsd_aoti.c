@@ -927,24 +927,25 @@ JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_stepFree(JN
     }
 }
 
+/* write_into with a model's stream current */
+static void write_on_stream(JNIEnv *env, jlong tensor, jarray data, int is_float, jint index, jlong stream) {
+    void *guard = NULL;
+    if (begin_stream(env, stream, index, &guard)) {
+        write_into(env, (Tensor)(intptr_t)tensor, data, is_float);
+        end_stream(guard);
+    }
+}
+
 JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_writeFloats(JNIEnv *env, jclass cls, jlong tensor,
                                                                                 jfloatArray data, jint index,
                                                                                 jlong stream) {
-    void *guard = NULL;
-    if (begin_stream(env, stream, index, &guard)) {
-        write_into(env, (Tensor)(intptr_t)tensor, data, 1);
-        end_stream(guard);
-    }
+    write_on_stream(env, tensor, data, 1, index, stream);
 }
 
 JNIEXPORT void JNICALL Java_dev_mirrorsd_core_engine_aoti_AotiNative_writeLongs(JNIEnv *env, jclass cls, jlong tensor,
                                                                                jlongArray data, jint index,
                                                                                jlong stream) {
-    void *guard = NULL;
-    if (begin_stream(env, stream, index, &guard)) {
-        write_into(env, (Tensor)(intptr_t)tensor, data, 0);
-        end_stream(guard);
-    }
+    write_on_stream(env, tensor, data, 0, index, stream);
 }
 
 /* fills a tensor with zeros (through a zeroed host tensor of its shape and dtype) */
