@@ -127,9 +127,12 @@ class CachedLayers(nn.Module):
 
 
 def fused_linear(*parts):
-    """One bias-free linear whose output is the parts' outputs side by side."""
-    fused = nn.Linear(parts[0].in_features, sum(p.out_features for p in parts), bias=False, device="meta")
+    """One linear whose output is the parts' outputs side by side (biases too, when the parts have them)."""
+    bias = parts[0].bias is not None
+    fused = nn.Linear(parts[0].in_features, sum(p.out_features for p in parts), bias=bias, device="meta")
     fused.weight = nn.Parameter(torch.cat([p.weight.data for p in parts], 0))
+    if bias:
+        fused.bias = nn.Parameter(torch.cat([p.bias.data for p in parts], 0))
     return fused
 
 
@@ -160,7 +163,12 @@ class MtpHeads(nn.Module):
 
 def hf_config_dict(cfg):
     rope = getattr(cfg, "rope_parameters", None) or {}
+    arch = (cfg.architectures or ["LlamaForCausalLM"])[0]
+    # Qwen2: biases on q/k/v only; Llama's attention_bias: on q/k/v and o_proj
+    qwen2 = arch == "Qwen2ForCausalLM"
+    attention_bias = bool(getattr(cfg, "attention_bias", False))
     return dict(vocab_size=cfg.vocab_size, hidden_size=cfg.hidden_size, intermediate_size=cfg.intermediate_size,
+                qkv_bias=qwen2 or attention_bias, o_bias=attention_bias and not qwen2,
                 num_hidden_layers=cfg.num_hidden_layers, num_attention_heads=cfg.num_attention_heads,
                 num_key_value_heads=cfg.num_key_value_heads,
                 head_dim=getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads,
@@ -168,7 +176,7 @@ def hf_config_dict(cfg):
                 rope_theta=float(rope.get("rope_theta", getattr(cfg, "rope_theta", 10000.0))),
                 max_position_embeddings=cfg.max_position_embeddings,
                 tie_word_embeddings=bool(getattr(cfg, "tie_word_embeddings", False)),
-                architecture=(cfg.architectures or ["LlamaForCausalLM"])[0],
+                architecture=arch,
                 bos_token_id=-1 if cfg.bos_token_id is None else cfg.bos_token_id,
                 eos_token_ids=eos_list(cfg.eos_token_id))
 
@@ -186,8 +194,10 @@ def load_hf(path):
     else:
         m = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, local_files_only=True)
     arch = (m.config.architectures or ["LlamaForCausalLM"])[0]
-    if arch not in ("LlamaForCausalLM", "MistralForCausalLM"):
-        sys.exit(f"unsupported architecture {arch}: the AOTI export runs Llama and Mistral (no q/k/v biases)")
+    if arch not in ("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM"):
+        sys.exit(f"unsupported architecture {arch}: the AOTI export runs Llama, Mistral and Qwen2")
+    if getattr(m.config, "use_sliding_window", False):
+        sys.exit(f"{arch} with use_sliding_window: the AOTI export attends every cached slot")
     return m.eval()
 
 

@@ -67,10 +67,12 @@ class Attn(nn.Module):
         super().__init__()
         d, hd = c["hidden_size"], c["head_dim"]
         self.nh, self.nkv, self.hd = c["num_attention_heads"], c["num_key_value_heads"], hd
-        self.q_proj = nn.Linear(d, self.nh * hd, bias=False)
-        self.k_proj = nn.Linear(d, self.nkv * hd, bias=False)
-        self.v_proj = nn.Linear(d, self.nkv * hd, bias=False)
-        self.o_proj = nn.Linear(self.nh * hd, d, bias=False)
+        # Qwen2 has q/k/v biases; Llama's attention_bias adds them to o_proj too
+        qkv_bias, o_bias = c.get("qkv_bias", False), c.get("o_bias", False)
+        self.q_proj = nn.Linear(d, self.nh * hd, bias=qkv_bias)
+        self.k_proj = nn.Linear(d, self.nkv * hd, bias=qkv_bias)
+        self.v_proj = nn.Linear(d, self.nkv * hd, bias=qkv_bias)
+        self.o_proj = nn.Linear(self.nh * hd, d, bias=o_bias)
 
     def forward(self, x, cos, sin, mask, past=None):
         B, W, _ = x.shape

@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static dev.mirrorsd.core.testing.Fixtures.floats;
 import static dev.mirrorsd.core.testing.Fixtures.ints;
@@ -20,23 +22,24 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The AOTI engine end to end against the transformers fixtures, where PyTorch is installed: runs
- * only when {@code MIRRORSD_AOTI_TINY_LLAMA} names the folder that
+ * The AOTI engine end to end against the transformers fixtures, where PyTorch is installed:
+ * {@code MIRRORSD_AOTI_TINY_LLAMA} and {@code MIRRORSD_AOTI_TINY_QWEN2} name the folders that
  * {@code tools/gpu/export_aoti.py --target core/src/test/resources/fixtures/tiny-llama DIR
- * --exit-layer 1 --device cpu --max-window 16 --max-context 256} wrote (CI has no PyTorch and
- * skips it). {@code MIRRORSD_AOTI_DEVICE} picks the device (default cpu; the export's --device
- * must agree). It needs PyTorch, which CI lacks, so it is tagged {@code torch}: the default build
- * leaves it out (no skip in CI's summary) and {@code mvn -pl core test -Dgroups=torch -Dmirrorsd.excludedGroups=} runs it,
- * failing if the export is missing.
+ * --exit-layer 1 --device cpu --max-window 16 --max-context 256} (and the same for tiny-qwen2, whose
+ * q/k/v biases the export carries) wrote. {@code MIRRORSD_AOTI_DEVICE} picks the device (default cpu; the export's --device
+ * must agree). It needs a PyTorch install, so it is tagged {@code torch}: the README's test command
+ * leaves it out, and {@code tools/gpu/cpu-check.sh} (which CI runs after it) installs PyTorch in a
+ * venv, exports both fixtures and runs it; it fails when an export is missing.
  */
 @Tag("torch")
 class AotiReferenceTest {
     private static final float TOLERANCE = 1e-3f;
 
-    private static Path exported() {
-        String dir = System.getenv("MIRRORSD_AOTI_TINY_LLAMA");
+    private static Path exported(String fixture) {
+        String variable = "MIRRORSD_AOTI_" + fixture.toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+        String dir = System.getenv(variable);
         assertTrue(dir != null && Files.isDirectory(Path.of(dir)),
-                "MIRRORSD_AOTI_TINY_LLAMA must name the export of fixtures/tiny-llama (see the class comment)");
+                variable + " must name the export of fixtures/" + fixture + " (see the class comment)");
         return Path.of(dir);
     }
 
@@ -45,11 +48,12 @@ class AotiReferenceTest {
         return d == null ? AotiDevice.cpu() : AotiDevice.parse(d);
     }
 
-    @Test
-    void shouldMatchTransformersLogitsEarlyExitAndGreedy() {
-        JsonObject reference = json("tiny-llama/reference.json");
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama", "tiny-qwen2"})
+    void shouldMatchTransformersLogitsEarlyExitAndGreedy(String fixture) {
+        JsonObject reference = json(fixture + "/reference.json");
         int[] prompt = ints(reference.get("input_ids"));
-        try (AotiCausalLM model = AotiCausalLM.load(exported(), device());
+        try (AotiCausalLM model = AotiCausalLM.load(exported(fixture), device());
              Sequence sequence = model.newSequence(prompt.length + 64)) {
             JsonArray expected = reference.getAsJsonArray("logits");
             Logits last;
@@ -86,7 +90,7 @@ class AotiReferenceTest {
         int[] prompt = ints(reference.get("input_ids"));
         int[] tokens = ints(reference.get("tree_tokens"));
         int[] parents = ints(reference.get("tree_parents"));
-        try (AotiCausalLM model = AotiCausalLM.load(exported(), device());
+        try (AotiCausalLM model = AotiCausalLM.load(exported("tiny-llama"), device());
              Sequence tree = model.newSequence(prompt.length + tokens.length + 2);
              Sequence chain = model.newSequence(prompt.length + tokens.length + 2)) {
             tree.forward(Window.chain(prompt, 0), prompt.length - 1);

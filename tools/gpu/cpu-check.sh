@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The GPU engine end to end on the CPU, where no GPU is: PyTorch from PyPI in a venv (build/torch-venv),
+# the tiny Llama and Qwen2 fixtures compiled by export_aoti.py --device cpu (build/aoti/), and the
+# torch-tagged tests (AotiReferenceTest: logits, early exit, greedy and tree windows against the
+# transformers references) run through the JNI shim against that PyTorch's libtorch. CI runs it after
+# the README's test command (about 4 minutes on 2 cores, most of it the download and the compiles).
+#   tools/gpu/cpu-check.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root="$PWD"
+venv="$root/build/torch-venv"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install -q --disable-pip-version-check torch==2.11.0 transformers==5.24.0 safetensors
+for m in tiny-llama tiny-qwen2; do
+    if [ ! -f "build/aoti/$m/mirror-sd-aoti.json" ]; then
+        "$venv/bin/python" tools/gpu/export_aoti.py "build/aoti/$m" --target "core/src/test/resources/fixtures/$m" \
+            --exit-layer 1 --device cpu --max-window 16 --max-context 256 2>&1 | grep -E "^compiled|rror" || true
+        [ -f "build/aoti/$m/mirror-sd-aoti.json" ] || { echo "export of $m failed"; exit 1; }
+    fi
+done
+torch_lib="$("$venv/bin/python" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
+MIRRORSD_TORCH_LIB="$torch_lib" MIRRORSD_AOTI_TINY_LLAMA="$root/build/aoti/tiny-llama" \
+MIRRORSD_AOTI_TINY_QWEN2="$root/build/aoti/tiny-qwen2" \
+    mvn -B -q -pl core test-compile surefire:test -Dtest=AotiReferenceTest -Dgroups=torch -Dmirrorsd.excludedGroups=
