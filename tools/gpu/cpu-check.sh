@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # The GPU engine end to end on the CPU, where no GPU is: PyTorch from PyPI in a venv (build/torch-venv),
-# the tiny Llama (with --decode-graphs) and Qwen2 fixtures compiled by export_aoti.py --device cpu
-# (build/aoti/), and the
+# the tiny Llama and Qwen2 fixtures compiled by export_aoti.py --device cpu (build/aoti/), and the
 # torch-tagged tests (AotiReferenceTest: logits, early exit, greedy and tree windows against the
 # transformers references) run through the JNI shim against that PyTorch's libtorch. CI runs it after
 # the README's test command (about 4 minutes on 2 cores, most of it the download and the compiles).
@@ -15,8 +14,7 @@ venv="$root/build/torch-venv"
 for m in tiny-llama tiny-qwen2; do
     if [ ! -f "build/aoti/$m/mirror-sd-aoti.json" ]; then
         "$venv/bin/python" tools/gpu/export_aoti.py "build/aoti/$m" --target "core/src/test/resources/fixtures/$m" \
-            --exit-layer 1 --device cpu --max-window 16 --max-context 256 $([ $m = tiny-llama ] && echo --decode-graphs) \
-            2>&1 | grep -E "^compiled|rror" || true
+            --exit-layer 1 --device cpu --max-window 16 --max-context 256 2>&1 | grep -E "^compiled|rror" || true
         [ -f "build/aoti/$m/mirror-sd-aoti.json" ] || { echo "export of $m failed"; exit 1; }
     fi
 done

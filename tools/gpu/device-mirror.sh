@@ -76,14 +76,13 @@ start8b() {
             --device cuda --max-window "${MAX_WINDOW_8B:-1}" --max-context 1024 ${AUTOTUNE_8B:+--max-autotune} --graphs $g
     done
 }
-# the 8B speculative pair on GPU $1: the target split at 16 with its exit head, windows up to 16 rows and
-# one-row static copies of its stages (--decode-graphs), and the project's draft layout at the 8B shape
-# (random weights: timing only; tau and hit rates mean nothing)
+# the 8B speculative pair on GPU $1: the target split at 16 with its exit head, windows up to 16 rows, and the
+# project's draft layout at the 8B shape (random weights: timing only; tau and hit rates mean nothing)
 start8bsd() {
     local g
-    for g in prefix suffix exit_head prefix_w1 suffix_w1; do
+    for g in prefix suffix exit_head; do
         detach "$1" exp-8bsd /tmp/aoti-8bsd --synthetic llama-3-8b --dtype bfloat16 --exit-layer 16 --device cuda \
-            --max-window 16 --max-context 1024 --decode-graphs --graphs $g
+            --max-window 16 --max-context 1024 --graphs $g
     done
     for g in layers mtp; do
         detach "$1" exp-8bsd /tmp/aoti-d8b --synthetic-draft llama-3-8b --dtype bfloat16 --device cuda \

@@ -384,28 +384,23 @@ def compile_graph(name, module, args, dynamic, outdir, device):
     return pt2, os.path.join(name, library)
 
 
-def export(c, stages, heads, width, outdir, device, dtype, max_window, max_context, only, extra, decode_graphs=False):
+def export(c, stages, heads, width, outdir, device, dtype, max_window, max_context, only, extra):
     os.makedirs(outdir, exist_ok=True)
     # --max-window 1: a one-row decode graph of static shape, which Inductor compiles to faster kernels
-    # than a dynamic window's (longer prompts are fed a row at a time by the engine's ChunkedSequence);
-    # --decode-graphs: such a one-row copy of each stage (NAME_w1) beside the dynamic-window one, which the
-    # engine runs for one-row windows (decode steps, Mirror's target-step rounds)
+    # than a dynamic window's (longer prompts are fed a row at a time by the engine's ChunkedSequence)
     win = Dim("window", min=1, max=max_window) if max_window > 1 else Dim.STATIC
     rows = min(3, max_window)
     total = Dim("attended", min=1, max=max_context)
     cap = Dim("capacity", min=2, max=max_context)
     libraries = {}
     for name, module, first, last, stage_input, outs in stages:
-        variants = [(name, win, rows)] + ([(name + "_w1", Dim.STATIC, 1)] if decode_graphs and max_window > 1 else [])
-        variants = [v for v in variants if not only or v[0] in only]
-        if not variants:
+        if only and name not in only:
             continue
         module = materialize_synthetic(module, device, dtype).to(device=device, dtype=dtype)
-        for graph, w_dim, w in variants:
-            args = example_inputs(c, stage_input, device, dtype, w=w)
-            dynamic = ({0: w_dim} if stage_input == "tokens" else {0: w_dim, 1: Dim.STATIC}, {0: w_dim},
-                       {0: w_dim, 1: total}, {0: w_dim}, {0: Dim.STATIC, 1: Dim.STATIC, 2: Dim.STATIC, 3: cap, 4: Dim.STATIC})
-            _, libraries[graph] = compile_graph(graph, module, args, dynamic, outdir, device)
+        args = example_inputs(c, stage_input, device, dtype, w=rows)
+        dynamic = ({0: win} if stage_input == "tokens" else {0: win, 1: Dim.STATIC}, {0: win}, {0: win, 1: total}, {0: win},
+                   {0: Dim.STATIC, 1: Dim.STATIC, 2: Dim.STATIC, 3: cap, 4: Dim.STATIC})
+        _, libraries[name] = compile_graph(name, module, args, dynamic, outdir, device)
     for name, module, kind in heads:
         if only and name not in only:
             continue
@@ -427,11 +422,8 @@ def export(c, stages, heads, width, outdir, device, dtype, max_window, max_conte
         "max_positions": c["max_position_embeddings"], "rms_norm_eps": c["rms_norm_eps"],
         "rope_theta": c["rope_theta"], "tie_word_embeddings": bool(c.get("tie_word_embeddings", False)),
         "bos_token_id": c.get("bos_token_id", -1), "eos_token_ids": c.get("eos_token_ids", []),
-        "stages": [dict({"graph": n, "library": libraries.get(n, f"{n}/MISSING"), "first_layer": f, "end_layer": e,
-                         "input": i, "outputs": o},
-                        **({"decode_library": libraries.get(n + "_w1", f"{n}_w1/MISSING")}
-                           if decode_graphs and max_window > 1 else {}))
-                   for n, _, f, e, i, o in stages],
+        "stages": [{"graph": n, "library": libraries.get(n, f"{n}/MISSING"), "first_layer": f, "end_layer": e,
+                    "input": i, "outputs": o} for n, _, f, e, i, o in stages],
         "heads": [{"graph": n, "library": libraries.get(n, f"{n}/MISSING"), "kind": k} for n, _, k in heads],
     }
     manifest.update(extra)
@@ -454,13 +446,11 @@ def merge_manifests(outdir):
             merged = m
         for key in ("stages", "heads"):
             for i, g in enumerate(m[key]):
-                for lib in ("library", "decode_library"):
-                    if lib in g and not g[lib].endswith("MISSING"):
-                        merged[key][i][lib] = g[lib]
+                if not g["library"].endswith("MISSING"):
+                    merged[key][i]["library"] = g["library"]
     with open(os.path.join(outdir, MANIFEST), "w") as f:
         json.dump(merged, f, indent=2)
-    missing = [g.get(lib) for k in ("stages", "heads") for g in merged[k] for lib in ("library", "decode_library")
-               if g.get(lib, "").endswith("MISSING")]
+    missing = [g["graph"] for k in ("stages", "heads") for g in merged[k] if g["library"].endswith("MISSING")]
     if missing:
         sys.exit(f"graphs not compiled: {missing}")
     print("merged", len(parts), "manifests into", os.path.join(outdir, MANIFEST))
@@ -485,8 +475,6 @@ def main():
     ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
     ap.add_argument("--max-window", type=int, default=64)
     ap.add_argument("--max-context", type=int, default=2048)
-    ap.add_argument("--decode-graphs", action="store_true",
-                    help="also compile each stage for one-row windows of static shape (NAME_w1), run for decode steps")
     ap.add_argument("--max-autotune", action="store_true",
                     help="let Inductor time GEMM kernels on this GPU while compiling (slower to compile)")
     ap.add_argument("--graphs", help="compile only these graphs (comma-separated); run --merge after")
@@ -528,8 +516,7 @@ def main():
     if exits and not args.no_exit_head:
         extra["exit_layer"] = exits[0]
         extra["exit_layers"] = exits
-    export(c, stages, heads, width, args.outdir, args.device, dtype, args.max_window, args.max_context, only, extra,
-           args.decode_graphs)
+    export(c, stages, heads, width, args.outdir, args.device, dtype, args.max_window, args.max_context, only, extra)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,6 @@ public final class AotiCausalLM implements CausalLM {
     private final AotiDevice device;
     private final AotiStream stream;     // this model's own CUDA stream: all its device work
     private final List<AotiGraph> stages;
-    private final List<AotiGraph> decodeStages; // one-row static copies of the stages, or empty
     private final AotiGraph exitHead;
     private final AotiGraph mtpHead;
 
@@ -51,13 +50,12 @@ public final class AotiCausalLM implements CausalLM {
     private DeviceTensor graphCache;     // the graph owner's cache (max_context slots), kept between owners
     private final java.util.Map<Long, StepInputs> stepInputs = new java.util.HashMap<>();
 
-    private AotiCausalLM(AotiManifest manifest, AotiStream stream, List<AotiGraph> stages,
-                         List<AotiGraph> decodeStages, AotiGraph exitHead, AotiGraph mtpHead) {
+    private AotiCausalLM(AotiManifest manifest, AotiStream stream, List<AotiGraph> stages, AotiGraph exitHead,
+                         AotiGraph mtpHead) {
         this.manifest = manifest;
         this.device = stream.device();
         this.stream = stream;
         this.stages = List.copyOf(stages);
-        this.decodeStages = List.copyOf(decodeStages);
         this.exitHead = exitHead;
         this.mtpHead = mtpHead;
         int window = Math.min(Integer.getInteger(GRAPH_WINDOW_PROPERTY, DEFAULT_GRAPH_WINDOW), manifest.maxWindow());
@@ -120,18 +118,8 @@ public final class AotiCausalLM implements CausalLM {
         AotiStream stream = AotiStream.open(device);
         List<AotiGraph> loaded = new ArrayList<>();
         try {
-            List<AotiGraph> stages = new ArrayList<>();
-            List<AotiGraph> decode = new ArrayList<>();
             for (AotiManifest.Stage s : manifest.stages()) {
-                stages.add(AotiGraph.load(s.graph(), dir.resolve(s.library()), stream));
-                loaded.add(stages.get(stages.size() - 1));
-            }
-            // one-row copies only when every stage has one: a window runs all of one kind
-            if (manifest.stages().stream().allMatch(s -> s.decodeLibrary() != null)) {
-                for (AotiManifest.Stage s : manifest.stages()) {
-                    decode.add(AotiGraph.load(s.graph() + "@1", dir.resolve(s.decodeLibrary()), stream));
-                    loaded.add(decode.get(decode.size() - 1));
-                }
+                loaded.add(AotiGraph.load(s.graph(), dir.resolve(s.library()), stream));
             }
             AotiGraph exit = manifest.exitHead() == null ? null
                     : AotiGraph.load("exit_head", dir.resolve(manifest.exitHead()), stream);
@@ -143,7 +131,7 @@ public final class AotiCausalLM implements CausalLM {
             if (mtp != null) {
                 loaded.add(mtp);
             }
-            return new AotiCausalLM(manifest, stream, stages, decode, exit, mtp);
+            return new AotiCausalLM(manifest, stream, loaded.subList(0, manifest.stages().size()), exit, mtp);
         } catch (RuntimeException e) {
             loaded.forEach(AotiGraph::close);
             throw e;
@@ -256,7 +244,6 @@ public final class AotiCausalLM implements CausalLM {
 
     private List<AotiGraph> allGraphs() {
         List<AotiGraph> all = new ArrayList<>(stages);
-        all.addAll(decodeStages);
         if (exitHead != null) {
             all.add(exitHead);
         }
@@ -282,13 +269,8 @@ public final class AotiCausalLM implements CausalLM {
         return stream;
     }
 
-    /**
-     * The graphs a window of {@code rows} rows runs through: the one-row static copies for a single
-     * row when the export has them (Inductor compiles a static one-row step to faster kernels than a
-     * dynamic window's), else the stages.
-     */
-    List<AotiGraph> stagesFor(int rows) {
-        return rows == 1 && !decodeStages.isEmpty() ? decodeStages : stages;
+    List<AotiGraph> stages() {
+        return stages;
     }
 
     AotiGraph exitHead() {

@@ -107,7 +107,7 @@ final class AotiForwardPass implements ForwardPass {
 
     private void runStage() {
         AotiManifest.Stage stage = model.manifest().stages().get(stagesDone);
-        AotiGraph graph = model.stagesFor(window.size()).get(stagesDone);
+        AotiGraph graph = model.stages().get(stagesDone);
         DeviceTensor input = stage.takesTokens() ? inputs.tokens() : hidden;
         DeviceTensor[] out = run(graph, input, inputs.positions(), inputs.mask(), inputs.writeIndex(), sequence.cache());
         DeviceTensor next = null;

@@ -68,11 +68,9 @@ public record AotiManifest(
      * @param endLayer    one past the last layer it runs
      * @param takesTokens true for the first stage (it embeds), false for one fed a hidden state
      * @param outputs     "hidden" and/or "logits", in the graph's output order
-     * @param decodeLibrary the same layers compiled for one-row windows of static shape (export
-     *                    {@code --decode-graphs}), run for a window of one row; or null
      */
     public record Stage(String graph, String library, int firstLayer, int endLayer, boolean takesTokens,
-                        List<String> outputs, String decodeLibrary) {
+                        List<String> outputs) {
         public Stage {
             outputs = List.copyOf(outputs);
         }
@@ -179,8 +177,7 @@ public record AotiManifest(
                     throw new ModelFormatException(file + ": stage input must be tokens or hidden, got " + input);
                 }
                 stages.add(new Stage(s.string("graph"), s.string("library"), s.integer("first_layer"),
-                        s.integer("end_layer"), input.equals("tokens"), s.strings("outputs"),
-                        s.optionalString("decode_library")));
+                        s.integer("end_layer"), input.equals("tokens"), s.strings("outputs")));
             }
             String exit = null;
             String mtp = null;

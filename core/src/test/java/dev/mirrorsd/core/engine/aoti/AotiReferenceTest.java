@@ -19,7 +19,6 @@ import static dev.mirrorsd.core.testing.Fixtures.json;
 import static dev.mirrorsd.core.testing.Fixtures.maxAbsDifference;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -27,8 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code MIRRORSD_AOTI_TINY_LLAMA} and {@code MIRRORSD_AOTI_TINY_QWEN2} name the folders that
  * {@code tools/gpu/export_aoti.py --target core/src/test/resources/fixtures/tiny-llama DIR
  * --exit-layer 1 --device cpu --max-window 16 --max-context 256} (and the same for tiny-qwen2, whose
- * q/k/v biases the export carries) wrote; an export with {@code --decode-graphs} runs its one-row
- * windows (the greedy decode) through the one-row static copies. {@code MIRRORSD_AOTI_DEVICE} picks the device (default cpu; the export's --device
+ * q/k/v biases the export carries) wrote. {@code MIRRORSD_AOTI_DEVICE} picks the device (default cpu; the export's --device
  * must agree). It needs a PyTorch install, so it is tagged {@code torch}: the README's test command
  * leaves it out, and {@code tools/gpu/cpu-check.sh} (which CI runs after it) installs PyTorch in a
  * venv, exports both fixtures and runs it; it fails when an export is missing.
@@ -57,9 +55,6 @@ class AotiReferenceTest {
         int[] prompt = ints(reference.get("input_ids"));
         try (AotiCausalLM model = AotiCausalLM.load(exported(fixture), device());
              Sequence sequence = model.newSequence(prompt.length + 64)) {
-            if (model.manifest().stages().get(0).decodeLibrary() != null) {
-                assertNotSame(model.stagesFor(2), model.stagesFor(1), "one-row windows run the one-row graphs");
-            }
             JsonArray expected = reference.getAsJsonArray("logits");
             Logits last;
             try (ForwardPass pass = sequence.begin(Window.chain(prompt, 0))) {
