@@ -14,6 +14,8 @@
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR compile8bsd # only the 8B speculative pair (below), GPU 0 (detached)
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR mirror8b  # the mirror table for the 8B target with exit head and a
 #                                                          # synthetic 8B-shaped draft (timing only), DECODE_8B tokens
+#   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR agree8b   # the one-row 8B export's greedy tokens against the speculative
+#                                                          # pair's dynamic-window target (same synthetic weights), GPU 0
 # Phases can be chained: "compile mirror decode8b". SKIP_8B=1 leaves the 8B decode export out, SD_8B=1 adds the
 # 8B speculative pair's export to `compile` (last GPU, detached).
 set -uo pipefail
@@ -155,6 +157,12 @@ mirror8b)
     await exp-8bsd $((SECONDS + ${WAIT_8B:-300})) /tmp/aoti-8bsd /tmp/aoti-d8b || continue
     DECODE=${DECODE_8B:-128} ON_MISS=${ON_MISS_8B:-target-step} mirror_table mirror8b /tmp/aoti-8bsd /tmp/aoti-d8b \
         /tmp/aoti-d8b/draft_to_target.safetensors ;;
+agree8b)
+    await exp-8b $((SECONDS + ${WAIT_8B:-300})) /tmp/aoti-8b || continue
+    await exp-8bsd $((SECONDS + ${WAIT_8B:-300})) /tmp/aoti-8bsd /tmp/aoti-d8b || continue
+    log "8B synthetic: one-row export against the dynamic-window export, greedy tokens"
+    timeout 300 "${java[@]}" -Dgpucheck.decode=64 GpuCheck agree "$stage/reference-smollm2.json" /tmp/aoti-8b /tmp/aoti-8bsd \
+        cuda:0 "$out/agree-8b.json" 2>&1 | grep -v SLF4J ;;
 decode8b)
     await exp-8b $((SECONDS + ${WAIT_8B:-300})) /tmp/aoti-8b || continue
     for window in 0 16; do

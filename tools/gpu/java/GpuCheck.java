@@ -39,6 +39,7 @@ import java.util.List;
  *   GpuCheck check REF.json TARGET_DIR DRAFT_DIR DRAFT_WEIGHTS TARGET_DEV DRAFT_DEV OUT.json
  *   GpuCheck mirror REF.json TARGET_DIR DRAFT_DIR DRAFT_WEIGHTS TARGET_DEV DRAFT_DEV OUT.json
  *   GpuCheck decode REF.json TARGET_DIR TARGET_DEV OUT.json
+ *   GpuCheck agree REF.json EXPORT_A EXPORT_B DEVICE OUT.json
  *
  * check: greedy tokens of the AOTI target equal the reference's; autoregressive decode tokens/s
  * (engine loop and generate()); serial speculative decoding with the AOTI draft (tokens/s, tau,
@@ -51,6 +52,10 @@ import java.util.List;
  *
  * decode: autoregressive decode tokens/s of one target (the synthetic 8B shape): engine loop and
  * generate(), first fixture prompt.
+ *
+ * agree: two exports of the same weights (a one-row static export and a dynamic-window one of the
+ * same synthetic seed, say) give the same greedy tokens on the fixture prompts: where there is no
+ * reference, each checks the other. Exits 1 when they differ.
  */
 public final class GpuCheck {
 
@@ -68,6 +73,8 @@ public final class GpuCheck {
             mirror(args);
         } else if (args[0].equals("decode")) {
             decode(args);
+        } else if (args[0].equals("agree")) {
+            agree(args);
         } else {
             check(args);
         }
@@ -417,6 +424,52 @@ public final class GpuCheck {
             graphs(report, "target", target);
         }
         Files.writeString(Path.of(args[4]), new GsonBuilder().setPrettyPrinting().create().toJson(report));
+    }
+
+    static void agree(String[] args) throws Exception {
+        JsonObject ref = JsonParser.parseString(Files.readString(Path.of(args[1]))).getAsJsonObject();
+        AotiDevice device = AotiDevice.parse(args[4]);
+        int steps = Integer.getInteger("gpucheck.decode", 64);
+        List<int[][]> tokens = new java.util.ArrayList<>();
+        JsonObject report = new JsonObject();
+        for (int e = 0; e < 2; e++) {
+            // one export at a time: two 8B exports need not fit one GPU together
+            try (AotiCausalLM model = AotiCausalLM.load(Path.of(args[2 + e]), device)) {
+                report.addProperty(e == 0 ? "a" : "b", model + " from " + args[2 + e]);
+                JsonArray prompts = ref.getAsJsonArray("prompts");
+                int[][] out = new int[prompts.size()][];
+                for (int p = 0; p < out.length; p++) {
+                    out[p] = greedy(model, ints(prompts.get(p).getAsJsonObject().getAsJsonArray("ids")), steps);
+                }
+                tokens.add(out);
+                graphs(report, e == 0 ? "a" : "b", model);
+            }
+        }
+        boolean all = true;
+        JsonArray rows = new JsonArray();
+        for (int p = 0; p < tokens.get(0).length; p++) {
+            int[] a = tokens.get(0)[p];
+            int[] b = tokens.get(1)[p];
+            int first = 0;
+            while (first < a.length && a[first] == b[first]) {
+                first++;
+            }
+            all &= first == a.length;
+            JsonObject row = new JsonObject();
+            row.addProperty("equal", first == a.length);
+            row.addProperty("first_difference", first == a.length ? -1 : first);
+            row.addProperty("a", Arrays.toString(a));
+            row.addProperty("b", Arrays.toString(b));
+            rows.add(row);
+            System.out.println("prompt " + p + ": " + (first == a.length ? "equal" : "differ from token " + first));
+        }
+        report.add("prompts", rows);
+        report.addProperty("all_equal", all);
+        Files.writeString(Path.of(args[5]), new GsonBuilder().setPrettyPrinting().create().toJson(report));
+        System.out.println("greedy tokens of both exports equal on " + rows.size() + " prompts x " + steps + ": " + all);
+        if (!all) {
+            System.exit(1);
+        }
     }
 
     /** Whether the model replayed CUDA graphs, and how often: the report says which mode a number was taken in. */
