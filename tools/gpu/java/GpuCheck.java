@@ -450,18 +450,15 @@ public final class GpuCheck {
         for (int p = 0; p < tokens.get(0).length; p++) {
             int[] a = tokens.get(0)[p];
             int[] b = tokens.get(1)[p];
-            int first = 0;
-            while (first < a.length && a[first] == b[first]) {
-                first++;
-            }
-            all &= first == a.length;
+            int first = Arrays.mismatch(a, b); // -1: equal
+            all &= first < 0;
             JsonObject row = new JsonObject();
-            row.addProperty("equal", first == a.length);
-            row.addProperty("first_difference", first == a.length ? -1 : first);
+            row.addProperty("equal", first < 0);
+            row.addProperty("first_difference", first);
             row.addProperty("a", Arrays.toString(a));
             row.addProperty("b", Arrays.toString(b));
             rows.add(row);
-            System.out.println("prompt " + p + ": " + (first == a.length ? "equal" : "differ from token " + first));
+            System.out.println("prompt " + p + ": " + (first < 0 ? "equal" : "differ from token " + first));
         }
         report.add("prompts", rows);
         report.addProperty("all_equal", all);
