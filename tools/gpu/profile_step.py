@@ -21,7 +21,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_aoti import CachedLayers, SHAPES, materialize_synthetic, synthetic_target  # noqa: E402
+from export_aoti import CachedLayers, SHAPES, materialize_synthetic, synthetic_names, synthetic_target  # noqa: E402
 from profile_aoti import kernels  # noqa: E402
 
 
@@ -78,7 +78,8 @@ def main():
     dtype, device = getattr(torch, a.dtype), "cuda"
     t = synthetic_target(a.synthetic)
     c = t.c
-    module = materialize_synthetic(CachedLayers(c, list(t.model.layers)[: a.layers], 0), device, dtype).eval()
+    module = CachedLayers(c, list(t.model.layers)[: a.layers], 0)
+    module = materialize_synthetic(module, device, dtype, synthetic_names(module, "target")).eval()
     # the fused weights hold what q/k/v and gate/up held: the bytes a one-row step reads
     weight_bytes = sum(p.numel() for p in module.parameters()) * torch.finfo(dtype).bits // 8
     args = step_inputs(c, a.layers, a.attended, a.capacity, device, dtype)
