@@ -3,8 +3,8 @@
 # what a phase compiles stays in /tmp/aoti-* for the next). Run from the repository root (models/draft
 # is read) with STAGE as made by tools/gpu/make-stage.sh and the target GGUF at $GGUF:
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR compile   # 135M target split at 12,24 + draft (GPU 0);
-#                                                          # 8B synthetic bf16 split at 16, one-row static
-#                                                          # decode graphs (MAX_WINDOW_8B=1; last GPU, detached)
+#                                                          # 8B synthetic float16 (DTYPE_8B) split at 16, one-row
+#                                                          # static decode graphs (MAX_WINDOW_8B=1; last GPU, detached)
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR check     # greedy equality with the CPU engine, decode and serial
 #                                                          # SD tokens/s, with CUDA graphs off, then on
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR mirror    # AR vs serial SD vs Mirror: draft on GPU 0, then GPU 1
@@ -14,6 +14,8 @@
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR compile8bsd # only the 8B speculative pair (below), GPU 0 (detached)
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR mirror8b  # the mirror table for the 8B target with exit head and a
 #                                                          # synthetic 8B-shaped draft (timing only), DECODE_8B tokens
+#   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR check8b   # the one-row 8B export's logits against its modules run
+#                                                          # eagerly (check_aoti.py --synthetic), GPU 0
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR agree8b   # the one-row 8B export's greedy tokens against the speculative
 #                                                          # pair's dynamic-window target (same synthetic weights), GPU 0
 # Phases can be chained: "compile mirror decode8b". SKIP_8B=1 leaves the 8B decode export out, SD_8B=1 adds the
@@ -70,11 +72,12 @@ await() {
     done
     rm -f "/tmp/$tag.pids"; log "$tag export done"
 }
-# the 8B synthetic bfloat16 target split at 16, one-row static decode graphs (MAX_WINDOW_8B=1), on GPU $1
+# the 8B synthetic target split at 16, one-row static decode graphs (MAX_WINDOW_8B=1), on GPU $1. float16: the
+# export refuses a one-row bfloat16 graph on CUDA (AOTInductor computes it wrong; see export_aoti.py)
 start8b() {
     local g
     for g in prefix suffix; do
-        detach "$1" exp-8b /tmp/aoti-8b --synthetic llama-3-8b --dtype bfloat16 --exit-layer 16 --no-exit-head \
+        detach "$1" exp-8b /tmp/aoti-8b --synthetic llama-3-8b --dtype "${DTYPE_8B:-float16}" --exit-layer 16 --no-exit-head \
             --device cuda --max-window "${MAX_WINDOW_8B:-1}" --max-context 1024 ${AUTOTUNE_8B:+--max-autotune} --graphs $g
     done
 }
@@ -83,11 +86,11 @@ start8b() {
 start8bsd() {
     local g
     for g in prefix suffix exit_head; do
-        detach "$1" exp-8bsd /tmp/aoti-8bsd --synthetic llama-3-8b --dtype bfloat16 --exit-layer 16 --device cuda \
+        detach "$1" exp-8bsd /tmp/aoti-8bsd --synthetic llama-3-8b --dtype "${DTYPE_8B:-float16}" --exit-layer 16 --device cuda \
             --max-window 16 --max-context 1024 --graphs $g
     done
     for g in layers mtp; do
-        detach "$1" exp-8bsd /tmp/aoti-d8b --synthetic-draft llama-3-8b --dtype bfloat16 --device cuda \
+        detach "$1" exp-8bsd /tmp/aoti-d8b --synthetic-draft llama-3-8b --dtype "${DTYPE_8B:-float16}" --device cuda \
             --max-window 16 --max-context 1024 --graphs $g
     done
 }
@@ -157,6 +160,11 @@ mirror8b)
     await exp-8bsd $((SECONDS + ${WAIT_8B:-300})) /tmp/aoti-8bsd /tmp/aoti-d8b || continue
     DECODE=${DECODE_8B:-128} ON_MISS=${ON_MISS_8B:-target-step} mirror_table mirror8b /tmp/aoti-8bsd /tmp/aoti-d8b \
         /tmp/aoti-d8b/draft_to_target.safetensors ;;
+check8b)
+    await exp-8b $((SECONDS + ${WAIT_8B:-300})) /tmp/aoti-8b || continue
+    log "8B synthetic one-row export against its own modules run eagerly (check_aoti.py --synthetic)"
+    timeout 300 python3 "$py/check_aoti.py" /tmp/aoti-8b --synthetic llama-3-8b --tol "${TOL_8B:-1}" 2>&1 \
+        | grep -v "Warn\|return cls" | tee "$out/check-8b.log" ;;
 agree8b)
     await exp-8b $((SECONDS + ${WAIT_8B:-300})) /tmp/aoti-8b || continue
     await exp-8bsd $((SECONDS + ${WAIT_8B:-300})) /tmp/aoti-8bsd /tmp/aoti-d8b || continue
