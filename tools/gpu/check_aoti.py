@@ -60,26 +60,19 @@ class Runner:
 
         def load(graph):
             g = Graph(os.path.join(outdir, graph["library"]), device)
-            if m["device"] == "cuda":
-                return lambda *inputs: g.run(list(inputs), torch.cuda.current_stream().cuda_stream)
-            return lambda *inputs: g.run(list(inputs), 0)
+            return lambda *inputs: g.run(list(inputs), torch.cuda.current_stream().cuda_stream if device != "cpu" else 0)
         return cls(m, [(s, load(s)) for s in m["stages"]], {h["kind"]: load(h) for h in m["heads"]})
 
     @classmethod
     def synthetic(cls, manifest, shape):
-        """The export's stages (split where its manifest says) with an exit head, eager, weights as the export made
-        them: each stage materialized apart, as the export's --graphs processes do."""
-        exits = [s["end_layer"] for s in manifest["stages"][:-1]]
-        stages, heads = [], {}
-        for i, s in enumerate(manifest["stages"]):
-            t = synthetic_target(shape, manifest["num_layers"])
-            _, plan, head_plan, _ = target_plan(t, exits)
-            names = synthetic_names(t, "target")
-            stages.append((s, materialize_synthetic(plan[i][1], manifest["device"], getattr(torch, manifest["dtype"]),
-                                                    names)))
-            if i == 0 and head_plan:
-                heads["exit"] = materialize_synthetic(head_plan[0][1], manifest["device"],
-                                                      getattr(torch, manifest["dtype"]), names)
+        """The export's stages (split where its manifest says) with an exit head, eager, with the weights the export
+        made (seeded by name, so one model serves every stage)."""
+        t = synthetic_target(shape, manifest["num_layers"])
+        _, plan, head_plan, _ = target_plan(t, [s["end_layer"] for s in manifest["stages"][:-1]])
+        names = synthetic_names(t, "target")
+        device, dtype = manifest["device"], getattr(torch, manifest["dtype"])
+        stages = [(s, materialize_synthetic(p[1], device, dtype, names)) for s, p in zip(manifest["stages"], plan)]
+        heads = {"exit": materialize_synthetic(h[1], device, dtype, names) for h in head_plan}
         # eager has no window limit: the reference runs a prompt in one window, whatever the export's is
         return cls(dict(manifest, max_window=1 << 30), stages, heads)
 
@@ -156,7 +149,7 @@ def main():
     logits, exits = r.run(prompt, [i - 1 for i in range(len(prompt))])
     report("prefill", logits, reference_logits(prompt))
     for k, e in exits.items():
-        report(f"prefill exit logits after layer {k}", e.float().cpu(), reference_logits(prompt, k))
+        report(f"prefill exit logits after layer {k}", e, reference_logits(prompt, k))
     nxt = int(logits[-1].argmax())
     logits, _ = r.run([nxt], [-1])
     report("decode step", logits[0], reference_logits(prompt + [nxt])[-1])
