@@ -5,7 +5,7 @@
 # builds the same file itself on first use when `cc` and a JDK's include/jni.h are present.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/../.." && pwd)"
-src="$here/core/src/main/resources/dev/mirrorsd/core/engine/aoti/mirrorsd_aoti.c"
+src="$here/engine-aoti/src/main/resources/dev/mirrorsd/engine/aoti/mirrorsd_aoti.c"
 out="${1:-$HOME/.cache/mirror-sd/native/libmirrorsd_aoti.so}"
 jdk="${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")}"
 mkdir -p "$(dirname "$out")"

@@ -11,7 +11,7 @@
 Each graph is `torch.export`ed with a dynamic window length W (1..max_window; a static 1 with --max-window 1) and attended length
 T (1..max_context), then compiled by `torch._inductor.aoti_compile_and_package`; its shared library
 (weights inside) is unpacked into OUTDIR/<graph>/ and described in OUTDIR/mirror-sd-aoti.json,
-which dev.mirrorsd.core.engine.aoti reads. The KV cache is ONE persistent tensor per sequence,
+which dev.mirrorsd.engine.aoti reads. The KV cache is ONE persistent tensor per sequence,
 (layers, 2, kv_heads, capacity, head_dim), passed to every layer graph and updated in place
 (index_put_ at write_index); the caller owns it. See tools/gpu/README.md for the I/O contract.
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Collects what tools/gpu/device-run.sh and device-mirror.sh need on a GPU machine into STAGE:
 # jre.tar.xz (jlink runtime of the modules the engine uses), lib/*.jar (this checkout's jars, built
-# with `mvn -o -q -pl core,pipeline -am package -DskipTests`, gson, disruptor, slf4j, GpuCheck),
+# with `mvn -o -q -pl engine-aoti,engine-djl,pipeline -am package -DskipTests`, gson, disruptor, slf4j, GpuCheck),
 # libmirrorsd_aoti.so, the gguf wheel (WHEEL=path), py/gpu (tools/gpu), py/train/common.py.
 #   tools/gpu/make-stage.sh STAGE
 set -euo pipefail
@@ -9,13 +9,13 @@ here="$(cd "$(dirname "$0")/../.." && pwd)"
 stage="$1"
 m2="${M2:-$HOME/.m2/repository}"
 mkdir -p "$stage/lib" "$stage/py/gpu" "$stage/py/train"
-cp "$here"/core/target/core-*-SNAPSHOT.jar "$here"/draft/target/draft-*-SNAPSHOT.jar \
+cp "$here"/core/target/core-*-SNAPSHOT.jar "$here"/engine-aoti/target/engine-aoti-*-SNAPSHOT.jar "$here"/engine-djl/target/engine-djl-*-SNAPSHOT.jar "$here"/draft/target/draft-*-SNAPSHOT.jar \
    "$here"/pipeline/target/pipeline-*-SNAPSHOT.jar "$here"/target/target/target-*-SNAPSHOT.jar "$stage/lib/"
 rm -f "$stage"/lib/*-tests.jar
 cp "$m2"/com/google/code/gson/gson/2.13.1/gson-2.13.1.jar "$m2"/com/lmax/disruptor/4.0.0/disruptor-4.0.0.jar \
    "$m2"/org/slf4j/slf4j-api/2.0.17/slf4j-api-2.0.17.jar "$stage/lib/"
 classes="$(mktemp -d)"
-javac -d "$classes" -cp "$(ls "$stage"/lib/*.jar | tr '\n' ':')" "$here/tools/gpu/java/GpuCheck.java"
+javac -d "$classes" -cp "$(ls "$stage"/lib/*.jar | tr '\n' ':')" "$here/engine-aoti/src/gpucheck/java/GpuCheck.java"
 jar cf "$stage/lib/gpucheck.jar" -C "$classes" .
 rm -rf "$classes"
 "$here/tools/gpu/build-shim.sh" "$stage/libmirrorsd_aoti.so" > /dev/null

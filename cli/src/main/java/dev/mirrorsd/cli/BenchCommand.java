@@ -2,6 +2,7 @@ package dev.mirrorsd.cli;
 
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.tokenizer.ChatMessage;
+import dev.mirrorsd.mapping.PlacedModels;
 import dev.mirrorsd.pipeline.GenerationConfig;
 import dev.mirrorsd.pipeline.Generator;
 import dev.mirrorsd.pipeline.Strategy;
@@ -56,13 +57,20 @@ final class BenchCommand implements Callable<Integer> {
         double bandwidth = MemoryBandwidth.readBytesPerSecond(1L << 30, Runtime.getRuntime().availableProcessors(), 5);
         boolean needDraft = strategies.stream().map(Strategy::byName)
                 .anyMatch(Strategy::needsDraftModel);
-        ModelOptions.Loaded loaded = models.load(needDraft);
+        try (PlacedModels loaded = models.load(needDraft)) {
+            report(loaded, conversations, bandwidth);
+        }
+        System.out.printf(Locale.ROOT, "peak RSS: %.2f GB%n", ProcessMemory.peakResidentBytes() / 1e9);
+        return 0;
+    }
+
+    private void report(PlacedModels loaded, List<List<ChatMessage>> conversations, double bandwidth) {
         CausalLM target = loaded.target();
         System.out.println(DecodeBenchmark.floorReport(target.config(), bandwidth));
         System.out.println(DecodeBenchmark.tableHeader());
         for (String name : strategies) {
             Strategy strategy = Strategy.byName(name);
-            // the generators share the target; it is closed once at the end
+            // the generators share the models; they are closed once, at the end
             Generator generator = loaded.generator(strategy);
             for (int gamma : strategy == Strategy.AUTOREGRESSIVE ? List.of(1) : gammas) {
                 GenerationConfig config = GenerationConfig.defaults().withMaxNewTokens(maxNewTokens)
@@ -71,9 +79,6 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.println(DecodeBenchmark.tableRow(result));
             }
         }
-        System.out.printf(Locale.ROOT, "peak RSS: %.2f GB%n", ProcessMemory.peakResidentBytes() / 1e9);
-        target.close();
-        return 0;
     }
 
     Path questionFile() {

@@ -1,27 +1,18 @@
 package dev.mirrorsd.cli;
 
-import dev.mirrorsd.core.Checkpoint;
-import dev.mirrorsd.core.engine.djl.DjlCausalLM;
-import dev.mirrorsd.core.model.CausalLM;
-import dev.mirrorsd.draft.DraftCheckpoint;
 import dev.mirrorsd.draft.MissPolicy;
-import dev.mirrorsd.devices.DeviceInventory;
-import dev.mirrorsd.devices.EngineKind;
+import dev.mirrorsd.mapping.Deployment;
 import dev.mirrorsd.mapping.DevicePlan;
 import dev.mirrorsd.mapping.PlacedModels;
-import dev.mirrorsd.mapping.Placement;
-import dev.mirrorsd.mapping.PlanCheck;
+import dev.mirrorsd.mapping.PlacedModels;
 import dev.mirrorsd.pipeline.DraftOptions;
 import dev.mirrorsd.pipeline.MirrorOptions;
 import dev.mirrorsd.pipeline.OptionName;
 import dev.mirrorsd.pipeline.ring.WaitPolicy;
 import dev.mirrorsd.pipeline.Generator;
-import dev.mirrorsd.pipeline.Generators;
 import dev.mirrorsd.pipeline.Strategy;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Which models and which strategy; the defaults are the ones bin/mirror-sd fetches and the repository ships. */
@@ -79,13 +70,6 @@ final class ModelOptions {
             + " proposes as a tree (default ${DEFAULT-VALUE} = a chain).")
     int treeBranches;
 
-    /** The target and what the strategies need, loaded once. */
-    record Loaded(Checkpoint checkpoint, CausalLM target, DraftOptions options) {
-        Generator generator(Strategy strategy) {
-            return Generators.build(strategy, target, checkpoint.tokenizer(), checkpoint.chatTemplate(), options);
-        }
-    }
-
     Path targetPath() {
         return targetOrDefault(target);
     }
@@ -114,109 +98,24 @@ final class ModelOptions {
         return Strategy.byName(strategy);
     }
 
-    /** Loads the target, and the draft when {@code needDraft}, where the device plan says. */
-    Loaded load(boolean needDraft) {
+    /** Where the models run and from which files, with the strategies' options. */
+    Deployment deployment() {
         MirrorOptions mirror = MirrorOptions.defaults().withKappa(kappa).withWaitPolicy(waitPolicy())
                 .withMissPolicy(OptionName.parse(MissPolicy.class, onMiss, "miss policy"));
-        requireGraphsWherePlaced(plan == null ? null : DevicePlan.parse(plan), needDraft);
-        DevicePlan placed = devicePlan();
-        Checkpoint checkpoint = Checkpoint.open(targetPath());
         DraftOptions options = DraftOptions.defaults().withExitLayer(exitLayer)
                 .withConfidenceThreshold(confidenceThreshold).withRootBranches(treeBranches).withMirror(mirror);
-        if (needDraft) {
-            Path dir = draftPath();
-            Placement draftPlace = placed.draft();
-            boolean compiled = draftPlace.device().engine() == EngineKind.AOTI;
-            if (sharesTargetEmbedding(dir)) {
-                CausalLM model;
-                int[] draftToTarget;
-                if (compiled || draftPlace.device().engine() == EngineKind.ONNXRUNTIME) {
-                    // an exported draft needs only the vocabulary map, not the weights load() reads and widens
-                    draftToTarget = DraftCheckpoint.readDraftToTarget(dir, checkpoint.weights());
-                    model = compiled ? PlacedModels.load(draftPlace, draftGraphs)
-                            : DraftCheckpoint.loadOnnx(dir, checkpoint.weights(),
-                                    draftPlace.device().onnxOptions(draftPlace.intraOpThreads()));
-                } else {
-                    DraftCheckpoint project = DraftCheckpoint.load(dir, checkpoint.weights());
-                    draftToTarget = project.draftToTarget();
-                    model = DjlCausalLM.load(project.weights(), draftPlace.device().djlDevice(),
-                            draftPlace.intraOpThreads());
-                }
-                options = options.withDraft(model, null, draftToTarget);
-            } else {
-                Checkpoint standalone = Checkpoint.open(dir);
-                options = options.withDraft(PlacedModels.load(draftPlace, compiled ? draftGraphs : dir),
-                        standalone.tokenizer(), null);
-            }
-        }
-        // the target last: loading it releases its host copy of the layers the draft does not need
-        try {
-            return new Loaded(checkpoint, loadTarget(placed.target(), checkpoint), options);
-        } catch (RuntimeException e) {
-            if (options.draftModel() != null) {
-                options.draftModel().close();
-            }
-            throw e;
-        }
+        return Deployment.plan(plan).target(targetPath()).draft(draftPath()).targetExport(targetGraphs)
+                .draftExport(draftGraphs).options(options);
     }
 
-    private CausalLM loadTarget(Placement targetPlace, Checkpoint checkpoint) {
-        if (targetPlace.device().engine() == EngineKind.AOTI) {
-            CausalLM target = PlacedModels.load(targetPlace, targetGraphs);
-            requireSameVocabulary(target, checkpoint);
-            return target;
-        }
-        if (targetPlace.device().engine() == EngineKind.PYTORCH) {
-            return DjlCausalLM.load(checkpoint.weights(), targetPlace.device().djlDevice(),
-                    targetPlace.intraOpThreads());
-        }
-        throw new IllegalArgumentException("the target runs on pytorch or aoti (early exit needs an engine that"
-                + " runs layer by layer); the plan puts it on " + targetPlace.device());
-    }
-
-    /**
-     * Compiled graphs are named exactly where the plan puts a model on aoti, before any device is
-     * probed or model loaded.
-     */
-    void requireGraphsWherePlaced(DevicePlan parsed, boolean needDraft) {
-        requireGraphs("target", parsed == null ? null : parsed.target(), targetGraphs);
-        if (needDraft) {
-            // a strategy without a draft model ignores the draft's options, as it ignores --draft
-            requireGraphs("draft", parsed == null ? null : parsed.draft(), draftGraphs);
-        }
-    }
-
-    /** {@code placement} null: no plan given, so the model is on pytorch:cpu. */
-    private static void requireGraphs(String role, Placement placement, Path graphs) {
-        boolean onAoti = placement != null && placement.device().engine() == EngineKind.AOTI;
-        if (onAoti && graphs == null) {
-            throw new IllegalArgumentException("the plan puts the " + role + " on " + placement.device() + ": pass --"
-                    + role + "-graphs DIR, the " + role + "'s graphs exported by tools/gpu/export_aoti.py");
-        }
-        if (!onAoti && graphs != null) {
-            throw new IllegalArgumentException("--" + role + "-graphs is for a " + role + " on aoti; the plan puts it on "
-                    + (placement == null ? "pytorch:cpu (no --plan)" : placement.device().toString()));
-        }
-    }
-
-    private static void requireSameVocabulary(CausalLM graphs, Checkpoint checkpoint) {
-        int compiled = graphs.config().vocabSize();
-        int given = checkpoint.config().vocabSize();
-        if (compiled != given) {
-            graphs.close();
-            throw new IllegalArgumentException("--target-graphs were exported from a model of " + compiled
-                    + " tokens, --target " + checkpoint.source() + " has " + given + ": export the graphs from it");
-        }
+    /** Loads the target, and the draft when {@code needDraft}, where the device plan says. */
+    PlacedModels load(boolean needDraft) {
+        return deployment().load(needDraft);
     }
 
     /** The plan given, checked against what this machine has; both pipelines on pytorch:cpu without one. */
     DevicePlan devicePlan() {
-        if (plan == null) {
-            return DevicePlan.parse("target=pytorch:cpu,draft=pytorch:cpu");
-        }
-        DevicePlan parsed = DevicePlan.parse(plan);
-        DeviceInventory inventory = DeviceInventory.discover();
-        return PlanCheck.of(parsed.withDefaultThreads(inventory.cpu()), inventory).requireValid();
+        return deployment().devicePlan();
     }
 
     WaitPolicy waitPolicy() {
@@ -224,16 +123,6 @@ final class ModelOptions {
     }
 
     Generator openGenerator() {
-        Strategy chosen = strategy();
-        return load(chosen.needsDraftModel()).generator(chosen);
-    }
-
-    private static boolean sharesTargetEmbedding(Path dir) {
-        Path config = dir.resolve("config.json");
-        try {
-            return Files.isRegularFile(config) && Files.readString(config).contains("\"shares_target_embedding\"");
-        } catch (IOException e) {
-            return false;
-        }
+        return deployment().open(strategy());
     }
 }

@@ -40,7 +40,7 @@ final class SoakCommand implements Callable<Integer> {
                     loaded.workloads().size(), loaded.workloads().stream().map(NativeMemorySoak.Workload::name).toList(),
                     prompts, maxNewTokens);
             NativeMemorySoak.Result result = NativeMemorySoak.run(loaded.workloads(), loaded.prompts(prompts),
-                    loaded.djlModels(), generations, Math.max(1, generations / 20), System.out);
+                    loaded.models(), generations, Math.max(1, generations / 20), System.out);
             System.out.println(result.report());
             boolean leaked = result.end().djlArrays() != result.start().djlArrays();
             boolean grew = result.residentGrowth() >= maxGrowth;

@@ -1,6 +1,7 @@
 package dev.mirrorsd.cli;
 
 import dev.mirrorsd.core.Checkpoint;
+import dev.mirrorsd.mapping.PlacedModels;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.pipeline.Generator;
 import dev.mirrorsd.pipeline.Strategy;
@@ -109,12 +110,9 @@ final class SpecbenchCommand implements Callable<Integer> {
         Peer peer = peerDirectory == null ? null : Peer.read(peerDirectory);
         SpecBenchRunner runner = SpecBenchRunner.greedy(maxNewTokens, gamma, warmups);
         boolean needDraft = strategies.stream().anyMatch(Strategy::needsDraftModel);
-        ModelOptions.Loaded loaded = models.load(needDraft);
-        Checkpoint checkpoint = loaded.checkpoint();
-        CausalLM target = loaded.target();
-        CausalLM draftModel = loaded.options().draftModel();
-        try {
-            // the generators share the target; it is closed once at the end
+        try (PlacedModels loaded = models.load(needDraft)) {
+            Checkpoint checkpoint = loaded.checkpoint();
+            // the generators share the models; they are closed once, at the end
             Map<String, Generator> generators = new LinkedHashMap<>();
             for (Strategy strategy : strategies) {
                 generators.put(strategy.label(), loaded.generator(strategy));
@@ -132,11 +130,6 @@ final class SpecbenchCommand implements Callable<Integer> {
             System.out.print(dev.mirrorsd.specbench.ReportMarkdown.render(report));
             System.out.println("wrote " + output.toAbsolutePath() + " (report.md, report.json, report.html, <method>.jsonl)");
             return report.equalityPassed() ? 0 : 1;
-        } finally {
-            if (draftModel != null) {
-                draftModel.close();
-            }
-            target.close();
         }
     }
 

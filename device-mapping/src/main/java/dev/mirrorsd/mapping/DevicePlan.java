@@ -1,7 +1,7 @@
 package dev.mirrorsd.mapping;
 
 import dev.mirrorsd.devices.CpuInfo;
-import dev.mirrorsd.devices.DeviceKind;
+import dev.mirrorsd.core.engine.DeviceKind;
 
 import java.io.IOException;
 import java.io.Reader;

@@ -1,16 +1,13 @@
 package dev.mirrorsd.mapping;
 
-import dev.mirrorsd.devices.Backend;
-import dev.mirrorsd.devices.DeviceId;
+import dev.mirrorsd.core.engine.DeviceId;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 /**
  * Reads device plans. The grammar, the same on the command line and in a properties file:
@@ -107,45 +104,13 @@ final class DevicePlanParser {
         throw new DevicePlanException(key + "=" + value + ": the thread count must be a whole number >= 1");
     }
 
-    /** Reads {@code engine:backend[index]}, e.g. {@code pytorch:gpu0}. */
+    /** Reads {@code engine:backend[index]}, e.g. {@code pytorch:gpu0}, against the installed engines. */
     static DeviceId device(PipelineRole role, String text) {
-        String spec = text.toLowerCase(Locale.ROOT);
-        int colon = spec.indexOf(':');
-        if (colon < 0) {
-            throw new DevicePlanException(role.key() + "=" + text + ": expected ENGINE:DEVICE, one of " + allSpellings());
-        }
-        String engine = spec.substring(0, colon);
-        String rest = spec.substring(colon + 1);
-        int digits = rest.length();
-        while (digits > 0 && Character.isDigit(rest.charAt(digits - 1))) {
-            digits--;
-        }
-        String name = rest.substring(0, digits);
-        String index = rest.substring(digits);
-        for (Backend backend : Backend.values()) {
-            if (backend.engine().token().equals(engine) && backend.token().equals(name)) {
-                int i = index.isEmpty() ? 0 : parseIndex(role, text, index);
-                if (!backend.indexed() && i != 0) {
-                    throw new DevicePlanException(role.key() + "=" + text + ": " + engine + ":" + name + " takes no device index");
-                }
-                return new DeviceId(backend, i);
-            }
-        }
-        throw new DevicePlanException(role.key() + "=" + text + " names no device mirror-sd knows; valid: " + allSpellings());
-    }
-
-    private static int parseIndex(PipelineRole role, String text, String index) {
         try {
-            return Integer.parseInt(index);
-        } catch (NumberFormatException e) {
-            throw new DevicePlanException(role.key() + "=" + text + ": device index " + index + " is too large");
+            return DeviceId.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new DevicePlanException(role.key() + "=" + e.getMessage());
         }
     }
 
-    /** "pytorch:cpu, pytorch:gpuN, onnxruntime:cpu, onnxruntime:cudaN, ..." */
-    static String allSpellings() {
-        return Arrays.stream(Backend.values())
-                .map(b -> b.engine().token() + ":" + b.token() + (b.indexed() ? "N" : ""))
-                .collect(Collectors.joining(", "));
-    }
 }

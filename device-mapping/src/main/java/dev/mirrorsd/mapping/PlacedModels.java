@@ -1,37 +1,32 @@
 package dev.mirrorsd.mapping;
 
 import dev.mirrorsd.core.Checkpoint;
-import dev.mirrorsd.core.engine.aoti.AotiCausalLM;
-import dev.mirrorsd.core.engine.djl.DjlCausalLM;
-import dev.mirrorsd.core.engine.onnx.OnnxCausalLM;
 import dev.mirrorsd.core.model.CausalLM;
+import dev.mirrorsd.pipeline.DraftOptions;
+import dev.mirrorsd.pipeline.Generator;
+import dev.mirrorsd.pipeline.Generators;
+import dev.mirrorsd.pipeline.Strategy;
 
-import java.nio.file.Path;
+/**
+ * A target and its draft, loaded where a plan says ({@link Deployment#load}). Generators built from
+ * it share the models; close it once, when the last of them is done.
+ *
+ * @param checkpoint the target's checkpoint: tokenizer and chat template
+ * @param target     the target model
+ * @param options    the strategies' options, the draft model (if loaded) among them
+ */
+public record PlacedModels(Checkpoint checkpoint, CausalLM target, DraftOptions options) implements AutoCloseable {
 
-/** Loads a model where a placement says, with the placement's thread budget. */
-public final class PlacedModels {
-
-    private PlacedModels() {
+    /** A generator for {@code strategy} over these models. */
+    public Generator generator(Strategy strategy) {
+        return Generators.build(strategy, target, checkpoint.tokenizer(), checkpoint.chatTemplate(), options);
     }
 
-    /**
-     * Loads {@code model} for {@code placement}: a GGUF file or Hugging Face directory on pytorch,
-     * a directory holding {@code model.onnx} and its sidecar on onnxruntime, a directory
-     * of compiled graphs ({@code mirror-sd-aoti.json}) on aoti.
-     */
-    public static CausalLM load(Placement placement, Path model) {
-        switch (placement.device().engine()) {
-            case PYTORCH:
-                // libtorch's thread count is process-wide: the last load sets it (PlanCheck says so)
-                return DjlCausalLM.load(Checkpoint.open(model).weights(), placement.device().djlDevice(),
-                        placement.intraOpThreads());
-            case ONNXRUNTIME:
-                return OnnxCausalLM.load(model, placement.device().onnxOptions(placement.intraOpThreads()));
-            case AOTI:
-                // a folder written by tools/gpu/export_aoti.py, compiled for this device kind
-                return AotiCausalLM.load(model, placement.device().aotiDevice());
-            default:
-                throw new IllegalStateException("unhandled engine " + placement.device().engine());
+    @Override
+    public void close() {
+        if (options.draftModel() != null) {
+            options.draftModel().close();
         }
+        target.close();
     }
 }

@@ -1,6 +1,9 @@
 package dev.mirrorsd.mapping;
 
-import dev.mirrorsd.devices.DeviceId;
+import dev.mirrorsd.core.engine.DeviceId;
+import dev.mirrorsd.core.engine.Engines;
+import dev.mirrorsd.core.engine.ModelSource;
+import dev.mirrorsd.core.model.CausalLM;
 
 import java.util.Objects;
 
@@ -24,6 +27,11 @@ public record Placement(PipelineRole role, DeviceId device, int intraOpThreads) 
 
     public Placement withThreads(int threads) {
         return new Placement(role, device, threads);
+    }
+
+    /** Loads {@code source} where this placement says, with its thread budget. */
+    public CausalLM load(ModelSource source) {
+        return Engines.load(source, device, intraOpThreads);
     }
 
     /** Threads this placement may keep busy on {@code logicalProcessors}. */

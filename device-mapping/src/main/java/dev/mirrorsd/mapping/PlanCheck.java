@@ -1,9 +1,10 @@
 package dev.mirrorsd.mapping;
 
-import dev.mirrorsd.devices.Backend;
+import dev.mirrorsd.core.engine.DeviceId;
 import dev.mirrorsd.devices.DeviceInventory;
-import dev.mirrorsd.devices.DeviceKind;
-import dev.mirrorsd.devices.EngineKind;
+import dev.mirrorsd.core.engine.DeviceKind;
+import dev.mirrorsd.core.engine.EngineProvider;
+import dev.mirrorsd.core.engine.Engines;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -15,13 +16,13 @@ import java.util.List;
  * <p>Rules:
  * <ul>
  *   <li>every device must be in the inventory (error; the message lists what exists);</li>
- *   <li>both pipelines on pytorch:cpu with different thread budgets is an error: libtorch's
- *       intra-op thread count is process-wide, the last model loaded would set it for both; with
- *       the same budget it is a warning, since both pipelines then queue on one pool;</li>
+ *   <li>both pipelines on the CPU of an engine whose thread count is process-wide (pytorch:cpu)
+ *       with different thread budgets is an error: the last model loaded would set it for both;
+ *       with the same budget it is a warning, since both pipelines then queue on one pool;</li>
  *   <li>more intra-op threads on the CPU than logical processors is a warning (time-slicing);</li>
- *   <li>a target on onnxruntime is a warning: it runs as one graph, so it cannot stop at l_e;</li>
- *   <li>pytorch (DJL's libtorch) and aoti (the user's PyTorch) in one plan is an error: a process
- *       can hold one libtorch.</li>
+ *   <li>a target on an engine that cannot stop mid-model (onnxruntime) is a warning: no early exit;</li>
+ *   <li>two engines that load the same native library (pytorch with DJL's libtorch, aoti with the
+ *       user's PyTorch) in one plan is an error: a process can hold one libtorch.</li>
  * </ul>
  *
  * @param plan     the plan as checked
@@ -42,9 +43,9 @@ public record PlanCheck(DevicePlan plan, List<String> errors, List<String> warni
         checkLibtorchPool(plan, errors, warnings);
         checkCpuBudget(plan, inventory.cpu().logicalProcessors(), warnings);
         checkOneLibtorch(plan, errors);
-        if (plan.target().device().engine() == EngineKind.ONNXRUNTIME) {
-            warnings.add("target=" + plan.target().device() + " runs as one ONNX graph and cannot stop at the"
-                    + " early-exit layer; Mirror-SD's target needs pytorch");
+        if (!Engines.get(plan.target().device().engine()).earlyExit()) {
+            warnings.add("target=" + plan.target().device() + " runs as one graph and cannot stop at the"
+                    + " early-exit layer; the early-exit and Mirror strategies need a target engine that can");
         }
         return new PlanCheck(plan, errors, warnings);
     }
@@ -63,8 +64,11 @@ public record PlanCheck(DevicePlan plan, List<String> errors, List<String> warni
         }
     }
 
+    /** Both models on the CPU of one engine whose thread count is process-wide. */
     static boolean shareLibtorchPool(DevicePlan plan) {
-        return plan.target().device().backend() == Backend.TORCH_CPU && plan.draft().device().backend() == Backend.TORCH_CPU;
+        DeviceId target = plan.target().device();
+        DeviceId draft = plan.draft().device();
+        return target.equals(draft) && target.kind() == DeviceKind.CPU && Engines.get(target.engine()).sharesCpuThreads();
     }
 
     private static void checkLibtorchPool(DevicePlan plan, List<String> errors, List<String> warnings) {
@@ -74,23 +78,24 @@ public record PlanCheck(DevicePlan plan, List<String> errors, List<String> warni
         int t = plan.target().intraOpThreads();
         int d = plan.draft().intraOpThreads();
         if (t != d) {
-            errors.add("target and draft both on pytorch:cpu ask for " + threads(t) + " and " + threads(d)
-                    + " intra-op threads, but libtorch's intra-op thread count is process-wide: the last model"
+            errors.add("target and draft both on " + plan.target().device() + " ask for " + threads(t) + " and " + threads(d)
+                    + " intra-op threads, but that engine's intra-op thread count is process-wide: the last model"
                     + " loaded sets it for both. Give both the same threads.*, or put the draft on onnxruntime:cpu,"
                     + " whose session owns its thread pool");
         } else {
-            warnings.add("target and draft share libtorch's one intra-op pool (" + threads(t) + " threads): their"
+            warnings.add("target and draft share " + plan.target().device() + "'s one intra-op pool (" + threads(t) + " threads): their"
                     + " operators queue behind each other; onnxruntime:cpu keeps the draft on its own pool");
         }
     }
 
+    /** Two engines that load the same native library (DJL's libtorch and the PyTorch install's) cannot share a process. */
     private static void checkOneLibtorch(DevicePlan plan, List<String> errors) {
-        EngineKind target = plan.target().device().engine();
-        EngineKind draft = plan.draft().device().engine();
-        if ((target == EngineKind.PYTORCH && draft == EngineKind.AOTI) || (target == EngineKind.AOTI && draft == EngineKind.PYTORCH)) {
+        EngineProvider target = Engines.get(plan.target().device().engine());
+        EngineProvider draft = Engines.get(plan.draft().device().engine());
+        if (target != draft && target.nativeRuntime().isPresent() && target.nativeRuntime().equals(draft.nativeRuntime())) {
             errors.add("target=" + plan.target().device() + " and draft=" + plan.draft().device() + " would load two"
-                    + " libtorch builds (DJL's and the PyTorch install's) into one process; place both on aoti, or the"
-                    + " draft on onnxruntime");
+                    + " " + target.nativeRuntime().get() + " builds into one process; place both on one engine, or the"
+                    + " draft on an engine without " + target.nativeRuntime().get());
         }
     }
 

@@ -1,6 +1,6 @@
 package dev.mirrorsd.placement;
 
-import dev.mirrorsd.devices.DeviceKind;
+import dev.mirrorsd.core.engine.DeviceKind;
 import dev.mirrorsd.mapping.DevicePlan;
 
 import java.util.ArrayList;

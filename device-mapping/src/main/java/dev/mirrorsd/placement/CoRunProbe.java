@@ -1,11 +1,8 @@
 package dev.mirrorsd.placement;
 
-import ai.djl.Device;
-import dev.mirrorsd.core.Checkpoint;
-import dev.mirrorsd.core.engine.djl.DjlCausalLM;
-import dev.mirrorsd.core.engine.onnx.OnnxCausalLM;
-import dev.mirrorsd.core.engine.onnx.OnnxOptions;
-import dev.mirrorsd.core.engine.onnx.OnnxProvider;
+import dev.mirrorsd.core.engine.DeviceId;
+import dev.mirrorsd.core.engine.Engines;
+import dev.mirrorsd.core.engine.ModelSource;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.model.Sequence;
 import dev.mirrorsd.core.model.Window;
@@ -41,9 +38,11 @@ public final class CoRunProbe {
         String[] labels = {"target alone", "beside onnxruntime:cpu, intra-op 1", "beside onnxruntime:cpu, intra-op default",
                 "beside pytorch:cpu (target's first 2 layers)"};
         Sample[][] samples = new Sample[labels.length][rounds];
-        try (CausalLM target = DjlCausalLM.load(Checkpoint.open(targetPath).weights(), Device.cpu(), 1);
-             CausalLM ort1 = OnnxCausalLM.load(onnxDir, OnnxOptions.cpu(1));
-             CausalLM ortDefault = OnnxCausalLM.load(onnxDir, new OnnxOptions(OnnxProvider.CPU, 0, 0, 0))) {
+        DeviceId torchCpu = DeviceId.parse("pytorch:cpu");
+        DeviceId ortCpu = DeviceId.parse("onnxruntime:cpu");
+        try (CausalLM target = Engines.load(ModelSource.of(targetPath), torchCpu, 1);
+             CausalLM ort1 = Engines.load(ModelSource.of(onnxDir), ortCpu, 1);
+             CausalLM ortDefault = Engines.load(ModelSource.of(onnxDir), ortCpu, 0)) {
             CausalLM torchNeighbour = target.firstLayers(2);
             perTokenNanos(target, tokens, new long[tokens]); // warm-up
             // conditions interleaved round by round, so drifting load on the machine hits all alike

@@ -1,6 +1,6 @@
 package dev.mirrorsd.placement;
 
-import dev.mirrorsd.devices.DeviceId;
+import dev.mirrorsd.core.engine.DeviceId;
 
 import java.util.Collections;
 import java.util.Locale;

@@ -3,7 +3,7 @@ package dev.mirrorsd.placement;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.model.Sequence;
 import dev.mirrorsd.core.model.Window;
-import dev.mirrorsd.devices.DeviceId;
+import dev.mirrorsd.core.engine.DeviceId;
 
 import java.util.Arrays;
 import java.util.Map;

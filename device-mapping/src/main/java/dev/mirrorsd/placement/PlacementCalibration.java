@@ -1,18 +1,17 @@
 package dev.mirrorsd.placement;
 
-import dev.mirrorsd.core.engine.onnx.OnnxCausalLM;
 import dev.mirrorsd.core.model.CausalLM;
-import dev.mirrorsd.devices.Accelerator;
+import dev.mirrorsd.core.engine.Accelerator;
 import dev.mirrorsd.devices.DeviceInventory;
-import dev.mirrorsd.devices.EngineKind;
+import dev.mirrorsd.core.engine.EngineProvider;
+import dev.mirrorsd.core.engine.Engines;
+import dev.mirrorsd.core.engine.ModelSource;
 import dev.mirrorsd.mapping.DevicePlan;
-import dev.mirrorsd.mapping.PlacedModels;
 import dev.mirrorsd.mapping.Placement;
 import dev.mirrorsd.mapping.PipelineRole;
 import dev.mirrorsd.mapping.PlanCheck;
 
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,10 +21,9 @@ import java.util.List;
  * draft, measures both models on each plan's devices with {@link LatencyCalibrator}, and hands the
  * latencies to {@link CalibratedPlacement}.
  *
- * <p>The target runs on pytorch devices only (early exit needs a layer-by-layer engine). The draft
- * runs on onnxruntime devices when {@code draft} is a directory with {@code model.onnx}, on pytorch
- * devices when it is a GGUF file or Hugging Face directory, and, when there is no draft, is stood in
- * for by the target's first quarter of layers on the target's device.
+ * <p>Each model is tried on every device whose engine loads it as it is
+ * ({@link EngineProvider#accepts}); the target only where its engine can stop at an early exit.
+ * With no draft, the target's first quarter of layers stands in for it on the target's device.
  *
  * <p>Each model is measured alone: two pipelines sharing a CPU slow each other down beyond this.
  */
@@ -50,7 +48,7 @@ public final class PlacementCalibration {
     /** Measures every allowed plan and returns the choice; {@code draft} may be null. */
     public PlacementChoice run(Path target, Path draft) {
         List<CalibratedPlacement.Candidate> candidates = new ArrayList<>();
-        for (Accelerator targetDevice : inventory.on(EngineKind.PYTORCH)) {
+        for (Accelerator targetDevice : placeable(target, true)) {
             for (Placement draftPlacement : draftPlacements(targetDevice, draft)) {
                 DevicePlan plan = DevicePlan.of(new Placement(PipelineRole.TARGET, targetDevice.id(), 0), draftPlacement)
                         .withDefaultThreads(inventory.cpu());
@@ -75,23 +73,34 @@ public final class PlacementCalibration {
             placements.add(new Placement(PipelineRole.DRAFT, targetDevice.id(), 0));
             return placements;
         }
-        EngineKind engine = Files.isRegularFile(draft.resolve(OnnxCausalLM.MODEL_FILE)) ? EngineKind.ONNXRUNTIME : EngineKind.PYTORCH;
-        for (Accelerator a : inventory.on(engine)) {
+        for (Accelerator a : placeable(draft, false)) {
             placements.add(new Placement(PipelineRole.DRAFT, a.id(), 0));
         }
         return placements;
     }
 
+    /** Devices whose engine loads {@code model} as it is, and stops at an early exit where {@code target}. */
+    private List<Accelerator> placeable(Path model, boolean target) {
+        List<Accelerator> found = new ArrayList<>();
+        for (Accelerator a : inventory.accelerators()) {
+            EngineProvider engine = Engines.get(a.id().engine());
+            if (engine.accepts(model) && (!target || engine.earlyExit())) {
+                found.add(a);
+            }
+        }
+        return found;
+    }
+
     private CalibratedPlacement.Candidate measure(DevicePlan plan, Path targetPath, Path draftPath) {
         log.println("calibrating " + plan + " ...");
-        try (CausalLM target = PlacedModels.load(plan.target(), targetPath)) {
+        try (CausalLM target = plan.target().load(ModelSource.of(targetPath))) {
             ForwardLatency targetLatency = calibrator.measure(target, plan.target().device());
             ForwardLatency draftLatency;
             if (draftPath == null) {
                 CausalLM standIn = target.firstLayers(Math.max(1, target.config().numLayers() / 4));
                 draftLatency = calibrator.measure(standIn, plan.draft().device());
             } else {
-                try (CausalLM draft = PlacedModels.load(plan.draft(), draftPath)) {
+                try (CausalLM draft = plan.draft().load(ModelSource.of(draftPath))) {
                     draftLatency = calibrator.measure(draft, plan.draft().device());
                 }
             }

@@ -1,5 +1,8 @@
 package dev.mirrorsd.devices;
 
+import dev.mirrorsd.core.engine.Accelerator;
+import dev.mirrorsd.core.engine.DeviceId;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -12,8 +15,8 @@ class DeviceInventoryTest {
     @Test
     void shouldFindPytorchCpuAndOnnxRuntimeCpuOnThisMachine() {
         DeviceInventory inventory = DeviceInventory.discover();
-        assertTrue(inventory.has(DeviceId.torchCpu()), inventory.describe());
-        Accelerator ort = inventory.find(DeviceId.ortCpu()).orElseThrow(() -> new AssertionError(inventory.describe()));
+        assertTrue(inventory.has(DeviceId.parse("pytorch:cpu")), inventory.describe());
+        Accelerator ort = inventory.find(DeviceId.parse("onnxruntime:cpu")).orElseThrow(() -> new AssertionError(inventory.describe()));
         assertTrue(ort.description().contains("CPUExecutionProvider"), ort.toString());
         assertTrue(inventory.cpu().logicalProcessors() >= 1);
         assertTrue(inventory.cpu().physicalCores() >= 1);
@@ -22,7 +25,7 @@ class DeviceInventoryTest {
     @Test
     void shouldListAotiDevicesOrSayWhyNot() {
         DeviceInventory inventory = DeviceInventory.discover();
-        boolean listed = inventory.has(DeviceId.of(Backend.AOTI_CPU));
+        boolean listed = inventory.has(DeviceId.parse("aoti:cpu"));
         boolean explained = inventory.notes().stream().anyMatch(n -> n.startsWith("AOTI engine unavailable: "));
         assertTrue(listed != explained, inventory.describe());
     }
@@ -42,9 +45,9 @@ class DeviceInventoryTest {
 
     @Test
     void shouldSpellDevicesAsPlansDo() {
-        assertEquals("pytorch:gpu1", DeviceId.torchGpu(1).toString());
-        assertEquals("onnxruntime:cpu", DeviceId.ortCpu().toString());
-        assertEquals("onnxruntime:qnn", DeviceId.of(Backend.ORT_QNN).toString());
-        assertEquals("aoti:gpu1", DeviceId.aotiGpu(1).toString());
+        assertEquals("pytorch:gpu1", DeviceId.parse("pytorch:gpu1").toString());
+        assertEquals("onnxruntime:cpu", DeviceId.parse("onnxruntime:cpu").toString());
+        assertEquals("onnxruntime:qnn", DeviceId.parse("onnxruntime:qnn").toString());
+        assertEquals("aoti:gpu1", DeviceId.parse("aoti:gpu1").toString());
     }
 }

@@ -1,7 +1,6 @@
 package dev.mirrorsd.mapping;
 
-import dev.mirrorsd.devices.Backend;
-import dev.mirrorsd.devices.DeviceId;
+import dev.mirrorsd.core.engine.DeviceId;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,27 +17,27 @@ class DevicePlanTest {
     @Test
     void shouldReadDevicesAndThreadsFromTheCommandLineGrammar() {
         DevicePlan plan = DevicePlan.parse("target=pytorch:gpu1, draft=onnxruntime:cpu,threads.target=2,threads.draft=1");
-        assertEquals(DeviceId.torchGpu(1), plan.target().device());
-        assertEquals(DeviceId.ortCpu(), plan.draft().device());
+        assertEquals(DeviceId.parse("pytorch:gpu1"), plan.target().device());
+        assertEquals(DeviceId.parse("onnxruntime:cpu"), plan.draft().device());
         assertEquals(2, plan.target().intraOpThreads());
         assertEquals(1, plan.draft().intraOpThreads());
     }
 
     @Test
     void shouldReadEveryOnnxRuntimeProviderAndDefaultTheGpuIndexToZero() {
-        assertEquals(new DeviceId(Backend.ORT_QNN, 0), DevicePlan.parse("target=pytorch:gpu,draft=onnxruntime:QNN").draft().device());
-        assertEquals(new DeviceId(Backend.ORT_CUDA, 3), DevicePlan.parse("target=pytorch:cpu draft=onnxruntime:cuda3").draft().device());
-        assertEquals(DeviceId.torchGpu(0), DevicePlan.parse("target=pytorch:gpu,draft=onnxruntime:coreml").target().device());
+        assertEquals(DeviceId.parse("onnxruntime:qnn"), DevicePlan.parse("target=pytorch:gpu,draft=onnxruntime:QNN").draft().device());
+        assertEquals(DeviceId.parse("onnxruntime:cuda3"), DevicePlan.parse("target=pytorch:cpu draft=onnxruntime:cuda3").draft().device());
+        assertEquals(DeviceId.parse("pytorch:gpu0"), DevicePlan.parse("target=pytorch:gpu,draft=onnxruntime:coreml").target().device());
     }
 
     @Test
     void shouldReadCompiledGraphsOnTwoGpus() {
         DevicePlan plan = DevicePlan.parse("target=aoti:gpu0,draft=aoti:gpu1");
-        assertEquals(DeviceId.aotiGpu(0), plan.target().device());
-        assertEquals(new DeviceId(Backend.AOTI_GPU, 1), plan.draft().device());
+        assertEquals(DeviceId.parse("aoti:gpu0"), plan.target().device());
+        assertEquals(DeviceId.parse("aoti:gpu1"), plan.draft().device());
         assertEquals("aoti:gpu1", plan.draft().device().toString());
         assertEquals(plan, DevicePlan.parse(plan.toSpec()));
-        assertEquals(new DeviceId(Backend.AOTI_CPU, 0), DevicePlan.parse("target=aoti:cpu,draft=aoti:cpu").target().device());
+        assertEquals(DeviceId.parse("aoti:cpu"), DevicePlan.parse("target=aoti:cpu,draft=aoti:cpu").target().device());
     }
 
     @Test

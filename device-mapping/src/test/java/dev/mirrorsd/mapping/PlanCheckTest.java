@@ -1,8 +1,8 @@
 package dev.mirrorsd.mapping;
 
-import dev.mirrorsd.devices.Accelerator;
+import dev.mirrorsd.core.engine.Accelerator;
 import dev.mirrorsd.devices.CpuInfo;
-import dev.mirrorsd.devices.DeviceId;
+import dev.mirrorsd.core.engine.DeviceId;
 import dev.mirrorsd.devices.DeviceInventory;
 import org.junit.jupiter.api.Test;
 
@@ -14,8 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PlanCheckTest {
 
     private static final DeviceInventory TWO_CORE_CPU = DeviceInventory.of(new CpuInfo(2, 2, 1, "test"),
-            new Accelerator(DeviceId.torchCpu(), "libtorch test"),
-            new Accelerator(DeviceId.ortCpu(), "CPUExecutionProvider"));
+            new Accelerator(DeviceId.parse("pytorch:cpu"), "libtorch test"),
+            new Accelerator(DeviceId.parse("onnxruntime:cpu"), "CPUExecutionProvider"));
 
     @Test
     void shouldAcceptTargetOnPytorchAndDraftOnOnnxRuntimeWithOneCoreEach() {
@@ -25,9 +25,9 @@ class PlanCheckTest {
     }
 
     private static final DeviceInventory TWO_GPUS = DeviceInventory.of(new CpuInfo(16, 8, 1, "test"),
-            new Accelerator(DeviceId.aotiGpu(0), "AOTInductor graphs on CUDA device 0"),
-            new Accelerator(DeviceId.aotiGpu(1), "AOTInductor graphs on CUDA device 1"),
-            new Accelerator(DeviceId.ortCpu(), "CPUExecutionProvider"));
+            new Accelerator(DeviceId.parse("aoti:gpu0"), "AOTInductor graphs on CUDA device 0"),
+            new Accelerator(DeviceId.parse("aoti:gpu1"), "AOTInductor graphs on CUDA device 1"),
+            new Accelerator(DeviceId.parse("onnxruntime:cpu"), "CPUExecutionProvider"));
 
     @Test
     void shouldAcceptTargetAndDraftAsCompiledGraphsOnTwoGpus() {
@@ -47,7 +47,7 @@ class PlanCheckTest {
     @Test
     void shouldRefuseDjlAndAotiInOneProcess() {
         DeviceInventory both = DeviceInventory.of(new CpuInfo(2, 2, 1, "test"),
-                new Accelerator(DeviceId.torchCpu(), "libtorch test"), new Accelerator(DeviceId.aotiGpu(0), "aoti"));
+                new Accelerator(DeviceId.parse("pytorch:cpu"), "libtorch test"), new Accelerator(DeviceId.parse("aoti:gpu0"), "aoti"));
         PlanCheck check = PlanCheck.of(DevicePlan.parse("target=aoti:gpu0,draft=pytorch:cpu"), both);
         assertFalse(check.ok());
         assertTrue(check.errors().get(0).contains("two libtorch builds"), check.describe());

@@ -1,6 +1,6 @@
 package dev.mirrorsd.placement;
 
-import dev.mirrorsd.devices.DeviceId;
+import dev.mirrorsd.core.engine.DeviceId;
 import dev.mirrorsd.mapping.DevicePlan;
 import org.junit.jupiter.api.Test;
 
@@ -19,7 +19,7 @@ class CalibratedPlacementTest {
 
     /** 30 layers, 20 ms for one row, growing 1 ms per row: 0.7 ms per layer at 2 rows. */
     private static ForwardLatency target() {
-        return ForwardLatency.of(DeviceId.torchCpu(), 30, Map.of(1, 20 * MS, 2, 21 * MS, 4, 23 * MS, 8, 27 * MS, 16, 35 * MS));
+        return ForwardLatency.of(DeviceId.parse("pytorch:cpu"), 30, Map.of(1, 20 * MS, 2, 21 * MS, 4, 23 * MS, 8, 27 * MS, 16, 35 * MS));
     }
 
     /** A draft costing {@code base} plus {@code perRow} per window row. */
@@ -34,7 +34,7 @@ class CalibratedPlacementTest {
 
     @Test
     void shouldPickTheDeepestExitThatStillHidesTheRollouts() {
-        CalibratedPlacement.Candidate c = new CalibratedPlacement.Candidate(ORT_DRAFT, target(), draft(DeviceId.ortCpu(), 1, 0.2));
+        CalibratedPlacement.Candidate c = new CalibratedPlacement.Candidate(ORT_DRAFT, target(), draft(DeviceId.parse("onnxruntime:cpu"), 1, 0.2));
         PlacementChoice choice = placement().decide(c);
         assertTrue(choice.fits(), String.join("\n", choice.reasoning()));
         RoundTiming t = choice.timing();
@@ -49,7 +49,7 @@ class CalibratedPlacementTest {
 
     @Test
     void shouldDraftLongerAndWiderWhenTheDraftIsNearlyFree() {
-        CalibratedPlacement.Candidate c = new CalibratedPlacement.Candidate(ORT_DRAFT, target(), draft(DeviceId.ortCpu(), 0.01, 0.001));
+        CalibratedPlacement.Candidate c = new CalibratedPlacement.Candidate(ORT_DRAFT, target(), draft(DeviceId.parse("onnxruntime:cpu"), 0.01, 0.001));
         PlacementChoice choice = placement().decide(c);
         assertTrue(choice.fits());
         assertEquals(4, choice.kappa(), "with free rollouts the widest message only lowers misses");
@@ -65,7 +65,7 @@ class CalibratedPlacementTest {
 
     @Test
     void shouldDegradeToTheShallowestExitAndSaySoWhenNothingFits() {
-        CalibratedPlacement.Candidate c = new CalibratedPlacement.Candidate(ORT_DRAFT, target(), draft(DeviceId.ortCpu(), 40, 1));
+        CalibratedPlacement.Candidate c = new CalibratedPlacement.Candidate(ORT_DRAFT, target(), draft(DeviceId.parse("onnxruntime:cpu"), 40, 1));
         PlacementChoice choice = placement().decide(c);
         assertFalse(choice.fits());
         assertEquals(4, choice.exitLayer());
@@ -76,8 +76,8 @@ class CalibratedPlacementTest {
 
     @Test
     void shouldPreferThePlanWhoseDraftFits() {
-        CalibratedPlacement.Candidate slow = new CalibratedPlacement.Candidate(ORT_DRAFT, target(), draft(DeviceId.ortCpu(), 40, 1));
-        CalibratedPlacement.Candidate fast = new CalibratedPlacement.Candidate(GPU_DRAFT, target(), draft(DeviceId.torchGpu(0), 0.5, 0.01));
+        CalibratedPlacement.Candidate slow = new CalibratedPlacement.Candidate(ORT_DRAFT, target(), draft(DeviceId.parse("onnxruntime:cpu"), 40, 1));
+        CalibratedPlacement.Candidate fast = new CalibratedPlacement.Candidate(GPU_DRAFT, target(), draft(DeviceId.parse("pytorch:gpu0"), 0.5, 0.01));
         PlacementChoice choice = placement().choose(List.of(slow, fast));
         assertEquals(GPU_DRAFT, choice.plan());
         assertTrue(choice.reasoning().get(0).startsWith("chose " + GPU_DRAFT), choice.reasoning().get(0));
@@ -85,13 +85,13 @@ class CalibratedPlacementTest {
 
     @Test
     void shouldChooseTheSameGivenTheSameMeasurements() {
-        CalibratedPlacement.Candidate c = new CalibratedPlacement.Candidate(ORT_DRAFT, target(), draft(DeviceId.ortCpu(), 1, 0.2));
+        CalibratedPlacement.Candidate c = new CalibratedPlacement.Candidate(ORT_DRAFT, target(), draft(DeviceId.parse("onnxruntime:cpu"), 1, 0.2));
         assertEquals(placement().decide(c), placement().decide(c));
     }
 
     @Test
     void shouldChargeTheCriticalPathWithTheRolloutOverrun() {
-        CalibratedPlacement.Candidate c = new CalibratedPlacement.Candidate(ORT_DRAFT, target(), draft(DeviceId.ortCpu(), 10, 0));
+        CalibratedPlacement.Candidate c = new CalibratedPlacement.Candidate(ORT_DRAFT, target(), draft(DeviceId.parse("onnxruntime:cpu"), 10, 0));
         PlacementChoice choice = placement().evaluate(c, 20, 1, 2);
         RoundTiming t = choice.timing();
         // gamma 2: window 3 rows (22 ms forward, 0.7333 ms a layer); 2 draft steps of 10 ms
@@ -103,7 +103,7 @@ class CalibratedPlacementTest {
     @Test
     void shouldSlowBothModelsWhenTheyShareTheCpuButNotWhenTheDraftHasItsOwnDevice() {
         CalibratedPlacement shared = CalibratedPlacement.with(PlacementOptions.defaults().withMinExitLayer(4).withSharedCpuSlowdown(1.5));
-        ForwardLatency draft = draft(DeviceId.ortCpu(), 10, 0);
+        ForwardLatency draft = draft(DeviceId.parse("onnxruntime:cpu"), 10, 0);
         RoundTiming onCpu = shared.evaluate(new CalibratedPlacement.Candidate(ORT_DRAFT, target(), draft), 20, 1, 2).timing();
         RoundTiming onGpu = shared.evaluate(new CalibratedPlacement.Candidate(GPU_DRAFT, target(), draft), 20, 1, 2).timing();
         assertEquals(1.5 * onGpu.prefixNanos(), onCpu.prefixNanos(), 1);

@@ -1,6 +1,6 @@
 package dev.mirrorsd.placement;
 
-import dev.mirrorsd.devices.DeviceId;
+import dev.mirrorsd.core.engine.DeviceId;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class ForwardLatencyTest {
 
-    private final ForwardLatency latency = ForwardLatency.of(DeviceId.torchCpu(), 10, Map.of(1, 100L, 2, 120L, 4, 160L, 8, 240L));
+    private final ForwardLatency latency = ForwardLatency.of(DeviceId.parse("pytorch:cpu"), 10, Map.of(1, 100L, 2, 120L, 4, 160L, 8, 240L));
 
     @Test
     void shouldReturnMeasuredSizesAsIs() {

@@ -2,11 +2,9 @@ package dev.mirrorsd.draft;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.mirrorsd.core.engine.onnx.OnnxCausalLM;
-import dev.mirrorsd.core.engine.onnx.OnnxOptions;
+import dev.mirrorsd.core.engine.ModelSource;
 import dev.mirrorsd.core.format.hf.HfCheckpoint;
 import dev.mirrorsd.core.format.safetensors.SafetensorsFile;
-import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.model.ModelFormatException;
 import dev.mirrorsd.core.weights.HostTensor;
@@ -79,13 +77,24 @@ public record DraftCheckpoint(ModelWeights weights, int[] draftToTarget) {
     }
 
     /**
-     * The draft's ONNX export in {@code dir} (draft.onnx, its weights inside model.safetensors) on
-     * ONNX Runtime, fed the target's embedding rows. Its logits and multi-token heads are over the
-     * draft vocabulary, as {@link #load}'s model; map ids with {@link #draftToTarget()}.
+     * The draft in {@code dir} as engines load it: its weights (read by {@link #load} when an engine
+     * asks for them) and the target's embedding rows, which an export of the draft (draft.onnx in
+     * {@code dir}, or compiled graphs elsewhere) is fed instead of holding its own. Logits and
+     * multi-token heads are over the draft vocabulary; map ids with {@link #readDraftToTarget}.
      */
-    public static CausalLM loadOnnx(Path dir, ModelWeights target, OnnxOptions options) {
+    public static ModelSource source(Path dir, ModelWeights target) {
         requireSharedEmbedding(dir, target, HfCheckpoint.open(dir).config());
-        return OnnxCausalLM.load(dir, options, target.require(ModelWeights.EMBED).data());
+        return ModelSource.of(dir, () -> load(dir, target).weights(), target.require(ModelWeights.EMBED).data());
+    }
+
+    /** Whether {@code dir} holds a draft of the project's format, one that shares its target's embedding. */
+    public static boolean isProjectDraft(Path dir) {
+        Path config = dir.resolve("config.json");
+        try {
+            return Files.isRegularFile(config) && Files.readString(config).contains("\"shares_target_embedding\"");
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static ModelConfig requireSharedEmbedding(Path dir, ModelWeights target, ModelConfig config) {

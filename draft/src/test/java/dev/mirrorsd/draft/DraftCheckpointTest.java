@@ -1,8 +1,10 @@
 package dev.mirrorsd.draft;
 
+import dev.mirrorsd.core.engine.Engines;
+import dev.mirrorsd.core.engine.ModelSource;
+import dev.mirrorsd.core.model.CausalLM;
 import com.google.gson.JsonObject;
 import dev.mirrorsd.core.Checkpoint;
-import dev.mirrorsd.core.engine.djl.DjlCausalLM;
 import dev.mirrorsd.core.testing.SmolLM2Target;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,7 +16,7 @@ import java.nio.file.Path;
 /** The project's draft (models/draft) on the DJL engine against the training tool's PyTorch forward. */
 class DraftCheckpointTest {
     private static DraftCheckpoint draft;
-    private static DjlCausalLM model;
+    private static CausalLM model;
     private static JsonObject reference;
     private static Checkpoint target;
 
@@ -26,7 +28,7 @@ class DraftCheckpointTest {
     static void load() throws IOException {
         target = Checkpoint.open(SmolLM2Target.require());
         draft = DraftCheckpoint.load(draftDir(), target.weights());
-        model = DjlCausalLM.load(draft.weights());
+        model = Engines.load(ModelSource.of(draft.weights()), "pytorch:cpu");
         reference = DraftReference.load();
         target.tokenizer().close();
     }

@@ -1,10 +1,10 @@
 package dev.mirrorsd.draft;
 
+import dev.mirrorsd.core.engine.Engines;
+import dev.mirrorsd.core.engine.ModelSource;
+import dev.mirrorsd.core.engine.DeviceId;
 import com.google.gson.JsonObject;
 import dev.mirrorsd.core.Checkpoint;
-import dev.mirrorsd.core.engine.djl.DjlCausalLM;
-import dev.mirrorsd.core.engine.onnx.OnnxCausalLM;
-import dev.mirrorsd.core.engine.onnx.OnnxOptions;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.model.ForwardPass;
 import dev.mirrorsd.core.model.Logits;
@@ -36,7 +36,7 @@ class DraftOnnxTest {
     static void load() throws IOException {
         Checkpoint target = Checkpoint.open(SmolLM2Target.require());
         draft = DraftCheckpoint.load(DraftCheckpointTest.draftDir(), target.weights());
-        onnx = DraftCheckpoint.loadOnnx(DraftCheckpointTest.draftDir(), target.weights(), OnnxOptions.cpu(1));
+        onnx = Engines.load(DraftCheckpoint.source(DraftCheckpointTest.draftDir(), target.weights()), DeviceId.parse("onnxruntime:cpu"), 1);
         reference = DraftReference.load();
         target.tokenizer().close();
     }
@@ -60,7 +60,7 @@ class DraftOnnxTest {
     @Test
     void aGraphThatTakesEmbeddingsRefusesToLoadWithoutThem() {
         ModelFormatException e = assertThrows(ModelFormatException.class,
-                () -> OnnxCausalLM.load(DraftCheckpointTest.draftDir(), OnnxOptions.cpu(1)));
+                () -> Engines.load(ModelSource.of(DraftCheckpointTest.draftDir()), DeviceId.parse("onnxruntime:cpu"), 1));
         assertTrue(e.getMessage().contains("inputs_embeds") && e.getMessage().contains("embedding"), e.getMessage());
     }
 
@@ -82,7 +82,7 @@ class DraftOnnxTest {
         // two branches from the cache end: greedy[0] -> greedy[1] -> greedy[2], and greedy[3] -> greedy[4]
         Window tree = Window.tree(new int[] {greedy[0], greedy[1], greedy[2], greedy[3], greedy[4]},
                 new int[] {-1, 0, 1, -1, 3}, ids.length);
-        try (DjlCausalLM djl = DjlCausalLM.load(draft.weights());
+        try (CausalLM djl = Engines.load(ModelSource.of(draft.weights()), "pytorch:cpu");
              Sequence a = djl.newSequence(ids.length + 8);
              Sequence b = onnx.newSequence(ids.length + 8)) {
             a.forward(Window.chain(ids, 0), ids.length - 1);

@@ -1,6 +1,8 @@
 package dev.mirrorsd.jmh;
 
-import dev.mirrorsd.core.engine.djl.DjlCausalLM;
+import dev.mirrorsd.core.engine.Engines;
+import dev.mirrorsd.core.engine.ModelSource;
+import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.model.Architecture;
 import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.model.Sequence;
@@ -41,7 +43,7 @@ public class KvRollbackBenchmark {
     @Param({"256"})
     public int context;
 
-    private DjlCausalLM model;
+    private CausalLM model;
     private Sequence sequence;
     private int[] windowTokens;
 
@@ -49,7 +51,7 @@ public class KvRollbackBenchmark {
     public void load() {
         ModelConfig smol = new ModelConfig(Architecture.LLAMA, 512, 576, 1536, 30, 9, 3, 64, 2048, 1e-5f,
                 100000f, true, false, 1, new int[] {2});
-        model = DjlCausalLM.load(RandomWeights.of(smol, 5));
+        model = Engines.load(ModelSource.of(RandomWeights.of(smol, 5)), "pytorch:cpu");
         sequence = model.newSequence(context + WINDOW);
         int[] prompt = new int[context];
         for (int i = 0; i < context; i++) {

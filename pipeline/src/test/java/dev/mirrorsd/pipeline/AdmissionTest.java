@@ -1,6 +1,6 @@
 package dev.mirrorsd.pipeline;
 
-import dev.mirrorsd.core.engine.djl.DjlCausalLM;
+import dev.mirrorsd.core.model.CausalLM;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * refuses the next one with a clear error, and a waiter that is cancelled leaves the queue.
  */
 class AdmissionTest {
-    private static DjlCausalLM target;
+    private static CausalLM target;
     private static Generator plain;
 
     @BeforeAll

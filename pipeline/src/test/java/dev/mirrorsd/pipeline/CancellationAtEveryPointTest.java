@@ -1,6 +1,6 @@
 package dev.mirrorsd.pipeline;
 
-import dev.mirrorsd.core.engine.djl.DjlCausalLM;
+import dev.mirrorsd.core.model.CausalLM;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -18,8 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * unaffected.
  */
 class CancellationAtEveryPointTest {
-    private static DjlCausalLM target;
-    private static DjlCausalLM draft;
+    private static CausalLM target;
+    private static CausalLM draft;
 
     @BeforeAll
     static void load() {

@@ -1,6 +1,6 @@
 package dev.mirrorsd.pipeline;
 
-import dev.mirrorsd.core.engine.djl.DjlCausalLM;
+import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,8 +30,8 @@ class ConcurrentGenerationTest {
     private static final int THREADS = 16;
     private static final int REQUESTS_PER_THREAD = 3;
 
-    private static DjlCausalLM target;
-    private static DjlCausalLM draft;
+    private static CausalLM target;
+    private static CausalLM draft;
     private static final Map<Strategy, Generator> GENERATORS = new EnumMap<>(Strategy.class);
 
     @BeforeAll

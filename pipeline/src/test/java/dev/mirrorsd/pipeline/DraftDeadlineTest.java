@@ -1,6 +1,6 @@
 package dev.mirrorsd.pipeline;
 
-import dev.mirrorsd.core.engine.djl.DjlCausalLM;
+import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.core.speculative.DraftProposal;
 import dev.mirrorsd.draft.DraftSession;
@@ -31,8 +31,8 @@ class DraftDeadlineTest {
     private static final GenerationConfig CONFIG = GenerationConfig.defaults().withMaxNewTokens(30).withIgnoreEos(true)
             .withNumAssistantTokens(3);
 
-    private static DjlCausalLM target;
-    private static DjlCausalLM draft;
+    private static CausalLM target;
+    private static CausalLM draft;
     private static int[] targetAlone;
 
     @BeforeAll

@@ -1,6 +1,7 @@
 package dev.mirrorsd.pipeline;
 
-import dev.mirrorsd.core.engine.djl.DjlCausalLM;
+import dev.mirrorsd.core.engine.Engines;
+import dev.mirrorsd.core.engine.ModelSource;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.sampling.SamplingConfig;
@@ -29,7 +30,7 @@ class GeneratorBadInputTest {
 
     @BeforeAll
     static void load() {
-        target = DjlCausalLM.load(RandomWeights.of(RandomWeights.tinyConfig(false), 7));
+        target = Engines.load(ModelSource.of(RandomWeights.of(RandomWeights.tinyConfig(false), 7)), "pytorch:cpu");
         generator = Generator.of(target, new IdTokenizer(VOCAB), null);
     }
 
@@ -99,7 +100,7 @@ class GeneratorBadInputTest {
     @Test
     void shouldRefuseADraftWhoseVocabularyDiffersFromTheTarget() {
         ModelConfig config = RandomWeights.tinyConfig(false);
-        try (CausalLM draft = DjlCausalLM.load(RandomWeights.of(config, 8))) {
+        try (CausalLM draft = Engines.load(ModelSource.of(RandomWeights.of(config, 8)), "pytorch:cpu")) {
             DraftOptions smaller = DraftOptions.defaults().withDraft(draft, new IdTokenizer(VOCAB - 1), null);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
                     Generators.build(Strategy.DRAFT, target, new IdTokenizer(VOCAB), null, smaller));

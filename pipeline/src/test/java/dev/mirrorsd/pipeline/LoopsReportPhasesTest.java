@@ -1,6 +1,7 @@
 package dev.mirrorsd.pipeline;
 
-import dev.mirrorsd.core.engine.djl.DjlCausalLM;
+import dev.mirrorsd.core.engine.Engines;
+import dev.mirrorsd.core.engine.ModelSource;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.testing.RandomWeights;
@@ -54,8 +55,8 @@ class LoopsReportPhasesTest {
     @BeforeAll
     static void load() {
         ModelConfig config = RandomWeights.tinyConfig(false);
-        target = DjlCausalLM.load(RandomWeights.of(config, 7));
-        draftModel = DjlCausalLM.load(RandomWeights.of(config, 8));
+        target = Engines.load(ModelSource.of(RandomWeights.of(config, 7)), "pytorch:cpu");
+        draftModel = Engines.load(ModelSource.of(RandomWeights.of(config, 8)), "pytorch:cpu");
     }
 
     @AfterAll

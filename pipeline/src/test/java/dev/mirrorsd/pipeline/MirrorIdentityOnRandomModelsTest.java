@@ -1,6 +1,7 @@
 package dev.mirrorsd.pipeline;
 
-import dev.mirrorsd.core.engine.djl.DjlCausalLM;
+import dev.mirrorsd.core.engine.Engines;
+import dev.mirrorsd.core.engine.ModelSource;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.sampling.SamplingConfig;
@@ -42,8 +43,8 @@ class MirrorIdentityOnRandomModelsTest {
     @BeforeAll
     static void load() {
         ModelConfig config = RandomWeights.tinyConfig(false);
-        target = DjlCausalLM.load(RandomWeights.of(config, 7));
-        unrelatedDraft = DjlCausalLM.load(RandomWeights.of(config, 8));
+        target = Engines.load(ModelSource.of(RandomWeights.of(config, 7)), "pytorch:cpu");
+        unrelatedDraft = Engines.load(ModelSource.of(RandomWeights.of(config, 8)), "pytorch:cpu");
         SplittableRandom random = new SplittableRandom(5);
         for (int p = 0; p < 8; p++) {
             int[] prompt = new int[2 + random.nextInt(20)];

@@ -1,6 +1,7 @@
 package dev.mirrorsd.pipeline;
 
-import dev.mirrorsd.core.engine.djl.DjlCausalLM;
+import dev.mirrorsd.core.engine.Engines;
+import dev.mirrorsd.core.engine.ModelSource;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.sampling.SamplingConfig;
@@ -40,7 +41,7 @@ class MirrorSamplingTest {
     @BeforeAll
     static void load() {
         ModelConfig config = RandomWeights.tinyConfig(false);
-        target = DjlCausalLM.load(RandomWeights.of(config, 11));
+        target = Engines.load(ModelSource.of(RandomWeights.of(config, 11)), "pytorch:cpu");
         expected = histograms(Generator.of(target, new IdTokenizer(96), null), 1f, 1_000_000);
     }
 

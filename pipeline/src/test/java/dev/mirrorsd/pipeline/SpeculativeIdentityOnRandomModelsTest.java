@@ -1,6 +1,7 @@
 package dev.mirrorsd.pipeline;
 
-import dev.mirrorsd.core.engine.djl.DjlCausalLM;
+import dev.mirrorsd.core.engine.Engines;
+import dev.mirrorsd.core.engine.ModelSource;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.sampling.SamplingConfig;
@@ -38,8 +39,8 @@ class SpeculativeIdentityOnRandomModelsTest {
     @BeforeAll
     static void load() {
         ModelConfig config = RandomWeights.tinyConfig(false);
-        target = DjlCausalLM.load(RandomWeights.of(config, 7));
-        draftModel = DjlCausalLM.load(RandomWeights.of(config, 8));
+        target = Engines.load(ModelSource.of(RandomWeights.of(config, 7)), "pytorch:cpu");
+        draftModel = Engines.load(ModelSource.of(RandomWeights.of(config, 8)), "pytorch:cpu");
         SplittableRandom random = new SplittableRandom(3);
         for (int p = 0; p < 12; p++) {
             int[] prompt = new int[3 + random.nextInt(20)];

@@ -1,6 +1,6 @@
 package dev.mirrorsd.pipeline;
 
-import dev.mirrorsd.core.engine.djl.DjlCausalLM;
+import dev.mirrorsd.core.model.CausalLM;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,8 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * is served as if nothing had happened.
  */
 class TargetFailureTest {
-    private static DjlCausalLM target;
-    private static DjlCausalLM draft;
+    private static CausalLM target;
+    private static CausalLM draft;
     private static InstrumentedCausalLM faulty;
 
     @BeforeAll

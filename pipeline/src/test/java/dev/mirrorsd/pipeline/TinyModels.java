@@ -1,6 +1,8 @@
 package dev.mirrorsd.pipeline;
 
-import dev.mirrorsd.core.engine.djl.DjlCausalLM;
+import dev.mirrorsd.core.engine.Engines;
+import dev.mirrorsd.core.engine.ModelSource;
+import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.testing.RandomWeights;
 import dev.mirrorsd.core.weights.HostTensor;
@@ -24,12 +26,12 @@ final class TinyModels {
     private TinyModels() {
     }
 
-    static DjlCausalLM target() {
-        return DjlCausalLM.load(RandomWeights.of(RandomWeights.tinyConfig(false), 7));
+    static CausalLM target() {
+        return Engines.load(ModelSource.of(RandomWeights.of(RandomWeights.tinyConfig(false), 7)), "pytorch:cpu");
     }
 
     /** A random draft with multi-token heads {@code mtp.0} and {@code mtp.1} (tokens t+2 and t+3). */
-    static DjlCausalLM draftWithHeads() {
+    static CausalLM draftWithHeads() {
         ModelConfig config = RandomWeights.tinyConfig(false);
         ModelWeights weights = RandomWeights.of(config, 8);
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
@@ -39,14 +41,14 @@ final class TinyModels {
         SplittableRandom random = new SplittableRandom(9);
         int hidden = config.hiddenSize();
         for (int k = 0; k < 2; k++) {
-            tensors.put(DjlCausalLM.multiTokenWeight(k), gaussian(random, 0.3, hidden, hidden));
+            tensors.put(ModelWeights.multiTokenWeight(k), gaussian(random, 0.3, hidden, hidden));
             tensors.put("mtp." + k + ".bias", gaussian(random, 0.1, hidden));
         }
-        return DjlCausalLM.load(new ModelWeights(config, tensors, "random draft with heads"));
+        return Engines.load(ModelSource.of(new ModelWeights(config, tensors, "random draft with heads")), "pytorch:cpu");
     }
 
     /** Options with the draft set, for {@link Generators#build}. */
-    static DraftOptions options(DjlCausalLM draft) {
+    static DraftOptions options(CausalLM draft) {
         return DraftOptions.defaults().withDraft(draft, null, null).withExitLayer(2);
     }
 

@@ -1,6 +1,6 @@
 package dev.mirrorsd.specbench;
 
-import dev.mirrorsd.core.engine.djl.DjlCausalLM;
+import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.pipeline.GenerationConfig;
 import dev.mirrorsd.pipeline.Generator;
 import dev.mirrorsd.pipeline.TokenListener;
@@ -19,7 +19,7 @@ import java.util.Locale;
  * before the first reading. What it reads:
  * <ul>
  *   <li>resident memory of the process (VmRSS): libtorch's and ONNX Runtime's allocators, the JVM;</li>
- *   <li>DJL's native arrays ({@link DjlCausalLM#liveArrays()}, and their bytes) of every DJL model:
+ *   <li>the models' native arrays ({@link CausalLM#liveArrays()}, and their bytes) where the engine counts them:
  *       exactly the weights between requests, or a request leaked a tensor;</li>
  *   <li>the JVM's direct buffers: the DJL weights (libtorch tensors made from host arrays keep their
  *       direct buffer), the ONNX engine's KV caches and the input tensors the ONNX Runtime Java API
@@ -94,16 +94,16 @@ public final class NativeMemorySoak {
      * between the two and at the end. Progress goes to {@code progress} every {@code progressEvery}
      * generations, with the resident memory then.
      */
-    public static Result run(List<Workload> workloads, List<int[]> prompts, List<DjlCausalLM> djlModels,
+    public static Result run(List<Workload> workloads, List<int[]> prompts, List<CausalLM> models,
                              int generations, int progressEvery, PrintStream progress) {
         int warmups = workloads.size() * prompts.size();
         // a first GC drops what loading the models left behind; the JVM hands those pages back to the
         // OS concurrently, during the warm-up rather than between the two readings
-        read(djlModels);
+        read(models);
         for (int i = 0; i < warmups; i++) {
             generate(workloads, prompts, i);
         }
-        Reading start = read(djlModels);
+        Reading start = read(models);
         progress.printf(Locale.ROOT, "soak: warm-up of %d done, RSS %.1f MB, %d DJL arrays%n", warmups,
                 mb(start.residentBytes), start.djlArrays);
         long tokens = 0;
@@ -116,7 +116,7 @@ public final class NativeMemorySoak {
             }
         }
         long wall = System.nanoTime() - began;
-        return new Result(generations, start, read(djlModels), tokens, wall);
+        return new Result(generations, start, read(models), tokens, wall);
     }
 
     private static int generate(List<Workload> workloads, List<int[]> prompts, int i) {
@@ -127,7 +127,7 @@ public final class NativeMemorySoak {
     }
 
     /** Memory now, after a full GC. */
-    public static Reading read(List<DjlCausalLM> djlModels) {
+    public static Reading read(List<CausalLM> models) {
         for (int i = 0; i < 2; i++) {
             System.gc();
             try {
@@ -138,7 +138,7 @@ public final class NativeMemorySoak {
         }
         int arrays = 0;
         long arrayBytes = 0;
-        for (DjlCausalLM model : djlModels) {
+        for (CausalLM model : models) {
             arrays += model.liveArrays();
             arrayBytes += model.liveArrayBytes();
         }

@@ -1,8 +1,9 @@
 package dev.mirrorsd.specbench;
 
+import dev.mirrorsd.core.engine.Engines;
+import dev.mirrorsd.core.engine.ModelSource;
+import dev.mirrorsd.core.engine.DeviceId;
 import dev.mirrorsd.core.Checkpoint;
-import dev.mirrorsd.core.engine.djl.DjlCausalLM;
-import dev.mirrorsd.core.engine.onnx.OnnxOptions;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.draft.DraftCheckpoint;
@@ -21,19 +22,19 @@ import java.util.List;
  * sampling. One target instance serves them all, as a server would hold it.
  *
  * @param workloads what the soak cycles through
- * @param djlModels the DJL models whose native arrays the soak counts
+ * @param models the DJL models whose native arrays the soak counts
  */
-public record SoakModels(List<NativeMemorySoak.Workload> workloads, List<DjlCausalLM> djlModels, CausalLM onnxDraft,
+public record SoakModels(List<NativeMemorySoak.Workload> workloads, List<CausalLM> models, CausalLM onnxDraft,
                          Checkpoint checkpoint) implements AutoCloseable {
 
     /** Loads the target file and the project's draft directory; {@code maxNewTokens} per generation. */
     public static SoakModels load(Path target, Path draftDir, int maxNewTokens, int exitLayer) {
         Checkpoint checkpoint = Checkpoint.open(target);
         DraftCheckpoint draft = DraftCheckpoint.load(draftDir, checkpoint.weights());
-        DjlCausalLM djlDraft = DjlCausalLM.load(draft.weights());
-        CausalLM onnxDraft = DraftCheckpoint.loadOnnx(draftDir, checkpoint.weights(), OnnxOptions.cpu(1));
+        CausalLM djlDraft = Engines.load(ModelSource.of(draft.weights()), "pytorch:cpu");
+        CausalLM onnxDraft = Engines.load(DraftCheckpoint.source(draftDir, checkpoint.weights()), DeviceId.parse("onnxruntime:cpu"), 1);
         // the target last: loading it releases the host copy of its layers
-        DjlCausalLM targetModel = DjlCausalLM.load(checkpoint.weights());
+        CausalLM targetModel = Engines.load(ModelSource.of(checkpoint.weights()), "pytorch:cpu");
         DraftOptions djl = DraftOptions.defaults().withExitLayer(exitLayer)
                 .withDraft(djlDraft, null, draft.draftToTarget());
         DraftOptions onnx = djl.withDraft(onnxDraft, null, draft.draftToTarget());
@@ -73,7 +74,7 @@ public record SoakModels(List<NativeMemorySoak.Workload> workloads, List<DjlCaus
     /** Closes the models once: the generators share them. */
     @Override
     public void close() {
-        for (DjlCausalLM model : djlModels) {
+        for (CausalLM model : models) {
             model.close();
         }
         onnxDraft.close();

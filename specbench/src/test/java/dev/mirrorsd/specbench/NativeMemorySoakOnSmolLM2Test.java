@@ -28,7 +28,7 @@ class NativeMemorySoakOnSmolLM2Test {
         Path draftDir = Path.of(System.getProperty("mirrorsd.repo", ".."), "models", "draft");
         try (SoakModels models = SoakModels.load(SmolLM2Target.require(), draftDir, 4, 24)) {
             NativeMemorySoak.Result result = NativeMemorySoak.run(models.workloads(), models.prompts(2),
-                    models.djlModels(), GENERATIONS, 50, System.out);
+                    models.models(), GENERATIONS, 50, System.out);
             System.out.println(result.report());
             assertEquals(result.start().djlArrays(), result.end().djlArrays(), "DJL arrays leaked:\n" + result.report());
             assertTrue(result.residentGrowth() < 0.05, "resident memory grew:\n" + result.report());

@@ -1,11 +1,12 @@
 package dev.mirrorsd.specbench;
 
+import dev.mirrorsd.core.engine.Engines;
+import dev.mirrorsd.core.engine.ModelSource;
 import dev.mirrorsd.core.testing.SpecBenchQuestions;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.mirrorsd.core.Checkpoint;
-import dev.mirrorsd.core.engine.djl.DjlCausalLM;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.testing.SmolLM2Target;
 import dev.mirrorsd.pipeline.DraftOptions;
@@ -46,7 +47,7 @@ class SpecBenchRunnerOnSmolLM2Test {
     @BeforeAll
     static void run() {
         Checkpoint checkpoint = Checkpoint.open(SmolLM2Target.require());
-        target = DjlCausalLM.load(checkpoint.weights());
+        target = Engines.load(ModelSource.of(checkpoint.weights()), "pytorch:cpu");
         Map<String, Generator> methods = new LinkedHashMap<>();
         for (Strategy strategy : List.of(Strategy.AUTOREGRESSIVE, Strategy.PROMPT_LOOKUP)) {
             methods.put(strategy.label(), Generators.build(strategy, target, checkpoint.tokenizer(),

@@ -29,6 +29,21 @@ public interface CausalLM extends AutoCloseable {
     /** Engine and device, for logs and reports ("pytorch:cpu", "onnxruntime:cpu"). */
     String device();
 
+    /**
+     * Native arrays the model holds now, its weights included: a count that comes back to the same
+     * value between requests once each closes what it opened, which leak tests and the soak watch.
+     * Walks the engine's bookkeeping: for checks, not for the decoding path. 0 for an engine that
+     * keeps no such count.
+     */
+    default int liveArrays() {
+        return 0;
+    }
+
+    /** Bytes of the arrays {@link #liveArrays} counts; read it while no request runs. */
+    default long liveArrayBytes() {
+        return 0;
+    }
+
     /** Frees the weights; sequences must be closed first. */
     @Override
     void close();

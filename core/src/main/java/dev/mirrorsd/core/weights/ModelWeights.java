@@ -67,4 +67,9 @@ public final class ModelWeights {
     public static final String EMBED = "model.embed_tokens.weight";
     public static final String FINAL_NORM = "model.norm.weight";
     public static final String LM_HEAD = "lm_head.weight";
+
+    /** Name of multi-token head k's weight (predicting token t+2+k); its bias is {@code mtp.k.bias}. See models/README.md. */
+    public static String multiTokenWeight(int k) {
+        return "mtp." + k + ".weight";
+    }
 }

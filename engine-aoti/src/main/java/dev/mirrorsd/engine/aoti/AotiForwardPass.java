@@ -1,0 +1,228 @@
+package dev.mirrorsd.engine.aoti;
+
+import dev.mirrorsd.core.model.ForwardPass;
+import dev.mirrorsd.core.model.Logits;
+import dev.mirrorsd.core.model.Window;
+import java.util.List;
+
+/**
+ * A window's pass through an {@link AotiCausalLM}'s stages. The window's inputs go to the device
+ * once; each stage's hidden state stays there and feeds the next; logits come back to the host
+ * when asked for. Not thread-safe.
+ */
+final class AotiForwardPass implements ForwardPass {
+
+    private final AotiCausalLM model;
+    private final AotiSequence sequence;
+    private final Window window;
+    private final int layers;
+    // token ids, positions, cache slots (int64, W each) and the additive mask (float32, (W, P + W);
+    // (W, P + W rounded up) when graphed, where the step owns them)
+    private final AotiCausalLM.StepInputs inputs;
+    private final boolean graphed;          // inputs are the model's step inputs; stages replay CUDA graphs
+    private long stepKey;                   // the CUDA graph step when graphed
+    private DeviceTensor hidden;            // (W, hidden_size) after the last stage run, or null
+    private DeviceTensor logitsOut;         // float32 (W, width) once every layer has run
+    private float[] finalLogits;            // host copy of logitsOut
+    private float[] mtpLogits;              // (W, heads, width) host copy, once asked for
+    private int stagesDone;
+    private int layersDone;
+    private boolean closed;
+
+    AotiForwardPass(AotiCausalLM model, AotiSequence sequence, Window window) {
+        this.model = model;
+        this.sequence = sequence;
+        this.window = window;
+        this.layers = model.config().numLayers();
+        int past = sequence.length();
+        int w = window.size();
+        this.graphed = sequence.graphed() && w <= model.graphWindow();
+        int stride = AotiCausalLM.intsStride(w);
+        long[] ints = new long[3 * stride]; // token ids, positions, cache slots
+        for (int r = 0; r < w; r++) {
+            ints[r] = window.tokens()[r];
+            ints[stride + r] = window.positions()[r];
+            ints[2 * stride + r] = past + r;
+        }
+        float masked = model.manifest().maskedValue();
+        AotiCausalLM.StepInputs in;
+        if (graphed) {
+            // the step's own input tensors: a CUDA graph replays their addresses
+            int width = model.attendedWidth(past + w);
+            this.stepKey = AotiCausalLM.stepKey(w, width);
+            in = model.stepInputs(w, width);
+            in.ints().write(ints);
+            in.mask().write(mask(window, past, width, masked));
+        } else {
+            in = AotiCausalLM.StepInputs.upload(model.stream(), ints, mask(window, past, past + w, masked), w, past + w);
+        }
+        this.inputs = in;
+    }
+
+    /** Row r sees every cached slot and the window rows on its path to the root: (W, past + W), row-major. */
+    static float[] mask(Window window, int past, float masked) {
+        return mask(window, past, past + window.size(), masked);
+    }
+
+    /** The same, {@code cols} wide ({@code >= past + W}): the columns after the window are masked too. */
+    static float[] mask(Window window, int past, int cols, float masked) {
+        int w = window.size();
+        float[] out = new float[w * cols];
+        for (int r = 0; r < w; r++) {
+            int base = r * cols;
+            java.util.Arrays.fill(out, base + past, base + cols, masked);
+            for (int a = r; a >= 0; a = window.parents()[a]) {
+                out[base + past + a] = 0f;
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public int layers() {
+        return layers;
+    }
+
+    @Override
+    public int layersDone() {
+        return layersDone;
+    }
+
+    @Override
+    public void runTo(int layer) {
+        requireOpen();
+        List<Integer> stops = model.manifest().stopLayers();
+        if (layer < layersDone || layer > layers || (layer != layersDone && !stops.contains(layer))) {
+            String hint = layer > layersDone && layer < layers
+                    ? " (an early exit, e.g. Mirror-SD's l_e, must be one of them: set l_e to "
+                    + model.manifest().exitLayers() + " or export the target again with --exit-layer " + layer + ")"
+                    : "";
+            throw new IllegalArgumentException("runTo(" + layer + ") after " + layersDone + " layers: this model's"
+                    + " compiled stages stop only after layers " + stops + hint);
+        }
+        while (layersDone < layer) {
+            runStage();
+        }
+    }
+
+    private void runStage() {
+        AotiManifest.Stage stage = model.manifest().stages().get(stagesDone);
+        AotiGraph graph = model.stages().get(stagesDone);
+        DeviceTensor input = stage.takesTokens() ? inputs.tokens() : hidden;
+        DeviceTensor[] out = run(graph, input, inputs.positions(), inputs.mask(), inputs.writeIndex(), sequence.cache());
+        DeviceTensor next = null;
+        for (int i = 0; i < out.length; i++) {
+            String name = stage.outputs().get(i);
+            if (name.equals("hidden")) {
+                next = out[i];
+            } else {
+                logitsOut = out[i];
+            }
+        }
+        if (hidden != null) {
+            hidden.close();
+        }
+        hidden = next;
+        stagesDone++;
+        layersDone = stage.endLayer();
+        if (layersDone == layers) {
+            sequence.committed(window.size());
+        }
+    }
+
+    /**
+     * The final logits once every layer has run; at an early-exit layer (a stage boundary of a
+     * model exported with an exit head), the exit head's proxy logits.
+     */
+    @Override
+    public Logits logits(int fromRow) {
+        requireOpen();
+        requireRow(fromRow);
+        int w = window.size();
+        if (layersDone == layers) {
+            if (finalLogits == null) {
+                finalLogits = logitsOut.toFloats();
+            }
+            return slice(finalLogits, w, fromRow);
+        }
+        if (layersDone == 0) {
+            throw new IllegalStateException("no layer has run yet; call runTo first");
+        }
+        if (model.exitHead() == null) {
+            throw new IllegalStateException("logits after " + layersDone + " layers need an exit head: export with"
+                    + " --exit-layer " + layersDone);
+        }
+        DeviceTensor[] out = run(model.exitHead(), hidden);
+        try {
+            return slice(out[0].toFloats(), w, fromRow);
+        } finally {
+            out[0].close();
+        }
+    }
+
+    private DeviceTensor[] run(AotiGraph graph, DeviceTensor... args) {
+        return graphed ? graph.runStep(stepKey, args) : graph.run(args);
+    }
+
+    private static Logits slice(float[] all, int rows, int fromRow) {
+        int width = all.length / rows;
+        float[] out = new float[(rows - fromRow) * width];
+        System.arraycopy(all, fromRow * width, out, 0, out.length);
+        return new Logits(rows - fromRow, width, out);
+    }
+
+    @Override
+    public int multiTokenHeads() {
+        return model.manifest().mtpHeads();
+    }
+
+    @Override
+    public Logits multiTokenLogits(int head, int fromRow) {
+        requireOpen();
+        int heads = multiTokenHeads();
+        if (head < 0 || head >= heads) {
+            throw new IllegalArgumentException("no multi-token head " + head + "; the model has " + heads);
+        }
+        if (layersDone != layers) {
+            throw new IllegalStateException("multi-token heads read the last layer; run all layers first");
+        }
+        requireRow(fromRow);
+        if (mtpLogits == null) {
+            DeviceTensor[] out = run(model.mtpHead(), hidden);
+            try {
+                mtpLogits = out[0].toFloats();
+            } finally {
+                out[0].close();
+            }
+        }
+        return Logits.ofHead(mtpLogits, window.size(), heads, head, fromRow);
+    }
+
+    private void requireRow(int fromRow) {
+        if (fromRow < 0 || fromRow >= window.size()) {
+            throw new IllegalArgumentException("fromRow " + fromRow + " outside a window of " + window.size());
+        }
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("forward pass is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            if (!graphed) {
+                inputs.close();
+            }
+            for (DeviceTensor d : new DeviceTensor[] {hidden, logitsOut}) {
+                if (d != null) {
+                    d.close();
+                }
+            }
+            sequence.passClosed(this);
+        }
+    }
+}

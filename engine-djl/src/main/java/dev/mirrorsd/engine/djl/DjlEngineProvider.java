@@ -1,0 +1,98 @@
+package dev.mirrorsd.engine.djl;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import dev.mirrorsd.core.engine.Accelerator;
+import dev.mirrorsd.core.engine.Backend;
+import dev.mirrorsd.core.engine.DeviceId;
+import dev.mirrorsd.core.engine.DeviceKind;
+import dev.mirrorsd.core.engine.EngineProvider;
+import dev.mirrorsd.core.engine.ModelSource;
+import dev.mirrorsd.core.model.CausalLM;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * PyTorch through DJL: runs the checkpoint's weights layer by layer, so early exit works at any
+ * layer. libtorch's intra-op thread count is process-wide.
+ */
+public final class DjlEngineProvider implements EngineProvider {
+
+    public static final String NAME = "pytorch";
+    static final Backend CPU = new Backend(NAME, "cpu", DeviceKind.CPU, false);
+    static final Backend GPU = new Backend(NAME, "gpu", DeviceKind.GPU, true);
+    private static final String DJL_PYTORCH = "PyTorch";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public List<Backend> backends() {
+        return List.of(CPU, GPU);
+    }
+
+    @Override
+    public Discovery discover() {
+        List<String> notes = new ArrayList<>();
+        for (String name : Engine.getAllEngines()) {
+            if (!DJL_PYTORCH.equals(name)) {
+                notes.add("DJL engine " + name + " is present; mirror-sd runs DJL models on PyTorch only");
+            }
+        }
+        if (!Engine.hasEngine(DJL_PYTORCH)) {
+            notes.add("DJL's PyTorch engine is not on the class path");
+            return new Discovery(List.of(), notes);
+        }
+        List<Accelerator> found = new ArrayList<>();
+        try {
+            Engine engine = Engine.getEngine(DJL_PYTORCH);
+            String version = "libtorch " + engine.getVersion();
+            found.add(new Accelerator(new DeviceId(CPU, 0), version + " on CPU"));
+            for (int i = 0; i < engine.getGpuCount(); i++) {
+                found.add(new Accelerator(new DeviceId(GPU, i), version + " on CUDA device " + i));
+            }
+        } catch (RuntimeException | LinkageError e) {
+            // a machine without DJL's natives (a GPU box running only AOTI graphs) still lists its devices
+            notes.add("DJL's PyTorch engine failed to load: " + e);
+        }
+        return new Discovery(found, notes);
+    }
+
+    /** A GGUF file or a Hugging Face folder of safetensors (config.json beside them). */
+    @Override
+    public boolean accepts(Path model) {
+        return Files.isRegularFile(model) ? model.getFileName().toString().endsWith(".gguf")
+                : Files.isRegularFile(model.resolve("config.json"));
+    }
+
+    @Override
+    public CausalLM load(ModelSource source, DeviceId device, int threads) {
+        return DjlCausalLM.load(source.weights(), djlDevice(device), threads);
+    }
+
+    static Device djlDevice(DeviceId device) {
+        if (device.backend().equals(GPU)) {
+            return Device.gpu(device.index());
+        }
+        if (device.backend().equals(CPU)) {
+            return Device.cpu();
+        }
+        throw new IllegalArgumentException(device + " is not a pytorch device");
+    }
+
+    @Override
+    public Optional<String> nativeRuntime() {
+        return Optional.of("libtorch");
+    }
+
+    @Override
+    public boolean sharesCpuThreads() {
+        return true;
+    }
+}
