@@ -1,6 +1,6 @@
 package dev.mirrorsd.engine.aoti;
 
-import dev.mirrorsd.core.model.ForwardPass;
+import dev.mirrorsd.core.model.GuardedForwardPass;
 import dev.mirrorsd.core.model.Logits;
 import dev.mirrorsd.core.model.Window;
 import java.util.List;
@@ -10,7 +10,7 @@ import java.util.List;
  * once; each stage's hidden state stays there and feeds the next; logits come back to the host
  * when asked for. Not thread-safe.
  */
-final class AotiForwardPass implements ForwardPass {
+final class AotiForwardPass extends GuardedForwardPass {
 
     private final AotiCausalLM model;
     private final AotiSequence sequence;
@@ -26,10 +26,9 @@ final class AotiForwardPass implements ForwardPass {
     private float[] finalLogits;            // host copy of logitsOut
     private float[] mtpLogits;              // (W, heads, width) host copy, once asked for
     private int stagesDone;
-    private int layersDone;
-    private boolean closed;
 
     AotiForwardPass(AotiCausalLM model, AotiSequence sequence, Window window) {
+        super(window.size(), model.config().numLayers());
         this.model = model;
         this.sequence = sequence;
         this.window = window;
@@ -79,33 +78,23 @@ final class AotiForwardPass implements ForwardPass {
     }
 
     @Override
-    public int layers() {
-        return layers;
-    }
-
-    @Override
-    public int layersDone() {
-        return layersDone;
-    }
-
-    @Override
-    public void runTo(int layer) {
-        requireOpen();
+    protected void advance(int layersDone, int layer) {
         List<Integer> stops = model.manifest().stopLayers();
-        if (layer < layersDone || layer > layers || (layer != layersDone && !stops.contains(layer))) {
-            String hint = layer > layersDone && layer < layers
+        if (!stops.contains(layer)) {
+            String hint = layer < layers
                     ? " (an early exit, e.g. Mirror-SD's l_e, must be one of them: set l_e to "
                     + model.manifest().exitLayers() + " or export the target again with --exit-layer " + layer + ")"
                     : "";
             throw new IllegalArgumentException("runTo(" + layer + ") after " + layersDone + " layers: this model's"
                     + " compiled stages stop only after layers " + stops + hint);
         }
-        while (layersDone < layer) {
-            runStage();
+        for (int done = layersDone; done < layer; ) {
+            done = runStage();
         }
     }
 
-    private void runStage() {
+    /** Runs the next compiled stage; returns the layers done after it. */
+    private int runStage() {
         AotiManifest.Stage stage = model.manifest().stages().get(stagesDone);
         AotiGraph graph = model.stages().get(stagesDone);
         DeviceTensor input = stage.takesTokens() ? inputs.tokens() : hidden;
@@ -124,10 +113,10 @@ final class AotiForwardPass implements ForwardPass {
         }
         hidden = next;
         stagesDone++;
-        layersDone = stage.endLayer();
-        if (layersDone == layers) {
+        if (stage.endLayer() == layers) {
             sequence.committed(window.size());
         }
+        return stage.endLayer();
     }
 
     /**
@@ -135,9 +124,8 @@ final class AotiForwardPass implements ForwardPass {
      * model exported with an exit head), the exit head's proxy logits.
      */
     @Override
-    public Logits logits(int fromRow) {
-        requireOpen();
-        requireRow(fromRow);
+    protected Logits readLogits(int fromRow) {
+        int layersDone = layersDone();
         int w = window.size();
         if (layersDone == layers) {
             if (finalLogits == null) {
@@ -177,16 +165,8 @@ final class AotiForwardPass implements ForwardPass {
     }
 
     @Override
-    public Logits multiTokenLogits(int head, int fromRow) {
-        requireOpen();
+    protected Logits readMultiTokenLogits(int head, int fromRow) {
         int heads = multiTokenHeads();
-        if (head < 0 || head >= heads) {
-            throw new IllegalArgumentException("no multi-token head " + head + "; the model has " + heads);
-        }
-        if (layersDone != layers) {
-            throw new IllegalStateException("multi-token heads read the last layer; run all layers first");
-        }
-        requireRow(fromRow);
         if (mtpLogits == null) {
             DeviceTensor[] out = run(model.mtpHead(), hidden);
             try {
@@ -198,31 +178,16 @@ final class AotiForwardPass implements ForwardPass {
         return Logits.ofHead(mtpLogits, window.size(), heads, head, fromRow);
     }
 
-    private void requireRow(int fromRow) {
-        if (fromRow < 0 || fromRow >= window.size()) {
-            throw new IllegalArgumentException("fromRow " + fromRow + " outside a window of " + window.size());
-        }
-    }
-
-    private void requireOpen() {
-        if (closed) {
-            throw new IllegalStateException("forward pass is closed");
-        }
-    }
-
     @Override
-    public void close() {
-        if (!closed) {
-            closed = true;
-            if (!graphed) {
-                inputs.close();
-            }
-            for (DeviceTensor d : new DeviceTensor[] {hidden, logitsOut}) {
-                if (d != null) {
-                    d.close();
-                }
-            }
-            sequence.passClosed(this);
+    protected void release() {
+        if (!graphed) {
+            inputs.close();
         }
+        for (DeviceTensor d : new DeviceTensor[] {hidden, logitsOut}) {
+            if (d != null) {
+                d.close();
+            }
+        }
+        sequence.passClosed(this);
     }
 }

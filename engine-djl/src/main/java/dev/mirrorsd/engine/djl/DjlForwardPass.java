@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import dev.mirrorsd.core.model.ForwardPass;
+import dev.mirrorsd.core.model.GuardedForwardPass;
 import dev.mirrorsd.core.model.Logits;
 import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.model.Window;
@@ -14,7 +14,7 @@ import dev.mirrorsd.core.model.Window;
  * One forward pass over a window, a layer at a time. Every tensor it makes belongs to its own
  * manager (or to a per-layer child of it), so closing the pass frees all of them.
  */
-final class DjlForwardPass implements ForwardPass {
+final class DjlForwardPass extends GuardedForwardPass {
     private static final float MASKED = Float.NEGATIVE_INFINITY;
     private static final NDIndex FIRST_ROW = new NDIndex().addSliceDim(0, 1);
 
@@ -28,10 +28,9 @@ final class DjlForwardPass implements ForwardPass {
     private final NDArray sin;        // (1, window, headDim)
     private final NDArray mask;       // (queriesPerKvHead * window, start + window) additive, or null
     private NDArray hidden;           // (window, hidden), the residual stream
-    private int layersDone;
-    private boolean closed;
 
     DjlForwardPass(DjlCausalLM model, DjlSequence sequence, NDManager manager, Window window) {
+        super(window.size(), model.config().numLayers());
         this.model = model;
         this.sequence = sequence;
         this.manager = manager;
@@ -78,32 +77,14 @@ final class DjlForwardPass implements ForwardPass {
     }
 
     @Override
-    public int layers() {
-        return model.config().numLayers();
-    }
-
-    @Override
-    public int layersDone() {
-        return layersDone;
-    }
-
-    @Override
-    public void runTo(int layer) {
-        if (closed) {
-            throw new IllegalStateException("forward pass is closed");
-        }
-        if (layer < layersDone || layer > layers()) {
-            throw new IllegalArgumentException("cannot run to layer " + layer + " after " + layersDone
-                    + " of " + layers());
-        }
-        while (layersDone < layer) {
+    protected void advance(int from, int to) {
+        for (int l = from; l < to; l++) {
             try (NDManager scope = manager.newSubManager()) {
-                NDArray next = decoderLayer(layersDone, scope);
+                NDArray next = decoderLayer(l, scope);
                 next.attach(manager);
                 hidden.close();
                 hidden = next;
             }
-            layersDone++;
         }
     }
 
@@ -173,14 +154,8 @@ final class DjlForwardPass implements ForwardPass {
     }
 
     @Override
-    public Logits logits(int fromRow) {
-        if (closed) {
-            throw new IllegalStateException("forward pass is closed");
-        }
+    protected Logits readLogits(int fromRow) {
         int w = window.size();
-        if (fromRow < 0 || fromRow >= w) {
-            throw new IllegalArgumentException("fromRow " + fromRow + " outside the window of " + w);
-        }
         try (NDManager scope = manager.newSubManager()) {
             NDArray rows = hidden.get(new NDIndex().addSliceDim(fromRow, w));
             rows.attach(scope);
@@ -189,14 +164,8 @@ final class DjlForwardPass implements ForwardPass {
     }
 
     @Override
-    public Logits logits(int fromRow, int[] vocabulary) {
-        if (closed) {
-            throw new IllegalStateException("forward pass is closed");
-        }
+    protected Logits readLogits(int fromRow, int[] vocabulary) {
         int w = window.size();
-        if (fromRow < 0 || fromRow >= w) {
-            throw new IllegalArgumentException("fromRow " + fromRow + " outside the window of " + w);
-        }
         NDArray narrowed = model.headFor(vocabulary);
         try (NDManager scope = manager.newSubManager()) {
             NDArray rows = hidden.get(new NDIndex().addSliceDim(fromRow, w));
@@ -222,13 +191,7 @@ final class DjlForwardPass implements ForwardPass {
     }
 
     @Override
-    public Logits multiTokenLogits(int head, int fromRow) {
-        if (layersDone != layers()) {
-            throw new IllegalStateException("multi-token heads read the last layer; run all layers first");
-        }
-        if (head < 0 || head >= multiTokenHeads()) {
-            throw new IllegalArgumentException("no multi-token head " + head + "; the model has " + multiTokenHeads());
-        }
+    protected Logits readMultiTokenLogits(int head, int fromRow) {
         int w = window.size();
         try (NDManager scope = manager.newSubManager()) {
             NDArray rows = hidden.get(new NDIndex().addSliceDim(fromRow, w));
@@ -242,11 +205,8 @@ final class DjlForwardPass implements ForwardPass {
     }
 
     @Override
-    public void close() {
-        if (!closed) {
-            closed = true;
-            sequence.endPass(layersDone == layers() ? window.size() : 0);
-            manager.close();
-        }
+    protected void release() {
+        sequence.endPass(layersDone() == layers() ? window.size() : 0);
+        manager.close();
     }
 }
