@@ -1,11 +1,11 @@
 """The 135M shape's pieces (2 synthetic layers) under torch.compile (static shapes) against eager, one row and three,
-bfloat16 and float32: rules out Inductor's kernels for the one-row bfloat16 fault AOTInductor showed (torch-compile-pieces.log).
-    DEV=cuda python3 docs/notes/issue8-round9/onerow_compile_pieces.py
+bfloat16 and float32: rules out Inductor's kernels for the one-row bfloat16 fault AOTInductor shows (docs/design/engines.md).
+    DEV=cuda python3 tools/gpu/onerow_compile_pieces.py
 """
 import math, os, sys, torch
 here = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(here, "..", "..", "..", "tools", "gpu"))
-sys.path.insert(0, os.path.join(here, "..", "..", "..", "tools", "train"))
+sys.path.insert(0, here)
+sys.path.insert(0, os.path.join(here, "..", "train"))
 from torch import nn
 import torch.nn.functional as F
 from export_aoti import CachedLayers, synthetic_target, synthetic_names, materialize_synthetic, example_inputs

@@ -1,9 +1,10 @@
-"""One piece of the 135M shape compiled by AOTInductor with static shapes, run through its C entry points, against eager.
-    aoti_pieces.py PIECE DTYPE ROWS OUTDIR"""
+"""One piece of the 135M shape compiled by AOTInductor with static shapes, run through its C entry points, against eager:
+the reproducer of the one-row bfloat16 fault (docs/design/engines.md).
+    python3 tools/gpu/aoti_pieces.py PIECE DTYPE ROWS OUTDIR     # e.g. layers2dyn bfloat16 1 /tmp/x: wrong, about a minute"""
 import os, sys, torch
 here = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(here, "..", "..", "..", "tools", "gpu"))
-sys.path.insert(0, os.path.join(here, "..", "..", "..", "tools", "train"))
+sys.path.insert(0, here)
+sys.path.insert(0, os.path.join(here, "..", "train"))
 from torch import nn
 import torch.nn.functional as F
 from profile_aoti import Graph, libtorch_global
