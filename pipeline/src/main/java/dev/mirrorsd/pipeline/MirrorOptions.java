@@ -7,7 +7,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * How the Mirror-SD pipelines run (MIRROR_SD.md section 3).
+ * How the Mirror-SD pipelines run (docs/design/mirror-sd.md sections 3 to 5).
  *
  * @param exitLayer        l_e: the target publishes its early-exit message after this many layers,
  *                         in [1, layers)
