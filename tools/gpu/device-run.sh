@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole GPU check in one command (what issue 8's numbers come from). Run from a folder STAGE holding:
+# The whole GPU check of the 135M target in one command. Run from a folder STAGE holding:
 #   jre.tar.xz (jlink runtime), lib/*.jar (mirror-sd jars, gson, slf4j, disruptor, gpucheck.jar),
 #   libmirrorsd_aoti.so, gguf-*.whl, py/gpu (tools/gpu), py/train/common.py, reference-smollm2.json
 # and the target GGUF at $GGUF. The repository root is the current directory (models/draft is read).

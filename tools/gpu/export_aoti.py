@@ -497,7 +497,7 @@ def main():
     if args.device == "cuda" and args.max_window == 1 and args.dtype == "bfloat16":
         # measured with check_aoti.py --synthetic (PyTorch 2.11, H200): max |logit error| 2.8 on a 2-layer SmolLM2
         # shape and 9.1 on the 8B shape, where float16, float32 and a 16-row window match eager; it takes the static
-        # row beside the dynamic attended length and capacity (docs/notes/issue8-round9/), so refused, not worked around
+        # row beside the dynamic attended length and capacity (docs/design/engines.md), so refused, not worked around
         ap.error("a one-row (--max-window 1) bfloat16 graph computes wrong logits on CUDA with AOTInductor; "
                  "use --dtype float16 (same bytes per weight, checked) or a --max-window above 1")
     if args.max_autotune:

@@ -12,7 +12,7 @@ import java.util.Objects;
  * Picks a device plan and (l_e, kappa, gamma) from measured forward latencies. Pure: the same
  * latencies and options give the same choice; {@link LatencyCalibrator} does the measuring.
  *
- * <p>The round model (MIRROR_SD.md section 3). The target verifies a window of {@code w = gamma + 1}
+ * <p>The round model (docs/design/mirror-sd.md section 5). The target verifies a window of {@code w = gamma + 1}
  * rows (the last committed token and gamma draft tokens); a layer costs {@code T_layer(w) =
  * T_target(w) / N}. At layer l_e it sends the top-kappa message; the draft then rolls out one
  * branch for every (depth, candidate) outcome: {@code B = (gamma + 1) * kappa} branches of gamma

@@ -15,7 +15,7 @@ import java.util.Arrays;
  * One request's draft pipeline state in Mirror-SD: the draft's KV cache, the committed context as
  * the verdicts told it, and the branches rolled out for the round being verified.
  *
- * <p>A round, as the draft sees it (MIRROR_SD.md section 3):
+ * <p>A round, as the draft sees it (docs/design/mirror-sd.md sections 4 and 5):
  * <ol>
  *   <li>{@link #rollout}: the target's window {@code [y0, x1..xn]} and, per window row, the
  *       early-exit top-kappa: the candidates for the correction (or bonus) at each depth tau. For

@@ -4,13 +4,13 @@ import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 
 /**
- * The draft pipeline of Mirror-SD (MIRROR_SD.md section 3): a draft model that, on the target's
+ * The draft pipeline of Mirror-SD (docs/design/mirror-sd.md section 4): a draft model that, on the target's
  * early-exit message, rolls out a branch after every likely outcome of the running verification,
  * and on the verdict hands over the matching branch (a hit) or, on a miss, what its
  * {@link MissPolicy} says. One drafter serves many requests; each opens its own
  * {@link BranchRollouts}.
  *
- * <p>With multi-token heads (speculative streaming, section 4), one draft forward extends every
+ * <p>With multi-token heads (speculative streaming, section 6), one draft forward extends every
  * branch by 1 + heads tokens, so a rollout of gamma <= 1 + heads tokens is a single forward over
  * all branches at once.
  *

@@ -1,7 +1,7 @@
 package dev.mirrorsd.draft;
 
 /**
- * What Mirror-SD does when the verdict matches no rolled-out branch (MIRROR_SD.md section 3,
+ * What Mirror-SD does when the verdict matches no rolled-out branch (docs/design/mirror-sd.md section 5,
  * "Reuse"). Either way every emitted token comes from the target's own verification: the policy
  * only decides which window the target runs next, so both are lossless.
  */

@@ -22,7 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Mirror speculative decoding (MIRROR_SD.md section 3): the target pipeline, on the caller's thread,
+ * Mirror speculative decoding (docs/design/mirror-sd.md sections 3 to 5): the target pipeline, on the caller's thread,
  * and the {@link DraftPipeline} on its own, linked by three token channels.
  *
  * <p>A round of the target: the window {@code [last committed token, draft chain]} runs to layer

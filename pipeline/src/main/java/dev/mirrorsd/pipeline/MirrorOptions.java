@@ -7,7 +7,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * How the Mirror-SD pipelines run (MIRROR_SD.md section 3).
+ * How the Mirror-SD pipelines run (docs/design/mirror-sd.md sections 3 to 5).
  *
  * @param exitLayer        l_e: the target publishes its early-exit message after this many layers,
  *                         in [1, layers)
@@ -39,7 +39,7 @@ public record MirrorOptions(int exitLayer, int kappa, boolean narrowEarlyExit, M
 
     /**
      * l_e 24 (of SmolLM2's 30), kappa 2, narrowed proxy, a miss steps the target alone (faster than
-     * redrafting with the project's draft on the 2-vCPU machine and on two H200s: README "Mirror-SD"),
+     * redrafting with the project's draft on the 2-vCPU machine and on two H200s: docs/design/mirror-sd.md section 5),
      * blocking waits (spinning only pays on dedicated cores), 8 slots, 10 s.
      */
     public static MirrorOptions defaults() {

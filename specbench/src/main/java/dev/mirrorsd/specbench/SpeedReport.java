@@ -13,6 +13,13 @@ import java.util.stream.Collectors;
  * turns / their summed wall time; a method's tokens/s is the mean over questions; its speedup is
  * that mean over the baseline's mean on the same questions; tau is the mean accept length over
  * every decoding step.
+ *
+ * <p>One difference: new tokens are each turn's {@code new_tokens}, the tokens the engine produced,
+ * for the baseline as for every method. Spec-Bench's speed.py counts the baseline's tokens by
+ * re-tokenizing its answer text and subtracting one per turn (Vicuna's start token), which adds the
+ * tokenizer's round trip (decoded text need not encode back to the same number of tokens) and, with
+ * a tokenizer that adds no start token, drops a real one; on the same answer files it reports
+ * speedups 1-8% higher than this class. See docs/guide/specbench.md.
  */
 public final class SpeedReport {
     /** The task label of the all-questions rows. */

@@ -1,7 +1,7 @@
 package dev.mirrorsd.pipeline.profile;
 
 /**
- * The timed pieces of a generation, named after MIRROR_SD.md. Serial strategies use
+ * The timed pieces of a generation, named after docs/design/mirror-sd.md. Serial strategies use
  * {@link #DRAFT} and {@link #TARGET_FORWARD}; the Mirror pipelines split the target's forward at
  * the early exit into {@link #TARGET_PREFIX} and {@link #TARGET_SUFFIX}, and the draft's work into
  * {@link #BRANCH_ROLLOUT} (hidden under the suffix) and {@link #DRAFT} (a miss: drafting afresh).

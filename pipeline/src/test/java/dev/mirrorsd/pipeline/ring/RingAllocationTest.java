@@ -13,7 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The channel must not allocate on the hot path (MIRROR_SD.md section 5): each of the two threads
+ * The channel must not allocate on the hot path (docs/design/mirror-sd.md sections 7 and 8): each of the two threads
  * measures the bytes it allocates itself (HotSpot's per-thread allocation counter) over many round
  * trips after a warm-up, and the average must stay under one byte per round trip.
  */
