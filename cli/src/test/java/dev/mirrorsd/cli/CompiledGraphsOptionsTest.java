@@ -55,7 +55,7 @@ class CompiledGraphsOptionsTest {
     void shouldRefuseGraphsForAModelThePlanDoesNotPutOnAoti() {
         Object[] noPlan = generate("--strategy", "autoregressive", "--target-graphs", dir.toString());
         assertEquals(2, noPlan[0]);
-        assertTrue(((String) noPlan[1]).contains("--target-graphs is for a target on aoti"), (String) noPlan[1]);
+        assertTrue(((String) noPlan[1]).contains("--target-graphs is for a target on an engine that loads an export (aoti)"), (String) noPlan[1]);
         Object[] cpuDraft = generate("--strategy", "draft", "--plan", "target=pytorch:cpu,draft=pytorch:cpu",
                 "--draft-graphs", dir.toString());
         assertEquals(2, cpuDraft[0]);

@@ -13,6 +13,7 @@ import dev.mirrorsd.pipeline.Strategy;
 
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.stream.Collectors;
 
 /**
  * A device plan turned into loaded models: the one way the command line and Java users load a
@@ -172,8 +173,10 @@ public final class Deployment {
                     + " tools/gpu/export_aoti.py)");
         }
         if (!needs && export != null) {
-            throw new IllegalArgumentException("an export of the " + role + " is for an engine that loads one; the"
-                    + " plan puts the " + role + " on " + placement.device());
+            String loaders = Engines.all().stream().filter(EngineProvider::needsExport).map(EngineProvider::name)
+                    .collect(Collectors.joining(", "));
+            throw new IllegalArgumentException("--" + role + "-graphs is for a " + role + " on an engine that loads"
+                    + " an export (" + loaders + "); the plan puts the " + role + " on " + placement.device());
         }
     }
 }
