@@ -8,6 +8,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/../.." && pwd)"
 stage="$1"
 m2="${M2:-$HOME/.m2/repository}"
+JAVA_HOME="$("$here/scripts/java-home.sh")"
+export JAVA_HOME PATH="$JAVA_HOME/bin:$PATH"
 mkdir -p "$stage/lib" "$stage/py/gpu" "$stage/py/train"
 cp "$here"/core/target/core-*-SNAPSHOT.jar "$here"/engine-aoti/target/engine-aoti-*-SNAPSHOT.jar "$here"/engine-djl/target/engine-djl-*-SNAPSHOT.jar "$here"/draft/target/draft-*-SNAPSHOT.jar \
    "$here"/pipeline/target/pipeline-*-SNAPSHOT.jar "$here"/target/target/target-*-SNAPSHOT.jar "$stage/lib/"
