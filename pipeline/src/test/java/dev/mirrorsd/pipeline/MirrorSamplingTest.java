@@ -5,7 +5,7 @@ import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.core.testing.RandomWeights;
-import dev.mirrorsd.draft.MirrorDrafter;
+import dev.mirrorsd.draft.ModelMirrorDrafter;
 import dev.mirrorsd.draft.MissPolicy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -104,7 +104,7 @@ class MirrorSamplingTest {
 
     private static Generator mirror(MissPolicy missPolicy) {
         return Generator.mirror(target, new IdTokenizer(96), null,
-                new MirrorDrafter(target.firstLayers(target.config().numLayers()), null, 96, true),
+                new ModelMirrorDrafter(target.firstLayers(target.config().numLayers()), null, 96, true),
                 MirrorOptions.defaults().withExitLayer(2).withKappa(2).withNarrowEarlyExit(false)
                         .withMissPolicy(missPolicy));
     }
