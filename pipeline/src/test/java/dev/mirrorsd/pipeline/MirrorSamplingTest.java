@@ -117,6 +117,18 @@ class MirrorSamplingTest {
     }
 
     @Test
+    void shouldSampleFromTheTargetsDistributionWithAnotherDraftSide() {
+        PromptLookupMirrorDrafter drafter = new PromptLookupMirrorDrafter();
+        Generator mirror = Generator.mirror(target, new IdTokenizer(96), null, drafter,
+                MirrorOptions.defaults().withExitLayer(2).withKappa(2).withNarrowEarlyExit(false)
+                        .withMissPolicy(MissPolicy.REDRAFT));
+        Map<Integer, Integer>[] actual = histograms(mirror, 1f, 5_000_000);
+        StringBuilder why = new StringBuilder();
+        assertTrue(sameDistribution(expected, actual, why), "Mirror-SD sampling differs from the target's: " + why);
+        assertTrue(drafter.hits() > 0, "no branch was reused: the test would not cover branch reuse");
+    }
+
+    @Test
     void shouldSampleFromTheTargetsDistribution() {
         Generator mirror = mirror(MissPolicy.REDRAFT);
         Map<Integer, Integer>[] actual = histograms(mirror, 1f, 2_000_000);
