@@ -1,6 +1,5 @@
 package dev.mirrorsd.draft;
 
-import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.model.ForwardPass;
 import dev.mirrorsd.core.model.Logits;
 import dev.mirrorsd.core.model.Sequence;
@@ -8,12 +7,13 @@ import dev.mirrorsd.core.model.Window;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.core.sampling.TokenSampler;
 import dev.mirrorsd.core.speculative.DraftProposal;
+import dev.mirrorsd.core.speculative.Verdict;
 
 import java.util.Arrays;
 
 /**
- * One request's draft pipeline state in Mirror-SD: the draft's KV cache, the committed context as
- * the verdicts told it, and the branches rolled out for the round being verified.
+ * {@link ModelMirrorDrafter}'s session: the draft's KV cache, the committed context as the verdicts
+ * told it, and the branches rolled out for the round being verified.
  *
  * <p>A round, as the draft sees it (docs/design/mirror-sd.md sections 4 and 5):
  * <ol>
@@ -23,10 +23,11 @@ import java.util.Arrays;
  *       branches share their prefixes, so each draft forward is one tree window over all of them:
  *       the window chain {@code x1..xn} (what the cache lacks of it) with one candidate row hanging
  *       off each depth, and the branches' drafted tokens level by level below the candidates.</li>
- *   <li>{@link #next}: the verdict (accepted depth tau, final token y). A branch with depth tau and
- *       candidate y is a hit: its tokens are the next proposal at once, and the cache keeps its
- *       path. Otherwise the {@link MissPolicy} decides: draft afresh after the committed tokens (the
- *       serial path), or propose nothing, so that the target's next window is y alone.</li>
+ *   <li>{@link #handOver}: the verdict (accepted depth tau, final token y). A branch with depth tau
+ *       and candidate y is a hit: its tokens are the next proposal at once, and the cache keeps its
+ *       path. Otherwise the {@link MissPolicy} decides: draft afresh after the committed tokens
+ *       through the serial {@link ModelDrafter}'s session, which keeps what the cache holds of them,
+ *       or propose nothing, so that the target's next window is y alone.</li>
  * </ol>
  *
  * <p>The draft's cache cannot hide cached positions from one another, so a rollout of several
@@ -37,22 +38,24 @@ import java.util.Arrays;
  * correction (it would have been accepted), so no branch is rolled out for it. Under sampling the
  * residual distribution can still emit it, so every candidate gets a branch. Branch tokens are drawn
  * from q given the branch's path, independently of the target, and carry q into verification, so
- * reusing one is as lossless as drafting afresh.
+ * reusing one is as lossless as drafting afresh. Branches and fresh drafts draw from one stream.
  *
  * <p>Not thread-safe: the draft pipeline's thread owns it.
  */
-public final class BranchRollouts implements AutoCloseable {
+final class BranchRollouts implements MirrorDraftSession {
+    private final DraftCache cache;
     private final Sequence sequence;
+    private final DraftSession fresh; // the serial path: a chain after the committed tokens, in this cache
     private final boolean useMultiTokenHeads;
     private final SamplingConfig sampling;
     private final TargetDistribution distribution;
     private final TokenSampler sampler;
     private final int gamma;
     private final MissPolicy missPolicy;
+    private final int targetCapacity; // the target's positions: a proposal must fit after the committed tokens
 
     private final int[] context;     // committed tokens, (capacity)
     private int length;
-    private final int[] cached;      // tokens whose keys and values the cache holds, (capacity)
     private final int[] path;        // rollout: committed tokens then the window's draft rows, (capacity)
     private final int[] scratchContext; // sampling: a branch's path for the repetition penalty, (capacity)
 
@@ -70,29 +73,37 @@ public final class BranchRollouts implements AutoCloseable {
     private boolean lastHit;
     private boolean awaitingFirstToken; // the target's prefill chose it; the first window brings it
 
-    BranchRollouts(CausalLM draft, int[] draftToTarget, int targetVocab, boolean useMultiTokenHeads,
-                   SamplingConfig sampling, int gamma, MissPolicy missPolicy, int capacity) {
+    /**
+     * @param cache          the draft's cache, sized for the request and one rollout window; closed
+     *                       with the session
+     * @param serial         drafts afresh on a miss, in {@code cache}
+     * @param targetCapacity most positions the request will reach on the target
+     */
+    BranchRollouts(DraftCache cache, ModelDrafter serial, int[] draftToTarget, int targetVocab,
+                   boolean useMultiTokenHeads, SamplingConfig sampling, int gamma, MissPolicy missPolicy,
+                   int targetCapacity) {
         if (gamma < 1) {
             throw new IllegalArgumentException("gamma must be >= 1, got " + gamma);
         }
-        this.sequence = draft.newSequence(capacity);
+        this.cache = cache;
+        this.sequence = cache.sequence();
         this.useMultiTokenHeads = useMultiTokenHeads;
         this.sampling = sampling;
         this.distribution = new TargetDistribution(draftToTarget, targetVocab, sampling);
         // a separate stream from the verifier's, so drafting never shifts the target's draws
         this.sampler = TokenSampler.seeded(sampling.seed() ^ 0x9E3779B97F4A7C15L);
+        this.fresh = serial.openOn(cache, sampling, sampler);
         this.gamma = gamma;
         this.missPolicy = missPolicy;
+        this.targetCapacity = targetCapacity;
+        int capacity = sequence.capacity();
         this.context = new int[capacity];
-        this.cached = new int[capacity];
         this.path = new int[capacity];
         this.scratchContext = sampling.isGreedy() ? null : new int[capacity];
     }
 
-    /**
-     * The prompt, fed while the target runs its own prefill, so that the first rollout feeds only
-     * the first committed token.
-     */
+    /** Feeds the prompt now, so that the first rollout feeds only the prefill's token. */
+    @Override
     public void prefill(int[] prompt) {
         if (length != 0) {
             throw new IllegalStateException("prefill starts a request; this one holds " + length + " tokens");
@@ -104,29 +115,26 @@ public final class BranchRollouts implements AutoCloseable {
         try (ForwardPass pass = sequence.begin(Window.chain(prompt, 0))) {
             pass.runTo(pass.layers());
         }
-        System.arraycopy(prompt, 0, cached, 0, prompt.length);
+        cache.holds(0, prompt, 0, prompt.length);
         awaitingFirstToken = true;
     }
 
-    /**
-     * Rolls out the branches of one round.
-     *
-     * @param windowTokens {@code (rows)} the target's window: the last committed token, then the
-     *                     draft rows x1..xn of a chain
-     * @param rows         window rows, n + 1
-     * @param candidates   {@code (rows * kappa)} row-major: the early-exit top-kappa after each row
-     * @param kappa        candidates per row
-     */
-    public void rollout(int[] windowTokens, int rows, int[] candidates, int kappa) {
-        int committed = pendingCommitted(windowTokens[0]);
+    /** Rolls out the branches of one round: every draft forward is one tree window over all of them. */
+    @Override
+    public void rollout(EarlyExitMessage message) {
+        int committed = pendingCommitted(message.windowToken(0));
+        int rows = message.rows();
+        int kappa = message.kappa();
         int n = rows - 1;
         if (committed + n >= sequence.capacity()) {
             throw new IllegalStateException("the draft's cache of " + sequence.capacity() + " positions cannot take"
                     + " a window of " + rows + " rows after " + committed);
         }
         System.arraycopy(context, 0, path, 0, committed);
-        System.arraycopy(windowTokens, 1, path, committed, n);
-        keep = Math.min(commonCachedPrefix(path, committed + n), committed);
+        for (int i = 0; i < n; i++) {
+            path[committed + i] = message.windowToken(i + 1);
+        }
+        keep = Math.min(cache.commonPrefix(path, committed + n), committed);
         chainRows = committed + n - keep;
         windowDraftRows = n;
 
@@ -134,8 +142,8 @@ public final class BranchRollouts implements AutoCloseable {
         ensureBranchCapacity(rows * kappa);
         for (int depth = 0; depth <= n; depth++) {
             for (int rank = 0; rank < kappa; rank++) {
-                int c = candidates[depth * kappa + rank];
-                if (sampling.isGreedy() && depth < n && c == windowTokens[depth + 1]) {
+                int c = message.candidate(depth, rank);
+                if (sampling.isGreedy() && depth < n && c == path[committed + depth]) {
                     continue; // greedy verification accepts it: never a correction
                 }
                 branchDepth[branches] = depth;
@@ -173,15 +181,14 @@ public final class BranchRollouts implements AutoCloseable {
 
     /**
      * The verdict of the rolled-out round; returns the next proposal: the matching branch's tokens on
-     * a hit; on a miss (see {@link #lastWasHit()}) a fresh chain of gamma tokens, or under
-     * {@link MissPolicy#TARGET_STEP} an empty one.
-     *
-     * @param emitted {@code (count)} the accepted draft tokens, then the correction or bonus token
-     * @param count   accepted + 1
-     * @param targetCapacity the target cache's positions: its next window, the last committed token
-     *                       and the draft rows, must fit after the committed tokens but the newest
+     * a hit; on a miss a fresh chain of gamma tokens, or under {@link MissPolicy#TARGET_STEP} an
+     * empty one. Either is cut to what fits: the target's next window, the last committed token and
+     * the draft rows, must fit after the committed tokens but the newest.
      */
-    public DraftProposal next(int[] emitted, int count, int targetCapacity) {
+    @Override
+    public DraftProposal handOver(Verdict verdict) {
+        int[] emitted = verdict.tokens();
+        int count = emitted.length;
         int accepted = count - 1;
         int y = emitted[accepted];
         int hit = -1;
@@ -218,22 +225,18 @@ public final class BranchRollouts implements AutoCloseable {
             float[][] q = sampling.isGreedy() ? null : Arrays.copyOf(branchDistributions[hit], rows);
             return DraftProposal.chain(tokens, q);
         }
-        return freshChain(rows);
+        return fresh.propose(context, length, rows);
     }
 
-    /** Whether the last {@link #next} reused a rolled-out branch. */
+    @Override
     public boolean lastWasHit() {
         return lastHit;
     }
 
-    /** Committed tokens as the verdicts told them: a copy. */
-    public int[] committed() {
-        return Arrays.copyOf(context, length);
-    }
-
     @Override
     public void close() {
-        sequence.close();
+        fresh.close();
+        cache.close();
     }
 
     // ---- rollout internals ----------------------------------------------------------------------
@@ -306,63 +309,16 @@ public final class BranchRollouts implements AutoCloseable {
             kept[r] = r;
         }
         int cachedLength = committed + accepted;
-        System.arraycopy(path, 0, cached, 0, cachedLength);
+        cache.holds(keep, path, keep, cachedLength - keep);
         if (hit >= 0) {
             kept[pathRows] = chainRows + hit;
-            cached[cachedLength++] = branchCandidate[hit];
+            cache.holds(cachedLength++, branchCandidate[hit]);
             for (int level = 1; level <= fedLevels; level++) {
                 kept[pathRows + level] = chainRows + level * branches + hit;
-                cached[cachedLength++] = branchTokens[hit][level - 1];
+                cache.holds(cachedLength++, branchTokens[hit][level - 1]);
             }
         }
         sequence.compact(keep, kept);
-    }
-
-    /** Drafts {@code rows} tokens after the committed context, one forward per 1 + heads tokens. */
-    private DraftProposal freshChain(int rows) {
-        int start = Math.min(commonCachedPrefix(context, length), length - 1); // feed >= 1 token
-        sequence.truncate(start);
-        int[] working = Arrays.copyOf(context, length + rows);
-        System.arraycopy(context, 0, cached, 0, start);
-        int[] tokens = new int[rows];
-        float[][] q = sampling.isGreedy() ? null : new float[rows][];
-        int produced = 0;
-        int fedTo = start;
-        while (produced < rows) {
-            int[] feed = Arrays.copyOfRange(working, fedTo, length + produced);
-            try (ForwardPass pass = sequence.begin(Window.chain(feed, fedTo))) {
-                pass.runTo(pass.layers());
-                int last = feed.length - 1;
-                int heads = useMultiTokenHeads ? pass.multiTokenHeads() : 0;
-                int perForward = Math.min(1 + heads, rows - produced);
-                for (int h = 0; h < perForward; h++) {
-                    Logits logits = h == 0 ? pass.logits(last) : pass.multiTokenLogits(h - 1, last);
-                    int token;
-                    if (q == null) {
-                        token = distribution.argmax(logits, logits.rows() - 1);
-                    } else {
-                        q[produced] = distribution.of(logits, logits.rows() - 1, working, length + produced);
-                        token = sampler.sample(q[produced]);
-                    }
-                    tokens[produced] = token;
-                    working[length + produced] = token;
-                    produced++;
-                }
-            }
-            System.arraycopy(feed, 0, cached, fedTo, feed.length);
-            fedTo += feed.length;
-        }
-        return DraftProposal.chain(tokens, q);
-    }
-
-    /** How many leading tokens of {@code tokens[0..n)} the cache already holds. */
-    private int commonCachedPrefix(int[] tokens, int n) {
-        int limit = Math.min(sequence.length(), n);
-        int i = 0;
-        while (i < limit && cached[i] == tokens[i]) {
-            i++;
-        }
-        return i;
     }
 
     private void ensureBranchCapacity(int most) {

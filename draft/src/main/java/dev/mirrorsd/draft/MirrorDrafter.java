@@ -1,71 +1,45 @@
 package dev.mirrorsd.draft;
 
-import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 
 /**
- * The draft pipeline of Mirror-SD (docs/design/mirror-sd.md section 4): a draft model that, on the target's
- * early-exit message, rolls out a branch after every likely outcome of the running verification,
- * and on the verdict hands over the matching branch (a hit) or, on a miss, what its
- * {@link MissPolicy} says. One drafter serves many requests; each opens its own
- * {@link BranchRollouts}.
- *
- * <p>With multi-token heads (speculative streaming, section 6), one draft forward extends every
- * branch by 1 + heads tokens, so a rollout of gamma <= 1 + heads tokens is a single forward over
- * all branches at once.
+ * The draft side of Mirror-SD (docs/design/mirror-sd.md sections 3-5): on the target's early-exit message it rolls
+ * out a branch after each likely outcome of the running verification, and on the verdict hands over
+ * the matching branch (a hit), or on a miss what the {@link MissPolicy} says. One drafter serves many
+ * requests; each opens its own {@link MirrorDraftSession}, which the Mirror pipeline drives on a
+ * thread of its own. Implementations are named for their policy: {@link ModelMirrorDrafter} (a draft
+ * model conditioned on tokens alone).
  *
  * <p>Thread-safety: {@link #open} may be called from many threads.
  */
-public final class MirrorDrafter implements AutoCloseable {
-    private final CausalLM draft;
-    private final int[] draftToTarget;
-    private final int targetVocab;
-    private final boolean multiTokenHeads;
+public interface MirrorDrafter extends AutoCloseable {
 
     /**
-     * @param draftToTarget   target id of each draft logit (a reduced draft vocabulary), or null when
-     *                        the vocabularies coincide
-     * @param multiTokenHeads extend branches through the draft's multi-token heads too, if it has any
-     */
-    public MirrorDrafter(CausalLM draft, int[] draftToTarget, int targetVocab, boolean multiTokenHeads) {
-        this.draft = draft;
-        this.draftToTarget = TargetDistribution.checkedMap(draftToTarget, targetVocab);
-        this.targetVocab = targetVocab;
-        this.multiTokenHeads = multiTokenHeads;
-    }
-
-    /**
-     * Starts one request's draft pipeline.
+     * Starts one request's draft side.
      *
-     * @param gamma      draft tokens per branch and per fresh draft
+     * @param sampling   the request's settings; a sampling drafter draws its tokens from the same
+     *                   processed distribution as the target's and reports it
+     * @param gamma      draft tokens per branch and per fresh draft, at least 1
      * @param kappa      early-exit candidates per window row
      * @param missPolicy what a verdict that matches no branch leads to
-     * @param capacity   most positions the request will reach (prompt + new tokens + one window)
+     * @param capacity   most positions the request will reach (prompt + new tokens + one window); no
+     *                   proposal takes the target past it
      */
-    public BranchRollouts open(SamplingConfig sampling, int gamma, int kappa, MissPolicy missPolicy, int capacity) {
-        // beyond the committed tokens, the cache holds one rollout window: gamma rows for each of the
-        // (gamma + 1) * kappa branches at most
-        long rolloutRows = (long) (gamma + 1) * kappa * gamma;
-        int sized = (int) Math.min(capacity + rolloutRows, draft.config().maxPositions());
-        return new BranchRollouts(draft, draftToTarget, targetVocab, multiTokenHeads, sampling, gamma, missPolicy,
-                sized);
-    }
+    MirrorDraftSession open(SamplingConfig sampling, int gamma, int kappa, MissPolicy missPolicy, int capacity);
 
     /**
-     * Target ids the draft predicts, or null for all: a cheap vocabulary for the target's early-exit
-     * proxy, whose full head would cost a fifth of a target forward (96% of the target's tokens fall
-     * in the project's draft vocabulary).
+     * Target ids the draft predicts, or null for all. The target may then compute its early-exit
+     * proxy over these ids only (a fraction of its LM head), since candidates the draft cannot
+     * predict after are of little use to it.
      */
-    public int[] draftVocabulary() {
-        return draftToTarget == null ? null : draftToTarget.clone();
+    default int[] draftVocabulary() {
+        return null;
     }
 
-    public String name() {
-        return "mirror";
-    }
+    /** The strategy's name as the API and the command line spell it. */
+    String name();
 
     @Override
-    public void close() {
-        draft.close();
+    default void close() {
     }
 }

@@ -74,7 +74,23 @@ public final class ModelDrafter implements Drafter {
 
     @Override
     public DraftSession open(SamplingConfig sampling, int capacity) {
-        return new Session(sampling, Math.min(capacity, draft.config().maxPositions()));
+        DraftCache cache = newCache(capacity);
+        // a separate stream from the verifier's, so drafting never shifts the target's draws
+        return new Session(cache, true, sampling, TokenSampler.seeded(sampling.seed() ^ 0x9E3779B97F4A7C15L));
+    }
+
+    /**
+     * A session drafting into a cache that its caller owns and also fills (Mirror-SD's branch
+     * rollouts, whose misses draft afresh through it), drawing from the caller's {@code sampler}.
+     * Closing the session leaves the cache open.
+     */
+    DraftSession openOn(DraftCache cache, SamplingConfig sampling, TokenSampler sampler) {
+        return new Session(cache, false, sampling, sampler);
+    }
+
+    /** Opens a draft cache of {@code capacity} positions, at most the draft's own limit. */
+    DraftCache newCache(int capacity) {
+        return new DraftCache(draft.newSequence(Math.min(capacity, draft.config().maxPositions())));
     }
 
     @Override
@@ -83,18 +99,23 @@ public final class ModelDrafter implements Drafter {
     }
 
     private final class Session implements DraftSession {
+        private final DraftCache cache;
         private final Sequence sequence;
+        private final boolean ownsCache;
         private final SamplingConfig sampling;
         private final TargetDistribution distribution;
         private final TokenSampler sampler;
-        private int[] cached = new int[0];  // tokens whose keys and values the draft cache holds
+        // greedy chains without a confidence stop only need each row's argmax, never q
+        private final boolean argmaxOnly;
 
-        Session(SamplingConfig sampling, int capacity) {
-            this.sequence = draft.newSequence(capacity);
+        Session(DraftCache cache, boolean ownsCache, SamplingConfig sampling, TokenSampler sampler) {
+            this.cache = cache;
+            this.sequence = cache.sequence();
+            this.ownsCache = ownsCache;
             this.sampling = sampling;
             this.distribution = new TargetDistribution(draftToTarget, targetVocab, sampling);
-            // a separate stream from the verifier's, so drafting never shifts the target's draws
-            this.sampler = TokenSampler.seeded(sampling.seed() ^ 0x9E3779B97F4A7C15L);
+            this.sampler = sampler;
+            this.argmaxOnly = sampling.isGreedy() && confidenceThreshold == 0 && rootBranches == 1;
         }
 
         @Override
@@ -104,7 +125,7 @@ public final class ModelDrafter implements Drafter {
                 return DraftProposal.chain();
             }
             // keep the cached prefix the context still agrees with; feed the rest as one window
-            int keep = commonPrefix(context, length);
+            int keep = cache.commonPrefix(context, length - 1); // feed >= 1 token
             sequence.truncate(keep);
             int[] working = Arrays.copyOf(context, length + budget);
             int[] tokens = new int[budget];
@@ -115,30 +136,36 @@ public final class ModelDrafter implements Drafter {
             boolean confident = true;
             while (confident && drafted < budget) {
                 // one draft forward proposes one token, or one per head when streaming
-                Logits[] heads = forward(feed);
+                int fedTo = sequence.length();
+                Logits[] heads = forward(feed, budget - drafted);
+                cache.holds(fedTo, feed, 0, feed.length);
                 int before = drafted;
                 for (int h = 0; h < heads.length && drafted < budget; h++) {
                     Logits head = heads[h];
-                    float[] q = distribution.of(head, head.rows() - 1, working, length + drafted);
-                    int token = sampling.isGreedy() ? TokenSampler.argmax(q) : sampler.sample(q);
-                    if (q[token] < confidenceThreshold && drafted > 0) {
-                        confident = false;
-                        break;
-                    }
-                    if (drafted == 0 && rootBranches > 1) {
-                        alternatives = runnersUp(q, token, rootBranches - 1);
+                    int row = head.rows() - 1;
+                    int token;
+                    if (argmaxOnly) {
+                        token = distribution.argmax(head, row);
+                    } else {
+                        float[] q = distribution.of(head, row, working, length + drafted);
+                        token = sampling.isGreedy() ? TokenSampler.argmax(q) : sampler.sample(q);
+                        if (q[token] < confidenceThreshold && drafted > 0) {
+                            confident = false;
+                            break;
+                        }
+                        if (drafted == 0 && rootBranches > 1) {
+                            alternatives = runnersUp(q, token, rootBranches - 1);
+                        }
+                        if (distributions != null) {
+                            distributions[drafted] = q;
+                        }
                     }
                     tokens[drafted] = token;
-                    if (distributions != null) {
-                        distributions[drafted] = q;
-                    }
                     working[length + drafted] = token;
                     drafted++;
                 }
                 feed = Arrays.copyOfRange(working, length + before, length + drafted);
             }
-            // the cache holds a prefix of working: the context and the drafted tokens fed so far
-            cached = Arrays.copyOf(working, sequence.length());
             float[][] chainDistributions = distributions == null ? null : Arrays.copyOf(distributions, drafted);
             if (alternatives.length == 0) {
                 return DraftProposal.chain(Arrays.copyOf(tokens, drafted), chainDistributions);
@@ -146,12 +173,15 @@ public final class ModelDrafter implements Drafter {
             return withRootAlternatives(Arrays.copyOf(tokens, drafted), chainDistributions, alternatives);
         }
 
-        /** Feeds {@code tokens}; the last row's logits for t+1, then for t+2.. from the multi-token heads. */
-        private Logits[] forward(int[] tokens) {
+        /**
+         * Feeds {@code tokens}; the last row's logits for t+1, then, when streaming, for t+2.. from
+         * the multi-token heads, as many as {@code wanted} tokens need.
+         */
+        private Logits[] forward(int[] tokens, int wanted) {
             try (ForwardPass pass = sequence.begin(Window.chain(tokens, sequence.length()))) {
                 pass.runTo(pass.layers());
                 int last = tokens.length - 1;
-                int extra = streaming ? pass.multiTokenHeads() : 0;
+                int extra = streaming ? Math.min(pass.multiTokenHeads(), wanted - 1) : 0;
                 Logits[] heads = new Logits[1 + extra];
                 heads[0] = pass.logits(last);
                 for (int k = 0; k < extra; k++) {
@@ -180,18 +210,11 @@ public final class ModelDrafter implements Drafter {
             return DraftProposal.tree(tokens, parents, distributions);
         }
 
-        private int commonPrefix(int[] context, int length) {
-            int n = Math.min(Math.min(cached.length, sequence.length()), length - 1); // feed >= 1 token
-            int i = 0;
-            while (i < n && cached[i] == context[i]) {
-                i++;
-            }
-            return i;
-        }
-
         @Override
         public void close() {
-            sequence.close();
+            if (ownsCache) {
+                cache.close();
+            }
         }
     }
 

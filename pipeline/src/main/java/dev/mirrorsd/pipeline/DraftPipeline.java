@@ -2,7 +2,9 @@ package dev.mirrorsd.pipeline;
 
 import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.core.speculative.DraftProposal;
-import dev.mirrorsd.draft.BranchRollouts;
+import dev.mirrorsd.core.speculative.Verdict;
+import dev.mirrorsd.draft.EarlyExitMessage;
+import dev.mirrorsd.draft.MirrorDraftSession;
 import dev.mirrorsd.draft.MirrorDrafter;
 import dev.mirrorsd.draft.MissPolicy;
 import dev.mirrorsd.pipeline.profile.Lane;
@@ -19,12 +21,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Mirror-SD's draft pipeline, on a thread of its own: prefills the prompt while the target does,
- * then per round takes the target's early-exit message, rolls out the branches, takes the verdict
- * and publishes the next proposal (the matching branch; on a miss a fresh draft, or nothing under
- * {@link MissPolicy#TARGET_STEP}). It acts on messages only, so whatever the target did (a window
- * without the draft's tokens after a timeout, say) the draft follows the committed tokens the
- * verdicts tell.
+ * Mirror-SD's draft pipeline, on a thread of its own: drives one request's {@link MirrorDraftSession},
+ * whichever {@link MirrorDrafter} opened it. It prefills the prompt while the target does, then per
+ * round takes the target's early-exit message, has the session roll out its branches, takes the
+ * verdict and publishes the proposal the session hands over (the matching branch; on a miss a fresh
+ * draft, or nothing under {@link MissPolicy#TARGET_STEP}). It acts on messages only, so whatever the
+ * target did (a window without the draft's tokens after a timeout, say) the draft follows the
+ * committed tokens the verdicts tell.
  *
  * <p>A failure ends the pipeline: it is kept for the target to report and the channels are closed,
  * which tells the target to finish alone. So does the target closing the channels.
@@ -42,13 +45,9 @@ final class DraftPipeline implements Runnable {
     private final int capacity;
     private final Profiler profiler;
 
-    // the pipeline's own copies of the messages and their contents: no allocation per round
+    // the pipeline's own copies of the messages: the ring's slots are reused as soon as they are read
     private final EarlyExitEvent earlyExit;
     private final VerdictEvent verdict;
-    private final int[] windowTokens;
-    private final int[] windowParents;
-    private final int[] candidates;
-    private final int[] emitted;
     private final int[] proposalTokens;
     private final int[] proposalParents;
 
@@ -71,10 +70,6 @@ final class DraftPipeline implements Runnable {
         this.profiler = profiler;
         this.earlyExit = channels.newEarlyExit();
         this.verdict = channels.newVerdict();
-        this.windowTokens = new int[channels.maxDraftRows() + 1];
-        this.windowParents = new int[channels.maxDraftRows() + 1];
-        this.candidates = new int[(channels.maxDraftRows() + 1) * kappa];
-        this.emitted = new int[channels.maxDraftRows() + 1];
         this.proposalTokens = new int[gamma];
         this.proposalParents = new int[gamma];
         for (int i = 0; i < gamma; i++) {
@@ -86,27 +81,25 @@ final class DraftPipeline implements Runnable {
 
     @Override
     public void run() {
-        try (BranchRollouts rollouts = drafter.open(sampling, gamma, kappa, missPolicy, capacity)) {
-            rollouts.prefill(prompt);
+        try (MirrorDraftSession session = drafter.open(sampling, gamma, kappa, missPolicy, capacity)) {
+            session.prefill(prompt);
             for (long round = 1; ; round++) {
                 if (channels.earlyExits().receive(earlyExit, round, TokenChannel.FOREVER) != Receipt.RECEIVED) {
                     return;
                 }
-                int rows = earlyExit.rows();
-                earlyExit.copyWindowTo(windowTokens, windowParents);
-                earlyExit.copyTokensTo(candidates);
+                EarlyExitMessage message = message(earlyExit);
                 long start = System.nanoTime();
-                rollouts.rollout(windowTokens, rows, candidates, earlyExit.kappa());
+                session.rollout(message);
                 long end = System.nanoTime();
                 record(round, start, end);
 
                 if (channels.verdicts().receive(verdict, round, TokenChannel.FOREVER) != Receipt.RECEIVED) {
                     return;
                 }
-                verdict.copyEmittedTo(emitted);
+                Verdict outcome = verdict(verdict);
                 long drafting = System.nanoTime();
-                DraftProposal next = rollouts.next(emitted, verdict.emittedCount(), capacity);
-                if (!rollouts.lastWasHit() && next.size() > 0 && profiler.enabled()) {
+                DraftProposal next = session.handOver(outcome);
+                if (!session.lastWasHit() && next.size() > 0 && profiler.enabled()) {
                     profiler.span(Lane.DRAFT, Phase.DRAFT, drafting, System.nanoTime());
                 }
                 if (!publish(round + 1, next)) {
@@ -119,6 +112,27 @@ final class DraftPipeline implements Runnable {
         } finally {
             channels.close();
         }
+    }
+
+    private static EarlyExitMessage message(EarlyExitEvent event) {
+        int rows = event.rows();
+        int[] window = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            window[r] = event.windowToken(r);
+        }
+        int[] candidates = new int[rows * event.kappa()];
+        float[] logProbs = new float[rows * event.kappa()];
+        event.copyTokensTo(candidates);
+        event.copyLogProbsTo(logProbs);
+        return new EarlyExitMessage(window, event.kappa(), candidates, logProbs);
+    }
+
+    private static Verdict verdict(VerdictEvent event) {
+        int[] acceptedRows = new int[event.acceptedCount()];
+        int[] emitted = new int[event.emittedCount()];
+        event.copyAcceptedRowsTo(acceptedRows);
+        event.copyEmittedTo(emitted);
+        return new Verdict(acceptedRows, emitted, event.ending());
     }
 
     private void record(long round, long start, long end) {

@@ -43,7 +43,7 @@ public final class Generator implements AutoCloseable {
     private final TextTokenizer tokenizer;
     private final ChatTemplate chatTemplate; // null: prompts are encoded as they are
     private final Drafter drafter;           // serial speculative decoding, or null
-    private final MirrorDrafter mirror;      // Mirror-SD's draft pipeline, or null
+    private final MirrorDrafter mirror;      // Mirror-SD's draft side, or null
     private final MirrorOptions mirrorOptions;
     // reliability settings (issue 7): admission of concurrent requests, the drafter's deadline per round
     private final Admission admission;
@@ -80,7 +80,8 @@ public final class Generator implements AutoCloseable {
 
     /**
      * Mirror speculative decoding: the target verifies on the calling thread while {@code drafter}
-     * rolls out branches on a thread of its own per request.
+     * rolls out branches on a thread of its own per request. Any {@link MirrorDrafter} serves: the
+     * pipeline only drives its sessions.
      *
      * @throws IllegalArgumentException if the early-exit layer is not inside the target
      */

@@ -7,10 +7,14 @@ import dev.mirrorsd.draft.Drafter;
 import dev.mirrorsd.draft.EarlyExitDrafter;
 import dev.mirrorsd.draft.MirrorDrafter;
 import dev.mirrorsd.draft.ModelDrafter;
+import dev.mirrorsd.draft.ModelMirrorDrafter;
 import dev.mirrorsd.draft.NgramDrafter;
 import dev.mirrorsd.draft.StreamingDrafter;
 
-/** Builds a {@link Generator} for a strategy: the one place a strategy name becomes a drafter. */
+/**
+ * Builds a {@link Generator} for a strategy: the one place a strategy becomes a drafter, a serial
+ * {@link Drafter} or Mirror-SD's {@link MirrorDrafter}.
+ */
 public final class Generators {
     private Generators() {
     }
@@ -19,14 +23,17 @@ public final class Generators {
                                   DraftOptions options) {
         if (strategy == Strategy.MIRROR) {
             requireDraft(strategy, tokenizer, options);
-            MirrorDrafter drafter = new MirrorDrafter(options.draftModel(), options.draftToTarget(),
-                    target.config().vocabSize(), true);
-            return Generator.mirror(target, tokenizer, template, drafter,
+            return Generator.mirror(target, tokenizer, template, mirrorDrafter(target, options),
                     options.mirror().withExitLayer(options.exitLayer()));
         }
         Drafter drafter = drafter(strategy, target, tokenizer, options);
         return drafter == null ? Generator.of(target, tokenizer, template)
                 : Generator.speculative(target, tokenizer, template, drafter);
+    }
+
+    /** Mirror-SD's draft side: the project's draft model rolling out branches, its heads streaming. */
+    private static MirrorDrafter mirrorDrafter(CausalLM target, DraftOptions options) {
+        return new ModelMirrorDrafter(options.draftModel(), options.draftToTarget(), target.config().vocabSize(), true);
     }
 
     private static Drafter drafter(Strategy strategy, CausalLM target, TextTokenizer tokenizer, DraftOptions options) {

@@ -6,7 +6,7 @@ import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.core.testing.RandomWeights;
-import dev.mirrorsd.draft.MirrorDrafter;
+import dev.mirrorsd.draft.ModelMirrorDrafter;
 import dev.mirrorsd.draft.MissPolicy;
 import dev.mirrorsd.pipeline.profile.Lane;
 import dev.mirrorsd.pipeline.profile.Phase;
@@ -68,7 +68,7 @@ class MirrorIdentityOnRandomModelsTest {
     private static Generator mirror(CausalLM draft, MirrorOptions options) {
         // the drafter does not own the test's models: closing generators must leave them open
         return Generator.mirror(target, new IdTokenizer(96), null,
-                new MirrorDrafter(draft.firstLayers(draft.config().numLayers()), null, 96, true), options);
+                new ModelMirrorDrafter(draft.firstLayers(draft.config().numLayers()), null, 96, true), options);
     }
 
     private static GenerationConfig greedy(int gamma) {
@@ -194,7 +194,7 @@ class MirrorIdentityOnRandomModelsTest {
         InstrumentedCausalLM failing = new InstrumentedCausalLM(target);
         failing.failAtPass(16);
         Generator mirror = Generator.mirror(target, new IdTokenizer(96), null,
-                new MirrorDrafter(failing, null, 96, true), options(2, 2));
+                new ModelMirrorDrafter(failing, null, 96, true), options(2, 2));
         int[] prompt = PROMPTS.get(4);
         GenerationResult expected = run(Generator.of(target, new IdTokenizer(96), null), prompt, greedy(3));
         GenerationResult actual = run(mirror, prompt, greedy(3));

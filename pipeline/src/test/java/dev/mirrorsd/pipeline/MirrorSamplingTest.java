@@ -6,7 +6,7 @@ import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.core.testing.RandomWeights;
-import dev.mirrorsd.draft.MirrorDrafter;
+import dev.mirrorsd.draft.ModelMirrorDrafter;
 import dev.mirrorsd.draft.MissPolicy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -105,7 +105,7 @@ class MirrorSamplingTest {
 
     private static Generator mirror(MissPolicy missPolicy) {
         return Generator.mirror(target, new IdTokenizer(96), null,
-                new MirrorDrafter(target.firstLayers(target.config().numLayers()), null, 96, true),
+                new ModelMirrorDrafter(target.firstLayers(target.config().numLayers()), null, 96, true),
                 MirrorOptions.defaults().withExitLayer(2).withKappa(2).withNarrowEarlyExit(false)
                         .withMissPolicy(missPolicy));
     }
@@ -115,6 +115,18 @@ class MirrorSamplingTest {
         Map<Integer, Integer>[] actual = histograms(mirror(MissPolicy.TARGET_STEP), 1f, 4_000_000);
         StringBuilder why = new StringBuilder();
         assertTrue(sameDistribution(expected, actual, why), "Mirror-SD sampling differs from the target's: " + why);
+    }
+
+    @Test
+    void shouldSampleFromTheTargetsDistributionWithAnotherDraftSide() {
+        PromptLookupMirrorDrafter drafter = new PromptLookupMirrorDrafter();
+        Generator mirror = Generator.mirror(target, new IdTokenizer(96), null, drafter,
+                MirrorOptions.defaults().withExitLayer(2).withKappa(2).withNarrowEarlyExit(false)
+                        .withMissPolicy(MissPolicy.REDRAFT));
+        Map<Integer, Integer>[] actual = histograms(mirror, 1f, 5_000_000);
+        StringBuilder why = new StringBuilder();
+        assertTrue(sameDistribution(expected, actual, why), "Mirror-SD sampling differs from the target's: " + why);
+        assertTrue(drafter.hits() > 0, "no branch was reused: the test would not cover branch reuse");
     }
 
     @Test
