@@ -3,6 +3,8 @@ package dev.mirrorsd.draft;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 
+import java.util.random.RandomGenerator;
+
 /**
  * The draft pipeline of Mirror-SD (MIRROR_SD.md section 3): a draft model that, on the target's
  * early-exit message, rolls out a branch after every likely outcome of the running verification,
@@ -37,18 +39,21 @@ public final class MirrorDrafter implements AutoCloseable {
     /**
      * Starts one request's draft pipeline.
      *
+     * @param random     the request's draft generator ({@code RequestRandom.draft()}): the branch
+     *                   rollouts and fresh drafts draw from it, and from nothing else
      * @param gamma      draft tokens per branch and per fresh draft
      * @param kappa      early-exit candidates per window row
      * @param missPolicy what a verdict that matches no branch leads to
      * @param capacity   most positions the request will reach (prompt + new tokens + one window)
      */
-    public BranchRollouts open(SamplingConfig sampling, int gamma, int kappa, MissPolicy missPolicy, int capacity) {
+    public BranchRollouts open(SamplingConfig sampling, RandomGenerator random, int gamma, int kappa,
+                               MissPolicy missPolicy, int capacity) {
         // beyond the committed tokens, the cache holds one rollout window: gamma rows for each of the
         // (gamma + 1) * kappa branches at most
         long rolloutRows = (long) (gamma + 1) * kappa * gamma;
         int sized = (int) Math.min(capacity + rolloutRows, draft.config().maxPositions());
-        return new BranchRollouts(draft, draftToTarget, targetVocab, multiTokenHeads, sampling, gamma, missPolicy,
-                sized);
+        return new BranchRollouts(draft, draftToTarget, targetVocab, multiTokenHeads, sampling, random, gamma,
+                missPolicy, sized);
     }
 
     /**

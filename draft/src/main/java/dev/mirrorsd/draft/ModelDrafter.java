@@ -10,10 +10,12 @@ import dev.mirrorsd.core.sampling.TokenSampler;
 import dev.mirrorsd.core.speculative.DraftProposal;
 
 import java.util.Arrays;
+import java.util.random.RandomGenerator;
 
 /**
  * A draft model proposes a chain autoregressively: argmax under greedy decoding, a draw from the
- * request's processed distribution q (recorded for the rejection verifier) under sampling. Drafting
+ * request's processed distribution q (recorded for the rejection verifier) under sampling, taken
+ * from the request's draft generator. Drafting
  * stops early once the draft's confidence (the probability of its chosen token) falls below a
  * threshold, like Hugging Face's {@code assistant_confidence_threshold} and llama.cpp's
  * {@code --draft-p-min}.
@@ -73,8 +75,8 @@ public final class ModelDrafter implements Drafter {
     }
 
     @Override
-    public DraftSession open(SamplingConfig sampling, int capacity) {
-        return new Session(sampling, Math.min(capacity, draft.config().maxPositions()));
+    public DraftSession open(SamplingConfig sampling, RandomGenerator random, int capacity) {
+        return new Session(sampling, random, Math.min(capacity, draft.config().maxPositions()));
     }
 
     @Override
@@ -89,12 +91,12 @@ public final class ModelDrafter implements Drafter {
         private final TokenSampler sampler;
         private int[] cached = new int[0];  // tokens whose keys and values the draft cache holds
 
-        Session(SamplingConfig sampling, int capacity) {
+        Session(SamplingConfig sampling, RandomGenerator random, int capacity) {
             this.sequence = draft.newSequence(capacity);
             this.sampling = sampling;
             this.distribution = new TargetDistribution(draftToTarget, targetVocab, sampling);
-            // a separate stream from the verifier's, so drafting never shifts the target's draws
-            this.sampler = TokenSampler.seeded(sampling.seed() ^ 0x9E3779B97F4A7C15L);
+            // the request's draft generator: independent of the verifier's draws, reproducible from the seed
+            this.sampler = TokenSampler.over(random);
         }
 
         @Override

@@ -117,7 +117,8 @@ final class MarkovLM implements CausalLM {
         @Override
         public void truncate(int newLength) {
             if (newLength < 0 || newLength > length) {
-                throw new IllegalArgumentException("cannot truncate a cache of " + length + " positions to " + newLength);
+                throw new IllegalArgumentException("cannot truncate a cache of " + length + " positions to "
+                        + newLength);
             }
             length = newLength;
         }
@@ -129,7 +130,8 @@ final class MarkovLM implements CausalLM {
             }
             for (int i = 0; i < keptRows.length; i++) {
                 if (keptRows[i] < 0 || base + keptRows[i] >= length || (i > 0 && keptRows[i] <= keptRows[i - 1])) {
-                    throw new IllegalArgumentException("kept rows must ascend inside the cache, got row " + keptRows[i]);
+                    throw new IllegalArgumentException("kept rows must ascend inside the cache, got row "
+                            + keptRows[i]);
                 }
                 tokens[base + i] = tokens[base + keptRows[i]];
             }

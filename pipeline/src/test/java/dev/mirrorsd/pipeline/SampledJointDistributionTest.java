@@ -144,7 +144,8 @@ class SampledJointDistributionTest {
     @Test
     void autoregressiveSamplingShouldHaveTheTargetsJointDistribution() {
         // checks the exact joint and the test itself: no draft, one draw per token
-        assertJointIsTheTargets("autoregressive", requests(Generator.of(TARGET, new IdTokenizer(VOCAB), null)), 1_000_000);
+        Generator generator = Generator.of(TARGET, new IdTokenizer(VOCAB), null);
+        assertJointIsTheTargets("autoregressive", requests(generator), 1_000_000);
     }
 
     @Test
@@ -163,7 +164,8 @@ class SampledJointDistributionTest {
 
     private static Generator mirror(MissPolicy policy) {
         return Generator.mirror(TARGET, new IdTokenizer(VOCAB), null, new MirrorDrafter(DRAFT, null, VOCAB, false),
-                MirrorOptions.defaults().withExitLayer(1).withKappa(2).withNarrowEarlyExit(false).withMissPolicy(policy));
+                MirrorOptions.defaults().withExitLayer(1).withKappa(2).withNarrowEarlyExit(false)
+                        .withMissPolicy(policy));
     }
 
     @Test
