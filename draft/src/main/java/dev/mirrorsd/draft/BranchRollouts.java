@@ -10,6 +10,7 @@ import dev.mirrorsd.core.speculative.DraftProposal;
 import dev.mirrorsd.core.speculative.Verdict;
 
 import java.util.Arrays;
+import java.util.random.RandomGenerator;
 
 /**
  * {@link ModelMirrorDrafter}'s session: the draft's KV cache, the committed context as the verdicts
@@ -38,7 +39,9 @@ import java.util.Arrays;
  * correction (it would have been accepted), so no branch is rolled out for it. Under sampling the
  * residual distribution can still emit it, so every candidate gets a branch. Branch tokens are drawn
  * from q given the branch's path, independently of the target, and carry q into verification, so
- * reusing one is as lossless as drafting afresh. Branches and fresh drafts draw from one stream.
+ * reusing one is as lossless as drafting afresh. Every draw here (branch tokens, fresh drafts) takes
+ * from the request's draft generator, split off the request's one at its start: independent of the
+ * verifier's draws, which happen on the target's thread meanwhile, and reproducible from the seed.
  *
  * <p>Not thread-safe: the draft pipeline's thread owns it.
  */
@@ -80,7 +83,7 @@ final class BranchRollouts implements MirrorDraftSession {
      * @param targetCapacity most positions the request will reach on the target
      */
     BranchRollouts(DraftCache cache, ModelDrafter serial, int[] draftToTarget, int targetVocab,
-                   boolean useMultiTokenHeads, SamplingConfig sampling, int gamma, MissPolicy missPolicy,
+                   boolean useMultiTokenHeads, SamplingConfig sampling, RandomGenerator random, int gamma, MissPolicy missPolicy,
                    int targetCapacity) {
         if (gamma < 1) {
             throw new IllegalArgumentException("gamma must be >= 1, got " + gamma);
@@ -90,8 +93,8 @@ final class BranchRollouts implements MirrorDraftSession {
         this.useMultiTokenHeads = useMultiTokenHeads;
         this.sampling = sampling;
         this.distribution = new TargetDistribution(draftToTarget, targetVocab, sampling);
-        // a separate stream from the verifier's, so drafting never shifts the target's draws
-        this.sampler = TokenSampler.seeded(sampling.seed() ^ 0x9E3779B97F4A7C15L);
+        // the request's draft generator: the draft thread's own, independent of the verifier's draws
+        this.sampler = TokenSampler.over(random);
         this.fresh = serial.openOn(cache, sampling, sampler);
         this.gamma = gamma;
         this.missPolicy = missPolicy;

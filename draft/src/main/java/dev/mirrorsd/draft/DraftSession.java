@@ -3,7 +3,8 @@ package dev.mirrorsd.draft;
 import dev.mirrorsd.core.speculative.DraftProposal;
 
 /**
- * One request's drafting state (a draft KV cache, a random stream). Not thread-safe.
+ * One request's drafting state (a draft KV cache; for sampling, the request's draft generator it was
+ * opened with). Not thread-safe.
  *
  * <p>A session is told the whole committed context each round and brings its own state up to date
  * by itself (it keeps what it already holds of the context and drops the rest), so the caller

@@ -3,6 +3,8 @@ package dev.mirrorsd.draft;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 
+import java.util.random.RandomGenerator;
+
 /**
  * Self-speculation (LayerSkip, Draft&Verify): the target's own first {@code l_e} layers, with its
  * final norm and LM head, draft; the whole target verifies. Needs no second model; the draft costs
@@ -29,8 +31,8 @@ public final class EarlyExitDrafter implements Drafter {
     }
 
     @Override
-    public DraftSession open(SamplingConfig sampling, int capacity) {
-        return drafter.open(sampling, capacity);
+    public DraftSession open(SamplingConfig sampling, RandomGenerator random, int capacity) {
+        return drafter.open(sampling, random, capacity);
     }
 
     @Override

@@ -2,6 +2,8 @@ package dev.mirrorsd.draft;
 
 import dev.mirrorsd.core.sampling.SamplingConfig;
 
+import java.util.random.RandomGenerator;
+
 /**
  * The draft side of Mirror-SD (docs/design/mirror-sd.md sections 3-5): on the target's early-exit message it rolls
  * out a branch after each likely outcome of the running verification, and on the verdict hands over
@@ -19,13 +21,16 @@ public interface MirrorDrafter extends AutoCloseable {
      *
      * @param sampling   the request's settings; a sampling drafter draws its tokens from the same
      *                   processed distribution as the target's and reports it
+     * @param random     the request's draft generator ({@code RequestRandom.draft()}): the branch
+     *                   rollouts and fresh drafts draw from it, and from nothing else
      * @param gamma      draft tokens per branch and per fresh draft, at least 1
      * @param kappa      early-exit candidates per window row
      * @param missPolicy what a verdict that matches no branch leads to
      * @param capacity   most positions the request will reach (prompt + new tokens + one window); no
      *                   proposal takes the target past it
      */
-    MirrorDraftSession open(SamplingConfig sampling, int gamma, int kappa, MissPolicy missPolicy, int capacity);
+    MirrorDraftSession open(SamplingConfig sampling, RandomGenerator random, int gamma, int kappa,
+                            MissPolicy missPolicy, int capacity);
 
     /**
      * Target ids the draft predicts, or null for all. The target may then compute its early-exit

@@ -10,10 +10,12 @@ import dev.mirrorsd.core.sampling.TokenSampler;
 import dev.mirrorsd.core.speculative.DraftProposal;
 
 import java.util.Arrays;
+import java.util.random.RandomGenerator;
 
 /**
  * A draft model proposes a chain autoregressively: argmax under greedy decoding, a draw from the
- * request's processed distribution q (recorded for the rejection verifier) under sampling. Drafting
+ * request's processed distribution q (recorded for the rejection verifier) under sampling, taken
+ * from the request's draft generator. Drafting
  * stops early once the draft's confidence (the probability of its chosen token) falls below a
  * threshold, like Hugging Face's {@code assistant_confidence_threshold} and llama.cpp's
  * {@code --draft-p-min}.
@@ -73,10 +75,10 @@ public final class ModelDrafter implements Drafter {
     }
 
     @Override
-    public DraftSession open(SamplingConfig sampling, int capacity) {
+    public DraftSession open(SamplingConfig sampling, RandomGenerator random, int capacity) {
         DraftCache cache = newCache(capacity);
-        // a separate stream from the verifier's, so drafting never shifts the target's draws
-        return new Session(cache, true, sampling, TokenSampler.seeded(sampling.seed() ^ 0x9E3779B97F4A7C15L));
+        // the request's draft generator: independent of the verifier's draws, reproducible from the seed
+        return new Session(cache, true, sampling, TokenSampler.over(random));
     }
 
     /**

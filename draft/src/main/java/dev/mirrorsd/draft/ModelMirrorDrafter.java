@@ -3,6 +3,8 @@ package dev.mirrorsd.draft;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 
+import java.util.random.RandomGenerator;
+
 /**
  * Mirror-SD's draft side with a draft model conditioned on tokens alone (the paper's setting): each
  * request's {@link BranchRollouts} rolls out every branch of a round as one tree window per draft
@@ -34,8 +36,8 @@ public final class ModelMirrorDrafter implements MirrorDrafter {
     }
 
     @Override
-    public MirrorDraftSession open(SamplingConfig sampling, int gamma, int kappa, MissPolicy missPolicy,
-                                   int capacity) {
+    public MirrorDraftSession open(SamplingConfig sampling, RandomGenerator random, int gamma, int kappa,
+                                   MissPolicy missPolicy, int capacity) {
         if (gamma < 1) {
             throw new IllegalArgumentException("gamma must be >= 1, got " + gamma);
         }
@@ -44,8 +46,8 @@ public final class ModelMirrorDrafter implements MirrorDrafter {
         long rolloutRows = (long) (gamma + 1) * kappa * gamma;
         DraftCache cache = serial.newCache((int) Math.min(capacity + rolloutRows, Integer.MAX_VALUE));
         try {
-            return new BranchRollouts(cache, serial, draftToTarget, targetVocab, multiTokenHeads, sampling, gamma,
-                    missPolicy, capacity);
+            return new BranchRollouts(cache, serial, draftToTarget, targetVocab, multiTokenHeads, sampling, random,
+                    gamma, missPolicy, capacity);
         } catch (RuntimeException e) {
             cache.close();
             throw e;

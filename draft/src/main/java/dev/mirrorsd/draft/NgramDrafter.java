@@ -4,6 +4,7 @@ import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.core.speculative.DraftProposal;
 
 import java.util.Arrays;
+import java.util.random.RandomGenerator;
 
 /**
  * Prompt lookup (Saxena 2023; Hugging Face's {@code prompt_lookup_num_tokens}): finds the most
@@ -34,7 +35,8 @@ public final class NgramDrafter implements Drafter {
     }
 
     @Override
-    public DraftSession open(SamplingConfig sampling, int capacity) {
+    public DraftSession open(SamplingConfig sampling, RandomGenerator random, int capacity) {
+        // deterministic proposals: draws nothing from random
         return new DraftSession() {
             @Override
             public DraftProposal propose(int[] context, int length, int maxTokens) {

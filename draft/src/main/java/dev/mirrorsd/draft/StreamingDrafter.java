@@ -3,6 +3,8 @@ package dev.mirrorsd.draft;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 
+import java.util.random.RandomGenerator;
+
 /**
  * Speculative streaming: one draft forward proposes a token per head, the next-token head and the
  * multi-token heads predicting t+2, t+3, ..., so a chain of gamma tokens costs about gamma / heads
@@ -17,8 +19,8 @@ public final class StreamingDrafter implements Drafter {
     }
 
     @Override
-    public DraftSession open(SamplingConfig sampling, int capacity) {
-        return drafter.open(sampling, capacity);
+    public DraftSession open(SamplingConfig sampling, RandomGenerator random, int capacity) {
+        return drafter.open(sampling, random, capacity);
     }
 
     @Override

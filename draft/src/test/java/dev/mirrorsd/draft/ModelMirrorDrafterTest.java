@@ -3,6 +3,7 @@ package dev.mirrorsd.draft;
 import dev.mirrorsd.core.engine.Engines;
 import dev.mirrorsd.core.engine.ModelSource;
 import dev.mirrorsd.core.model.CausalLM;
+import dev.mirrorsd.core.sampling.RequestRandom;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.core.speculative.DraftProposal;
 import dev.mirrorsd.core.speculative.Verdict;
@@ -73,7 +74,7 @@ class ModelMirrorDrafterTest {
         int[] committed = {4, 19, 77, 31, 8, 52};
         int hits = 0;
         int misses = 0;
-        try (MirrorDraftSession session = mirror.open(greedy, GAMMA, KAPPA, onMiss, CAPACITY)) {
+        try (MirrorDraftSession session = mirror.open(greedy, RequestRandom.of(greedy).draft(), GAMMA, KAPPA, onMiss, CAPACITY)) {
             session.prefill(committed);
             committed = append(committed, 60); // the target's prefill token
             int[] proposal = new int[0];
@@ -121,7 +122,7 @@ class ModelMirrorDrafterTest {
     }
 
     private static int[] serialChain(ModelDrafter serial, int[] context) {
-        try (DraftSession session = serial.open(SamplingConfig.greedy(), CAPACITY)) {
+        try (DraftSession session = serial.open(SamplingConfig.greedy(), RequestRandom.seeded(0).draft(), CAPACITY)) {
             return tokens(session.propose(context, context.length, GAMMA));
         }
     }

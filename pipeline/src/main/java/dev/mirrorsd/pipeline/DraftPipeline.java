@@ -17,6 +17,8 @@ import dev.mirrorsd.pipeline.ring.Receipt;
 import dev.mirrorsd.pipeline.ring.TokenChannel;
 import dev.mirrorsd.pipeline.ring.VerdictEvent;
 
+import java.util.random.RandomGenerator;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +40,7 @@ final class DraftPipeline implements Runnable {
     private final MirrorDrafter drafter;
     private final MirrorChannels channels;
     private final SamplingConfig sampling;
+    private final RandomGenerator random; // the request's draft generator: this thread's draws alone
     private final int gamma;
     private final int kappa;
     private final MissPolicy missPolicy;
@@ -57,11 +60,12 @@ final class DraftPipeline implements Runnable {
     private final long[] rolloutEnd;
     private volatile Throwable failure;
 
-    DraftPipeline(MirrorDrafter drafter, MirrorChannels channels, SamplingConfig sampling, int gamma,
-                  MissPolicy missPolicy, int[] prompt, int capacity, int maxRounds, Profiler profiler) {
+    DraftPipeline(MirrorDrafter drafter, MirrorChannels channels, SamplingConfig sampling, RandomGenerator random,
+                  int gamma, MissPolicy missPolicy, int[] prompt, int capacity, int maxRounds, Profiler profiler) {
         this.drafter = drafter;
         this.channels = channels;
         this.sampling = sampling;
+        this.random = random;
         this.gamma = gamma;
         this.kappa = channels.kappa();
         this.missPolicy = missPolicy;
@@ -81,7 +85,7 @@ final class DraftPipeline implements Runnable {
 
     @Override
     public void run() {
-        try (MirrorDraftSession session = drafter.open(sampling, gamma, kappa, missPolicy, capacity)) {
+        try (MirrorDraftSession session = drafter.open(sampling, random, gamma, kappa, missPolicy, capacity)) {
             session.prefill(prompt);
             for (long round = 1; ; round++) {
                 if (channels.earlyExits().receive(earlyExit, round, TokenChannel.FOREVER) != Receipt.RECEIVED) {

@@ -4,6 +4,7 @@ import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.model.Logits;
 import dev.mirrorsd.core.model.Sequence;
 import dev.mirrorsd.core.model.Window;
+import dev.mirrorsd.core.sampling.RequestRandom;
 import dev.mirrorsd.core.tokenizer.ChatMessage;
 import dev.mirrorsd.core.tokenizer.ChatTemplate;
 import dev.mirrorsd.core.tokenizer.TextTokenizer;
@@ -23,8 +24,14 @@ import org.slf4j.LoggerFactory;
  * The generate() API: built once from a target model and its tokenizer, reused across requests.
  *
  * <p>Thread-safety: {@code generate} may be called from many threads at once; each request owns
- * its KV cache, sampler and output, and shares only the read-only weights. Several generators
+ * its KV cache, random source and output, and shares only the read-only weights. Several generators
  * (one per strategy) may share one target and one draft model; close the models once, then.
+ *
+ * <p>Randomness: a request owns one {@link RequestRandom}, seeded with its sampling seed. The token
+ * after the prefill, every autoregressive step and every rejection test, correction and bonus draw
+ * from its generator in turn; the draft (its sampled tokens, Mirror-SD's branch rollouts) from the
+ * child split off it as the request starts. Every draw is thus independent of every other, and a
+ * seed reproduces the whole output, whatever the strategy.
  *
  * <p>Under load and faults (see {@link #withAdmission} and {@link #withDraftDeadline}): a request
  * either returns its result, or is refused before anything is allocated
@@ -187,7 +194,8 @@ public final class Generator implements AutoCloseable {
                                     Cancellation cancellation, Profiler profiler) {
         int context = target.config().maxPositions();
         CommittedOutput output = new CommittedOutput(tokenizer, target.config(), config, listener, prompt, profiler);
-        TokenChooser chooser = new TokenChooser(config.sampling(), target.config().vocabSize());
+        RequestRandom random = RequestRandom.of(config.sampling()); // every draw of this request takes from it
+        TokenChooser chooser = new TokenChooser(config.sampling(), target.config().vocabSize(), random.target());
         RoundStats stats = new RoundStats(profiler);
         // room for the last verification window beyond the committed tokens, within the context
         int capacity = Math.min(context, prompt.length + config.maxNewTokens() + WINDOW_SLACK);
@@ -197,7 +205,7 @@ public final class Generator implements AutoCloseable {
         }
         long prefillStart = System.nanoTime(); // after any wait for admission
         try (Sequence sequence = target.newSequence(capacity);
-             DecodingLoop loop = newLoop(config, prompt, capacity, chooser, profiler, stats)) {
+             DecodingLoop loop = newLoop(config, prompt, capacity, chooser, random, profiler, stats)) {
             // prefill: the prompt as one window, logits of its last position only
             Logits logits = sequence.forward(Window.chain(prompt, 0), prompt.length - 1);
             stats.prefillNanos = System.nanoTime() - prefillStart;
@@ -234,14 +242,15 @@ public final class Generator implements AutoCloseable {
         }
     }
 
+    /** The request's loop: the chooser and the verifier draw from {@code random.target()}, the draft from draft(). */
     private DecodingLoop newLoop(GenerationConfig config, int[] prompt, int capacity, TokenChooser chooser,
-                                 Profiler profiler, RoundStats stats) {
+                                 RequestRandom random, Profiler profiler, RoundStats stats) {
         int vocab = target.config().vocabSize();
         if (mirror != null) {
             return new MirrorLoop(mirror, mirrorOptions, config, prompt, capacity,
-                    new WindowVerification(config.sampling(), chooser, vocab), profiler);
+                    new WindowVerification(config.sampling(), chooser, vocab), random.draft(), profiler);
         }
-        DraftSession session = openDraft(config, capacity, stats);
+        DraftSession session = openDraft(config, random, capacity, stats);
         if (session != null) {
             return new SpeculativeLoop(session, draftLength(config),
                     new WindowVerification(config.sampling(), chooser, vocab));
@@ -253,13 +262,13 @@ public final class Generator implements AutoCloseable {
      * The request's draft session, under the deadline when one is set; null for autoregressive
      * decoding, or when the drafter cannot even open (the request then runs on the target alone).
      */
-    private DraftSession openDraft(GenerationConfig config, int capacity, RoundStats stats) {
+    private DraftSession openDraft(GenerationConfig config, RequestRandom random, int capacity, RoundStats stats) {
         if (drafter == null) {
             return null;
         }
         DraftSession session;
         try {
-            session = drafter.open(config.sampling(), capacity);
+            session = drafter.open(config.sampling(), random.draft(), capacity);
         } catch (RuntimeException e) {
             stats.draftFailure = e.toString();
             LOG.warn("drafter failed to open; running the request on the target alone", e);

@@ -18,6 +18,8 @@ import dev.mirrorsd.pipeline.ring.Receipt;
 import dev.mirrorsd.pipeline.ring.VerdictEvent;
 import dev.mirrorsd.target.mirror.EarlyExitCandidates;
 
+import java.util.random.RandomGenerator;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,9 +64,13 @@ final class MirrorLoop implements DecodingLoop {
     private long proposalWaitNanos;
     private boolean closed;
 
-    /** Starts the draft pipeline, which prefills the prompt while the caller runs the target's prefill. */
+    /**
+     * Starts the draft pipeline, which prefills the prompt while the caller runs the target's prefill.
+     *
+     * @param draftRandom the request's draft generator, for the draft thread's draws alone
+     */
     MirrorLoop(MirrorDrafter drafter, MirrorOptions options, GenerationConfig config, int[] prompt, int capacity,
-               WindowVerification verification, Profiler profiler) {
+               WindowVerification verification, RandomGenerator draftRandom, Profiler profiler) {
         int gamma = config.numAssistantTokens();
         this.options = options;
         this.verification = verification;
@@ -78,8 +84,8 @@ final class MirrorLoop implements DecodingLoop {
         int maxRounds = config.maxNewTokens() + 1;
         this.suffixStart = new long[maxRounds + 2];
         this.suffixEnd = new long[maxRounds + 2];
-        this.draft = new DraftPipeline(drafter, channels, config.sampling(), gamma, options.missPolicy(), prompt,
-                capacity, maxRounds, profiler);
+        this.draft = new DraftPipeline(drafter, channels, config.sampling(), draftRandom, gamma,
+                options.missPolicy(), prompt, capacity, maxRounds, profiler);
         this.draftThread = new Thread(draft, "mirror-draft");
         draftThread.setDaemon(true); // a hung draft must not keep the JVM alive
         draftThread.start();

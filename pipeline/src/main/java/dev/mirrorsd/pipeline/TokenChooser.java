@@ -5,9 +5,13 @@ import dev.mirrorsd.core.sampling.LogitsProcessor;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.core.sampling.TokenSampler;
 
+import java.util.random.RandomGenerator;
+
 /**
  * Picks the next token from one row of logits under a request's sampling settings: argmax for
- * greedy decoding, a seeded draw from the processed distribution otherwise. One per request.
+ * greedy decoding, a draw from the processed distribution otherwise, taken from the request's
+ * generator ({@link dev.mirrorsd.core.sampling.RequestRandom#target()}), which the request's
+ * verifier draws from too. One per request.
  */
 final class TokenChooser {
     private final SamplingConfig config;
@@ -16,12 +20,18 @@ final class TokenChooser {
     private final TokenSampler sampler;
     private final float[] distribution; // (vocab)
 
-    TokenChooser(SamplingConfig config, int vocab) {
+    /** @param random the request's generator, shared with its verifier */
+    TokenChooser(SamplingConfig config, int vocab, RandomGenerator random) {
         this.config = config;
         this.processor = new LogitsProcessor(config, vocab);
         this.scratch = processor.newScratch();
-        this.sampler = TokenSampler.forConfig(config);
+        this.sampler = TokenSampler.over(random);
         this.distribution = new float[vocab];
+    }
+
+    /** The request's generator: the verifier's draws continue the chooser's stream. */
+    RandomGenerator random() {
+        return sampler.random();
     }
 
     /** The token after {@code context[0..contextLength)}, given the logits of that position. */

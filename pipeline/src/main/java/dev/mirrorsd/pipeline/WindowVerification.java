@@ -5,25 +5,30 @@ import dev.mirrorsd.core.model.Sequence;
 import dev.mirrorsd.core.model.Window;
 import dev.mirrorsd.core.sampling.LogitsProcessor;
 import dev.mirrorsd.core.sampling.SamplingConfig;
-import dev.mirrorsd.core.sampling.TokenSampler;
 import dev.mirrorsd.core.speculative.DraftProposal;
 import dev.mirrorsd.core.speculative.Verdict;
 import dev.mirrorsd.target.verify.TargetScores;
 import dev.mirrorsd.target.verify.Verifier;
 
 import java.util.Arrays;
+import java.util.random.RandomGenerator;
 
 /**
  * The target's half of a speculative round, shared by the serial and the Mirror loops: the window
  * {@code [last committed token, draft rows...]}, then, from the target's logits over it, the
  * verdict, the cache kept to the accepted path, and the committed tokens. One per request; not
  * thread-safe.
+ *
+ * <p>The verifier draws from the chooser's generator, the request's one (vLLM's rule: the sampler
+ * and the rejection test take from one generator per request), so the token after the prefill,
+ * each autoregressive step and each rejection test, correction or bonus take successive draws of a
+ * single stream: independent of one another, and reproducible from the seed.
  */
 final class WindowVerification {
     private final Verifier verifier;
     private final SamplingConfig sampling;
     private final TokenChooser chooser;
-    private final TokenSampler sampler;
+    private final RandomGenerator random; // the chooser's: the request's one generator
     private final LogitsProcessor processor;
     private final LogitsProcessor.Scratch scratch;
     private final int vocab;
@@ -33,7 +38,7 @@ final class WindowVerification {
         this.verifier = Verifier.forConfig(sampling);
         this.sampling = sampling;
         this.chooser = chooser;
-        this.sampler = TokenSampler.forConfig(sampling);
+        this.random = chooser.random();
         this.processor = new LogitsProcessor(sampling, vocab);
         this.scratch = processor.newScratch();
         this.vocab = vocab;
@@ -78,7 +83,7 @@ final class WindowVerification {
             output.commit(verdict.tokens());
             stats.round(0, 0);
         } else {
-            verdict = verifier.verify(proposal, scores(logits, proposal, output), sampler.random());
+            verdict = verifier.verify(proposal, scores(logits, proposal, output), random);
             int[] kept = new int[verdict.acceptedCount() + 1];
             for (int i = 0; i < verdict.acceptedCount(); i++) {
                 kept[i + 1] = verdict.acceptedRows()[i] + 1;

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.random.RandomGenerator;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -64,8 +65,8 @@ class DraftDeadlineTest {
         }
 
         @Override
-        public DraftSession open(SamplingConfig sampling, int capacity) {
-            DraftSession session = inner.open(sampling, capacity);
+        public DraftSession open(SamplingConfig sampling, RandomGenerator random, int capacity) {
+            DraftSession session = inner.open(sampling, random, capacity);
             return new DraftSession() {
                 int calls;
 

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.random.RandomGenerator;
 
 /**
  * A second draft side for Mirror-SD, with no model: on the early-exit message it rolls out, for
@@ -33,9 +34,9 @@ final class PromptLookupMirrorDrafter implements MirrorDrafter {
     }
 
     @Override
-    public MirrorDraftSession open(SamplingConfig sampling, int gamma, int kappa, MissPolicy missPolicy,
-                                   int capacity) {
-        return new Session(lookup.open(sampling, capacity), gamma, missPolicy, capacity);
+    public MirrorDraftSession open(SamplingConfig sampling, RandomGenerator random, int gamma, int kappa,
+                                   MissPolicy missPolicy, int capacity) {
+        return new Session(lookup.open(sampling, random, capacity), gamma, missPolicy, capacity);
     }
 
     @Override

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -135,7 +136,7 @@ class SpeculativeIdentityOnRandomModelsTest {
     void shouldFinishOnTheTargetAloneWhenTheDrafterFails() {
         Drafter failing = new Drafter() {
             @Override
-            public DraftSession open(SamplingConfig sampling, int capacity) {
+            public DraftSession open(SamplingConfig sampling, RandomGenerator random, int capacity) {
                 return new DraftSession() {
                     int calls;
 
@@ -170,7 +171,7 @@ class SpeculativeIdentityOnRandomModelsTest {
     void shouldTreatOutOfRangeDraftTokensAsADrafterFailure() {
         Drafter garbage = new Drafter() {
             @Override
-            public DraftSession open(SamplingConfig sampling, int capacity) {
+            public DraftSession open(SamplingConfig sampling, RandomGenerator random, int capacity) {
                 return new DraftSession() {
                     @Override
                     public DraftProposal propose(int[] context, int length, int maxTokens) {

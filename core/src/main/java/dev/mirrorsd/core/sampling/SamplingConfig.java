@@ -16,7 +16,9 @@ package dev.mirrorsd.core.sampling;
  * @param repetitionPenalty HF's rule: for every distinct token already in the context, a positive
  *                          logit is divided by it and a negative one multiplied; {@code 1.0} = off;
  *                          must be {@code > 0}
- * @param seed              seeds the request's random generator (reproducible sampling)
+ * @param seed              seeds the request's one random generator ({@link RequestRandom}), which
+ *                          every draw of the request takes from: the same seed and settings give
+ *                          the same output
  */
 public record SamplingConfig(
         boolean doSample,

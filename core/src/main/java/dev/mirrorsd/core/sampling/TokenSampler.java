@@ -1,11 +1,11 @@
 package dev.mirrorsd.core.sampling;
 
-import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 
 /**
- * Draws a token from a distribution with a seeded generator, or takes the argmax. One instance per
- * request (its generator is not thread-safe); the static methods are pure.
+ * Draws a token from a distribution with a given generator, or takes the argmax. A request's
+ * sampler draws from its {@link RequestRandom}, never from a generator of its own (see there why);
+ * not thread-safe, as its generator is not. The static methods are pure.
  */
 public final class TokenSampler {
 
@@ -15,14 +15,9 @@ public final class TokenSampler {
         this.random = random;
     }
 
-    /** A sampler whose draws are reproducible given {@code seed}. */
-    public static TokenSampler seeded(long seed) {
-        return new TokenSampler(new SplittableRandom(seed));
-    }
-
-    /** A sampler over {@link SamplingConfig#seed()}. */
-    public static TokenSampler forConfig(SamplingConfig config) {
-        return seeded(config.seed());
+    /** A sampler drawing from {@code random}: a request's {@link RequestRandom} generator. */
+    public static TokenSampler over(RandomGenerator random) {
+        return new TokenSampler(random);
     }
 
     /** The generator, for callers (the verifier) that draw on the same stream. */

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.SplittableRandom;
+
 class TokenSamplerTest {
 
     @Test
@@ -20,8 +22,8 @@ class TokenSamplerTest {
         float[] p = {0.1f, 0.2f, 0.3f, 0.4f};
         int[] a = new int[100];
         int[] b = new int[100];
-        TokenSampler first = TokenSampler.seeded(42);
-        TokenSampler second = TokenSampler.seeded(42);
+        TokenSampler first = TokenSampler.over(new SplittableRandom(42));
+        TokenSampler second = TokenSampler.over(new SplittableRandom(42));
         for (int i = 0; i < a.length; i++) {
             a[i] = first.sample(p);
             b[i] = second.sample(p);
@@ -32,7 +34,7 @@ class TokenSamplerTest {
     @Test
     void shouldNeverDrawZeroProbabilityTokens() {
         float[] p = {0f, 0.5f, 0f, 0.5f, 0f};
-        TokenSampler sampler = TokenSampler.seeded(7);
+        TokenSampler sampler = TokenSampler.over(new SplittableRandom(7));
         int[] counts = new int[p.length];
         for (int i = 0; i < 20_000; i++) {
             counts[sampler.sample(p)]++;
@@ -43,6 +45,7 @@ class TokenSamplerTest {
 
     @Test
     void shouldRejectAllZeroWeights() {
-        assertThrows(IllegalArgumentException.class, () -> TokenSampler.seeded(1).sample(new float[3]));
+        TokenSampler sampler = TokenSampler.over(new SplittableRandom(1));
+        assertThrows(IllegalArgumentException.class, () -> sampler.sample(new float[3]));
     }
 }

@@ -27,7 +27,8 @@ public interface Verifier {
      * @param proposal the draft rows (chain or tree) and, for sampling, their draft distributions
      * @param scores   the target's rows for the window {@code [last committed, draft rows...]},
      *                 {@code proposal.size() + 1} of them
-     * @param random   the request's seeded generator (greedy verification draws nothing)
+     * @param random   the request's generator, the one its other target-side draws take from too
+     *                 ({@code RequestRandom.target()}); greedy verification draws nothing
      */
     Verdict verify(DraftProposal proposal, TargetScores scores, RandomGenerator random);
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mirrorsd.core.sampling.TokenSampler;
+import dev.mirrorsd.core.testing.ChiSquare;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

@@ -1,7 +1,10 @@
-package dev.mirrorsd.target.verify;
+package dev.mirrorsd.core.testing;
 
-/** Pearson's chi-square goodness-of-fit, with the p-value from the regularised upper incomplete gamma. */
-final class ChiSquare {
+/**
+ * Pearson's chi-square goodness-of-fit, with the p-value from the regularised upper incomplete gamma.
+ * Shared by the statistical tests of verification (target) and of whole requests (pipeline).
+ */
+public final class ChiSquare {
 
     private ChiSquare() {
     }
@@ -10,7 +13,7 @@ final class ChiSquare {
      * p-value of observed counts against expected probabilities. Cells of zero probability must
      * have zero counts (checked by the caller); they add no degree of freedom.
      */
-    static double pValue(long[] observed, double[] probabilities) {
+    public static double pValue(long[] observed, double[] probabilities) {
         long n = 0;
         for (long o : observed) {
             n += o;
@@ -29,12 +32,12 @@ final class ChiSquare {
     }
 
     /** P(X >= statistic) for X chi-square with {@code df} degrees of freedom. */
-    static double pValue(double statistic, int df) {
+    public static double pValue(double statistic, int df) {
         return upperRegularisedGamma(df / 2.0, statistic / 2.0);
     }
 
     /** Q(a, x) = Gamma(a, x) / Gamma(a) (Numerical Recipes' gammq). */
-    static double upperRegularisedGamma(double a, double x) {
+    public static double upperRegularisedGamma(double a, double x) {
         if (x <= 0) {
             return 1.0;
         }
@@ -81,7 +84,7 @@ final class ChiSquare {
     }
 
     /** ln Gamma(x), Lanczos (g = 7, n = 9), x > 0. */
-    static double logGamma(double x) {
+    public static double logGamma(double x) {
         double[] g = {0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
             -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
             1.5056327351493116e-7};

@@ -1,4 +1,4 @@
-package dev.mirrorsd.target.verify;
+package dev.mirrorsd.core.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
