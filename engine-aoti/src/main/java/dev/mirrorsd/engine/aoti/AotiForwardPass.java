@@ -114,7 +114,7 @@ final class AotiForwardPass extends GuardedForwardPass {
         hidden = next;
         stagesDone++;
         if (stage.endLayer() == layers) {
-            sequence.committed(window.size());
+            sequence.passCommitted(window.size());
         }
         return stage.endLayer();
     }
@@ -188,6 +188,6 @@ final class AotiForwardPass extends GuardedForwardPass {
                 d.close();
             }
         }
-        sequence.passClosed(this);
+        sequence.passEnded(this);
     }
 }

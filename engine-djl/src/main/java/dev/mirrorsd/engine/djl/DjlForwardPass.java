@@ -86,6 +86,9 @@ final class DjlForwardPass extends GuardedForwardPass {
                 hidden = next;
             }
         }
+        if (to == layers()) {
+            sequence.passCommitted(window.size());
+        }
     }
 
     private NDArray decoderLayer(int l, NDManager scope) {
@@ -206,7 +209,7 @@ final class DjlForwardPass extends GuardedForwardPass {
 
     @Override
     protected void release() {
-        sequence.endPass(layersDone() == layers() ? window.size() : 0);
+        sequence.passEnded(this);
         manager.close();
     }
 }

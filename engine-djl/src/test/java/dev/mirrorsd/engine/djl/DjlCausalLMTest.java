@@ -103,7 +103,7 @@ class DjlCausalLMTest {
     @Test
     void shouldRefuseWindowsPastCapacityAndUnknownTokens() {
         try (Sequence seq = model.newSequence(8)) {
-            assertThrows(IllegalArgumentException.class, () -> seq.begin(Window.chain(PROMPT, 0)));
+            assertThrows(IllegalStateException.class, () -> seq.begin(Window.chain(PROMPT, 0)));
             assertThrows(IllegalArgumentException.class, () -> seq.forward(Window.chain(new int[] {96}, 0), 0));
         }
     }

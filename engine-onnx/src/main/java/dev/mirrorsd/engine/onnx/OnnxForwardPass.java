@@ -71,6 +71,6 @@ final class OnnxForwardPass extends GuardedForwardPass {
     @Override
     protected void release() {
         output = null;
-        sequence.passClosed(this);
+        sequence.passEnded(this);
     }
 }

@@ -6,8 +6,8 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.mirrorsd.core.model.ForwardPass;
+import dev.mirrorsd.core.model.GuardedSequence;
 import dev.mirrorsd.core.model.ModelConfig;
-import dev.mirrorsd.core.model.Sequence;
 import dev.mirrorsd.core.model.Window;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
@@ -20,16 +20,15 @@ import java.util.Map;
  * pass feeds the cache, the window and a mask built from the window's tree to the graph, then
  * takes the graph's present K/V as the new cache. Not thread-safe.
  */
-final class OnnxSequence implements Sequence {
+final class OnnxSequence extends GuardedSequence {
 
     private final OnnxCausalLM model;
     private final OnnxSidecar names;
     private final ModelConfig config;
     private final PackedKvCache cache;
-    private OnnxForwardPass openPass;
-    private boolean closed;
 
     OnnxSequence(OnnxCausalLM model, int capacity) {
+        super(capacity);
         this.model = model;
         this.names = model.sidecar();
         this.config = names.config();
@@ -37,37 +36,16 @@ final class OnnxSequence implements Sequence {
     }
 
     @Override
-    public int length() {
-        return cache.length();
-    }
-
-    @Override
-    public int capacity() {
-        return cache.capacity();
-    }
-
-    @Override
-    public ForwardPass begin(Window window) {
-        requireOpen();
-        if (openPass != null) {
-            throw new IllegalStateException("a forward pass is still open on this sequence; close it first");
-        }
-        if (cache.length() + window.size() > cache.capacity()) {
-            throw new IllegalStateException("window of " + window.size() + " after " + cache.length()
-                    + " cached positions exceeds the capacity " + cache.capacity());
-        }
-        openPass = new OnnxForwardPass(this, window, config.numLayers(), names.exitLogits().keySet());
-        return openPass;
+    protected ForwardPass openPass(Window window) {
+        return new OnnxForwardPass(this, window, config.numLayers(), names.exitLogits().keySet());
     }
 
     int multiTokenHeads() {
         return names.mtpHeads();
     }
 
-    void passClosed(OnnxForwardPass pass) {
-        if (openPass == pass) {
-            openPass = null;
-        }
+    void passEnded(OnnxForwardPass pass) {
+        passClosed(pass);
     }
 
     /**
@@ -86,9 +64,8 @@ final class OnnxSequence implements Sequence {
 
     /** Runs the whole graph over {@code window}; the cache is unchanged until {@link #commit}. */
     GraphOutput run(Window window) {
-        requireOpen();
         OrtEnvironment env = model.environment();
-        int past = cache.length();
+        int past = length();
         int rows = window.size();
         int layers = config.numLayers();
         Map<String, OnnxTensor> inputs = new HashMap<>();
@@ -139,8 +116,9 @@ final class OnnxSequence implements Sequence {
 
     /** Appends the window's K/V of a finished run. */
     void commit(GraphOutput output) {
-        requireOpen();
+        int grown = output.newLength() - length();
         cache.replace(output.keys(), output.values(), output.newLength());
+        committed(grown);
     }
 
     private float[] floats(OrtSession.Result result, String name, int rows) {
@@ -198,33 +176,17 @@ final class OnnxSequence implements Sequence {
     }
 
     @Override
-    public void truncate(int length) {
-        requireIdle();
-        cache.truncate(length);
+    protected void dropFrom(int newLength) {
+        cache.truncate(newLength);
     }
 
     @Override
-    public void compact(int base, int[] keptRows) {
-        requireIdle();
+    protected void moveRows(int base, int[] keptRows) {
         cache.compact(base, keptRows);
     }
 
-    private void requireIdle() {
-        requireOpen();
-        if (openPass != null) {
-            throw new IllegalStateException("cannot edit the cache while a forward pass is open");
-        }
-    }
-
-    private void requireOpen() {
-        if (closed) {
-            throw new IllegalStateException("sequence is closed");
-        }
-    }
-
     @Override
-    public void close() {
-        closed = true;
-        openPass = null;
+    protected void release() {
+        // host arrays: the garbage collector frees them
     }
 }
