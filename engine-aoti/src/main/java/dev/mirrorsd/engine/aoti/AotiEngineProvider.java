@@ -1,16 +1,14 @@
 package dev.mirrorsd.engine.aoti;
 
-import dev.mirrorsd.core.engine.Accelerator;
 import dev.mirrorsd.core.engine.Backend;
+import dev.mirrorsd.core.engine.CpuAndGpus;
 import dev.mirrorsd.core.engine.DeviceId;
-import dev.mirrorsd.core.engine.DeviceKind;
 import dev.mirrorsd.core.engine.EngineProvider;
 import dev.mirrorsd.core.engine.ModelSource;
 import dev.mirrorsd.core.model.CausalLM;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -22,10 +20,8 @@ import java.util.Optional;
 public final class AotiEngineProvider implements EngineProvider {
 
     public static final String NAME = "aoti";
-    /** Graphs compiled for the CPU. */
-    static final Backend CPU = new Backend(NAME, "cpu", DeviceKind.CPU, false);
-    /** Graphs compiled for CUDA, on one GPU. */
-    static final Backend GPU = new Backend(NAME, "gpu", DeviceKind.GPU, true);
+    /** Graphs compiled for the CPU, or for CUDA on one GPU. */
+    private static final CpuAndGpus BACKENDS = CpuAndGpus.of(NAME);
 
     @Override
     public String name() {
@@ -34,7 +30,7 @@ public final class AotiEngineProvider implements EngineProvider {
 
     @Override
     public List<Backend> backends() {
-        return List.of(CPU, GPU);
+        return BACKENDS.backends();
     }
 
     /** CUDA GPUs as the driver reports them through the shim; libtorch itself is not loaded here. */
@@ -46,13 +42,8 @@ public final class AotiEngineProvider implements EngineProvider {
         } catch (AotiUnavailableException e) {
             return Discovery.unavailable("AOTI engine unavailable: " + e.getMessage());
         }
-        String torch = "AOTInductor graphs, libtorch from " + probe.torchLib();
-        List<Accelerator> found = new ArrayList<>();
-        found.add(new Accelerator(new DeviceId(CPU, 0), torch + " on CPU"));
-        for (int i = 0; i < probe.cudaDevices(); i++) {
-            found.add(new Accelerator(new DeviceId(GPU, i), torch + " on CUDA device " + i));
-        }
-        return new Discovery(found, List.of());
+        return new Discovery(BACKENDS.accelerators("AOTInductor graphs, libtorch from " + probe.torchLib(),
+                probe.cudaDevices()), List.of());
     }
 
     /** A folder written by tools/gpu/export_aoti.py. */
@@ -64,17 +55,7 @@ public final class AotiEngineProvider implements EngineProvider {
     /** {@code threads} is not used: the graphs run on libtorch's own pool. */
     @Override
     public CausalLM load(ModelSource source, DeviceId device, int threads) {
-        return AotiCausalLM.load(source.path(), aotiDevice(device));
-    }
-
-    static AotiDevice aotiDevice(DeviceId device) {
-        if (device.backend().equals(GPU)) {
-            return AotiDevice.gpu(device.index());
-        }
-        if (device.backend().equals(CPU)) {
-            return AotiDevice.cpu();
-        }
-        throw new IllegalArgumentException(device + " is not an aoti device");
+        return AotiCausalLM.load(source.path(), BACKENDS.place(device, AotiDevice::cpu, AotiDevice::gpu));
     }
 
     @Override

@@ -4,8 +4,8 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import dev.mirrorsd.core.engine.Accelerator;
 import dev.mirrorsd.core.engine.Backend;
+import dev.mirrorsd.core.engine.CpuAndGpus;
 import dev.mirrorsd.core.engine.DeviceId;
-import dev.mirrorsd.core.engine.DeviceKind;
 import dev.mirrorsd.core.engine.EngineProvider;
 import dev.mirrorsd.core.engine.ModelSource;
 import dev.mirrorsd.core.model.CausalLM;
@@ -23,8 +23,7 @@ import java.util.Optional;
 public final class DjlEngineProvider implements EngineProvider {
 
     public static final String NAME = "pytorch";
-    static final Backend CPU = new Backend(NAME, "cpu", DeviceKind.CPU, false);
-    static final Backend GPU = new Backend(NAME, "gpu", DeviceKind.GPU, true);
+    private static final CpuAndGpus BACKENDS = CpuAndGpus.of(NAME);
     private static final String DJL_PYTORCH = "PyTorch";
 
     @Override
@@ -34,7 +33,7 @@ public final class DjlEngineProvider implements EngineProvider {
 
     @Override
     public List<Backend> backends() {
-        return List.of(CPU, GPU);
+        return BACKENDS.backends();
     }
 
     @Override
@@ -49,14 +48,10 @@ public final class DjlEngineProvider implements EngineProvider {
             notes.add("DJL's PyTorch engine is not on the class path");
             return new Discovery(List.of(), notes);
         }
-        List<Accelerator> found = new ArrayList<>();
+        List<Accelerator> found = List.of();
         try {
             Engine engine = Engine.getEngine(DJL_PYTORCH);
-            String version = "libtorch " + engine.getVersion();
-            found.add(new Accelerator(new DeviceId(CPU, 0), version + " on CPU"));
-            for (int i = 0; i < engine.getGpuCount(); i++) {
-                found.add(new Accelerator(new DeviceId(GPU, i), version + " on CUDA device " + i));
-            }
+            found = BACKENDS.accelerators("libtorch " + engine.getVersion(), engine.getGpuCount());
         } catch (RuntimeException | LinkageError e) {
             // a machine without DJL's natives (a GPU box running only AOTI graphs) still lists its devices
             notes.add("DJL's PyTorch engine failed to load: " + e);
@@ -73,17 +68,7 @@ public final class DjlEngineProvider implements EngineProvider {
 
     @Override
     public CausalLM load(ModelSource source, DeviceId device, int threads) {
-        return DjlCausalLM.load(source.weights(), djlDevice(device), threads);
-    }
-
-    static Device djlDevice(DeviceId device) {
-        if (device.backend().equals(GPU)) {
-            return Device.gpu(device.index());
-        }
-        if (device.backend().equals(CPU)) {
-            return Device.cpu();
-        }
-        throw new IllegalArgumentException(device + " is not a pytorch device");
+        return DjlCausalLM.load(source.weights(), BACKENDS.place(device, Device::cpu, Device::gpu), threads);
     }
 
     @Override
