@@ -51,6 +51,17 @@ public interface ForwardPass extends AutoCloseable {
         throw new UnsupportedOperationException("this model has no multi-token heads");
     }
 
+    /**
+     * Writes the residual stream of rows {@code fromRow..} after {@link #layersDone()} layers, before
+     * the final norm (Hugging Face's {@code hidden_states[layersDone()]}), into {@code out} as
+     * {@code (rows, hiddenSize)} row-major, and returns the number of floats written. A
+     * feature-conditioned draft reads it at a few layers at or below the early-exit layer; the
+     * caller owns {@code out}, so a loop can reuse one buffer.
+     */
+    default int hiddenStates(int fromRow, float[] out) {
+        throw new UnsupportedOperationException("this engine does not expose hidden states");
+    }
+
     /** Frees the pass's intermediate tensors; the cache keeps what the layers appended. */
     @Override
     void close();

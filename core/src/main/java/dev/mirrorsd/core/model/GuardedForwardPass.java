@@ -86,6 +86,18 @@ public abstract class GuardedForwardPass implements ForwardPass {
     }
 
     @Override
+    public final int hiddenStates(int fromRow, float[] out) {
+        requireOpen();
+        requireRow(fromRow);
+        return readHiddenStates(fromRow, out);
+    }
+
+    /** As {@link ForwardPass#hiddenStates}; engines that keep the residual stream between layers override it. */
+    protected int readHiddenStates(int fromRow, float[] out) {
+        return ForwardPass.super.hiddenStates(fromRow, out);
+    }
+
+    @Override
     public final void close() {
         if (!closed) {
             closed = true;

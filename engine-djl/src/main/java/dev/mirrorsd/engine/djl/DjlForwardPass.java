@@ -177,6 +177,22 @@ final class DjlForwardPass extends GuardedForwardPass {
         }
     }
 
+    @Override
+    protected int readHiddenStates(int fromRow, float[] out) {
+        int hiddenSize = model.config().hiddenSize();
+        int n = (window.size() - fromRow) * hiddenSize;
+        if (out.length < n) {
+            throw new IllegalArgumentException("hidden states of " + (window.size() - fromRow) + " rows need "
+                    + n + " floats, the buffer holds " + out.length);
+        }
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray rows = hidden.get(new NDIndex().addSliceDim(fromRow, window.size()));
+            rows.attach(scope);
+            System.arraycopy(rows.toFloatArray(), 0, out, 0, n);
+        }
+        return n;
+    }
+
     /** Final norm and LM head over {@code rows (n, hidden)}. */
     private Logits head(NDArray rows) {
         return head(rows, model.lmHead());

@@ -1,13 +1,17 @@
 package dev.mirrorsd.engine.djl;
 
 import dev.mirrorsd.core.model.ForwardPass;
+import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.model.Logits;
 import dev.mirrorsd.core.model.Sequence;
 import dev.mirrorsd.core.model.Window;
 import dev.mirrorsd.core.testing.RandomWeights;
+import dev.mirrorsd.core.weights.ModelWeights;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -38,6 +42,62 @@ class DjlCausalLMTest {
             assertEquals(PROMPT.length, whole.length());
             assertEquals(PROMPT.length, stepwise.length());
         }
+    }
+
+    /**
+     * The hidden states are the residual stream the head reads: the final norm and LM head applied
+     * to them in plain Java give the pass's logits, at an early-exit layer and after the last one,
+     * and a row's states are the same whether its window held the whole prompt or one token.
+     */
+    @Test
+    void shouldExposeTheResidualStreamThatTheHeadReads() {
+        ModelWeights weights = RandomWeights.of(RandomWeights.tinyConfig(true), 42);
+        ModelConfig c = weights.config();
+        int h = c.hiddenSize();
+        float[] whole = new float[PROMPT.length * h];
+        try (Sequence seq = model.newSequence(64); ForwardPass pass = seq.begin(Window.chain(PROMPT, 0))) {
+            for (int layer : new int[] {1, c.numLayers()}) {
+                pass.runTo(layer);
+                assertEquals(2 * h, pass.hiddenStates(PROMPT.length - 2, whole));
+                Logits logits = pass.logits(PROMPT.length - 2);
+                for (int r = 0; r < 2; r++) {
+                    float[] row = Arrays.copyOfRange(whole, r * h, (r + 1) * h);
+                    assertClose(logits.row(r), head(weights, row), 1e-4f);
+                }
+            }
+            pass.hiddenStates(0, whole);
+        }
+        float[] one = new float[h];
+        try (Sequence stepwise = model.newSequence(64)) {
+            for (int i = 0; i < PROMPT.length; i++) {
+                try (ForwardPass pass = stepwise.begin(Window.chain(new int[] {PROMPT[i]}, i))) {
+                    pass.runTo(pass.layers());
+                    pass.hiddenStates(0, one);
+                }
+                assertClose(Arrays.copyOfRange(whole, i * h, (i + 1) * h), one, 1e-4f);
+            }
+        }
+    }
+
+    /** The final RMS norm and the (tied) LM head of {@code weights} over one hidden row. */
+    private static float[] head(ModelWeights weights, float[] hidden) {
+        ModelConfig c = weights.config();
+        float[] norm = weights.require(ModelWeights.FINAL_NORM).data();
+        float[] lmHead = weights.require(c.tieWordEmbeddings() ? ModelWeights.EMBED : ModelWeights.LM_HEAD).data();
+        double squares = 0;
+        for (float v : hidden) {
+            squares += v * v;
+        }
+        float scale = (float) (1 / Math.sqrt(squares / hidden.length + c.rmsNormEps()));
+        float[] logits = new float[c.vocabSize()];
+        for (int t = 0; t < logits.length; t++) {
+            double sum = 0;
+            for (int i = 0; i < hidden.length; i++) {
+                sum += (double) hidden[i] * scale * norm[i] * lmHead[t * hidden.length + i];
+            }
+            logits[t] = (float) sum;
+        }
+        return logits;
     }
 
     @Test
