@@ -70,6 +70,16 @@ final class ModelOptions {
             + " proposes as a tree (default ${DEFAULT-VALUE} = a chain).")
     int treeBranches;
 
+    @Option(names = "--tree-nodes", defaultValue = "0", description = "Draft a dynamic tree of this many tokens"
+            + " per round, grown by the draft's confidence as EAGLE-2 does (default ${DEFAULT-VALUE} = chains); the"
+            + " round's draft length (--num-assistant-tokens) bounds its depth. A GPU verifies a wide tree for about the cost of"
+            + " one row; a CPU pays per row.")
+    int treeNodes;
+
+    @Option(names = "--tree-branching", defaultValue = "4", description = "A dynamic tree's children per node and"
+            + " nodes expanded per depth (default ${DEFAULT-VALUE}).")
+    int treeBranching;
+
     Path targetPath() {
         return targetOrDefault(target);
     }
@@ -103,7 +113,8 @@ final class ModelOptions {
         MirrorOptions mirror = MirrorOptions.defaults().withKappa(kappa).withWaitPolicy(waitPolicy())
                 .withMissPolicy(OptionName.parse(MissPolicy.class, onMiss, "miss policy"));
         DraftOptions options = DraftOptions.defaults().withExitLayer(exitLayer)
-                .withConfidenceThreshold(confidenceThreshold).withRootBranches(treeBranches).withMirror(mirror);
+                .withConfidenceThreshold(confidenceThreshold).withRootBranches(treeBranches)
+                .withDynamicTree(treeBranching, treeNodes).withMirror(mirror);
         return Deployment.plan(plan).target(targetPath()).draft(draftPath()).targetExport(targetGraphs)
                 .draftExport(draftGraphs).options(options);
     }

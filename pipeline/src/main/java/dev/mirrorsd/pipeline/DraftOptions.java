@@ -12,35 +12,55 @@ import dev.mirrorsd.core.tokenizer.TextTokenizer;
  * @param exitLayer           l_e for {@link Strategy#EARLY_EXIT}
  * @param confidenceThreshold a round stops drafting below this probability; 0 = never
  * @param rootBranches        first-token alternatives drafted as a tree; 1 = a chain
+ * @param treeBranching       a dynamic draft tree's children per node and nodes expanded per depth
+ * @param treeNodes           a dynamic draft tree's draft tokens per round (EAGLE-2); 0 = no dynamic tree
  * @param mirror              the Mirror-SD pipelines' settings for {@link Strategy#MIRROR}; its
  *                            early-exit layer is {@code exitLayer}
  */
 public record DraftOptions(CausalLM draftModel, TextTokenizer draftTokenizer, int[] draftToTarget, int exitLayer,
-                           float confidenceThreshold, int rootBranches, MirrorOptions mirror) {
+                           float confidenceThreshold, int rootBranches, int treeBranching, int treeNodes,
+                           MirrorOptions mirror) {
+
+    public DraftOptions {
+        if (treeNodes < 0 || (treeNodes > 0 && treeBranching < 1)) {
+            throw new IllegalArgumentException("a dynamic tree needs a node budget >= 0 and branching >= 1, got "
+                    + treeNodes + " nodes and branching " + treeBranching);
+        }
+    }
 
     /** No draft model; early exit after 8 layers; no confidence stop; chains; Mirror's defaults otherwise. */
     public static DraftOptions defaults() {
-        return new DraftOptions(null, null, null, 8, 0f, 1, MirrorOptions.defaults());
+        return new DraftOptions(null, null, null, 8, 0f, 1, 4, 0, MirrorOptions.defaults());
     }
 
     public DraftOptions withMirror(MirrorOptions options) {
         return new DraftOptions(draftModel, draftTokenizer, draftToTarget, exitLayer, confidenceThreshold, rootBranches,
-                options);
+                treeBranching, treeNodes, options);
     }
 
     public DraftOptions withDraft(CausalLM model, TextTokenizer tokenizer, int[] toTarget) {
-        return new DraftOptions(model, tokenizer, toTarget, exitLayer, confidenceThreshold, rootBranches, mirror);
+        return new DraftOptions(model, tokenizer, toTarget, exitLayer, confidenceThreshold, rootBranches,
+                treeBranching, treeNodes, mirror);
     }
 
     public DraftOptions withExitLayer(int layer) {
-        return new DraftOptions(draftModel, draftTokenizer, draftToTarget, layer, confidenceThreshold, rootBranches, mirror);
+        return new DraftOptions(draftModel, draftTokenizer, draftToTarget, layer, confidenceThreshold, rootBranches,
+                treeBranching, treeNodes, mirror);
     }
 
     public DraftOptions withConfidenceThreshold(float threshold) {
-        return new DraftOptions(draftModel, draftTokenizer, draftToTarget, exitLayer, threshold, rootBranches, mirror);
+        return new DraftOptions(draftModel, draftTokenizer, draftToTarget, exitLayer, threshold, rootBranches,
+                treeBranching, treeNodes, mirror);
     }
 
     public DraftOptions withRootBranches(int branches) {
-        return new DraftOptions(draftModel, draftTokenizer, draftToTarget, exitLayer, confidenceThreshold, branches, mirror);
+        return new DraftOptions(draftModel, draftTokenizer, draftToTarget, exitLayer, confidenceThreshold, branches,
+                treeBranching, treeNodes, mirror);
+    }
+
+    /** A dynamic draft tree of {@code nodes} draft tokens per round, {@code branching} children per node. */
+    public DraftOptions withDynamicTree(int branching, int nodes) {
+        return new DraftOptions(draftModel, draftTokenizer, draftToTarget, exitLayer, confidenceThreshold, rootBranches,
+                branching, nodes, mirror);
     }
 }

@@ -4,6 +4,7 @@ import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.tokenizer.ChatTemplate;
 import dev.mirrorsd.core.tokenizer.TextTokenizer;
 import dev.mirrorsd.draft.Drafter;
+import dev.mirrorsd.draft.DynamicTreeDrafter;
 import dev.mirrorsd.draft.EarlyExitDrafter;
 import dev.mirrorsd.draft.MirrorDrafter;
 import dev.mirrorsd.draft.ModelDrafter;
@@ -47,6 +48,10 @@ public final class Generators {
                 return new EarlyExitDrafter(target, options.exitLayer(), options.confidenceThreshold(), options.rootBranches());
             case DRAFT:
                 requireDraft(strategy, tokenizer, options);
+                if (options.treeNodes() > 0) {
+                    return new DynamicTreeDrafter(options.draftModel(), options.draftToTarget(), vocab,
+                            options.treeBranching(), options.treeNodes());
+                }
                 return new ModelDrafter(options.draftModel(), options.draftToTarget(), vocab,
                         options.confidenceThreshold(), options.rootBranches());
             case STREAMING:

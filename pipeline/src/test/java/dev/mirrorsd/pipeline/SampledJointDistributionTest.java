@@ -4,6 +4,7 @@ import dev.mirrorsd.core.sampling.LogitsProcessor;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.core.sampling.TokenSampler;
 import dev.mirrorsd.core.testing.ChiSquare;
+import dev.mirrorsd.draft.DynamicTreeDrafter;
 import dev.mirrorsd.draft.MissPolicy;
 import dev.mirrorsd.draft.ModelDrafter;
 import dev.mirrorsd.draft.ModelMirrorDrafter;
@@ -160,6 +161,13 @@ class SampledJointDistributionTest {
         Generator generator = Generator.speculative(TARGET, new IdTokenizer(VOCAB), null,
                 new ModelDrafter(DRAFT, null, VOCAB, 0f, 2));
         assertJointIsTheTargets("draft (tree, 2 root branches)", requests(generator), 3_000_000);
+    }
+
+    @Test
+    void dynamicTreeSamplingShouldHaveTheTargetsJointDistribution() {
+        Generator generator = Generator.speculative(TARGET, new IdTokenizer(VOCAB), null,
+                new DynamicTreeDrafter(DRAFT, null, VOCAB, 2, 5));
+        assertJointIsTheTargets("draft (dynamic tree, branching 2, 5 nodes)", requests(generator), 4_000_000);
     }
 
     private static Generator mirror(MissPolicy policy) {

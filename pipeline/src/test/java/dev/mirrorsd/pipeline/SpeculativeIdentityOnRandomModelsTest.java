@@ -9,6 +9,7 @@ import dev.mirrorsd.core.speculative.DraftProposal;
 import dev.mirrorsd.core.testing.RandomWeights;
 import dev.mirrorsd.draft.DraftSession;
 import dev.mirrorsd.draft.Drafter;
+import dev.mirrorsd.draft.DynamicTreeDrafter;
 import dev.mirrorsd.draft.EarlyExitDrafter;
 import dev.mirrorsd.draft.ModelDrafter;
 import dev.mirrorsd.draft.NgramDrafter;
@@ -102,6 +103,13 @@ class SpeculativeIdentityOnRandomModelsTest {
     }
 
     @Test
+    void shouldMatchAutoregressiveWithADynamicDraftTree() {
+        for (int nodes : new int[] {1, 6, 20}) {
+            assertIdentical(new DynamicTreeDrafter(draftModel, null, 96, 3, nodes), greedy(5));
+        }
+    }
+
+    @Test
     void shouldMatchAutoregressiveWithPromptLookup() {
         assertIdentical(new NgramDrafter(), greedy(5));
     }
@@ -121,6 +129,7 @@ class SpeculativeIdentityOnRandomModelsTest {
         SamplingConfig sampling = new SamplingConfig(true, 0.9f, 40, 0.95f, 1.1f, 1234L);
         GenerationConfig config = greedy(3).withSampling(sampling);
         for (Drafter drafter : List.of(new ModelDrafter(draftModel, null, 96, 0f, 2), new NgramDrafter(),
+                new DynamicTreeDrafter(draftModel, null, 96, 2, 6),
                 new EarlyExitDrafter(target, 2, 0f, 1))) {
             Generator generator = generator(drafter);
             int[] prompt = PROMPTS.get(2);
