@@ -66,6 +66,8 @@ final class BenchCommand implements Callable<Integer> {
 
     private void report(PlacedModels loaded, List<List<ChatMessage>> conversations, double bandwidth) {
         CausalLM target = loaded.target();
+        Strategy.Choice chosen = models.defaultStrategy();
+        System.out.println("default strategy for this plan: " + chosen.strategy() + " (" + chosen.reason() + ")");
         System.out.println(DecodeBenchmark.floorReport(target.config(), bandwidth));
         System.out.println(DecodeBenchmark.tableHeader());
         for (String name : strategies) {

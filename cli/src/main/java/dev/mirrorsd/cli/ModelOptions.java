@@ -36,8 +36,8 @@ final class ModelOptions {
             + " map or tokenizer.")
     Path draftGraphs;
 
-    @Option(names = "--strategy", defaultValue = "draft", description = "autoregressive, draft,"
-            + " prompt-lookup, early-exit, streaming, mirror (default ${DEFAULT-VALUE}).")
+    @Option(names = "--strategy", description = "autoregressive, draft, prompt-lookup, early-exit, streaming,"
+            + " mirror (default: the fastest measured for the plan's target device; `bench` says which and why).")
     String strategy;
 
     @Option(names = "--exit-layer", defaultValue = "24", description = "Early-exit layer l_e for --strategy"
@@ -105,7 +105,12 @@ final class ModelOptions {
     }
 
     Strategy strategy() {
-        return Strategy.byName(strategy);
+        return strategy == null ? defaultStrategy().strategy() : Strategy.byName(strategy);
+    }
+
+    /** The fastest strategy measured for where the plan puts the target. */
+    Strategy.Choice defaultStrategy() {
+        return Strategy.fastestOn(devicePlan().target().device().kind());
     }
 
     /** Where the models run and from which files, with the strategies' options. */

@@ -49,5 +49,9 @@ class GenerateCommandTest {
         assertTrue(stats.get("rounds").getAsInt() > 0, stats.toString());
         double hitRate = stats.get("hit_rate").getAsDouble();
         assertTrue(hitRate >= 0 && hitRate <= 1, stats.toString());
+        // without --strategy, a target on the CPU runs the fastest strategy measured there, as losslessly
+        JsonObject chosen = generate();
+        assertEquals("prompt-lookup", chosen.get("strategy").getAsString());
+        assertEquals(reference.get("token_ids"), chosen.get("token_ids"));
     }
 }

@@ -1,6 +1,9 @@
 package dev.mirrorsd.pipeline;
 
+import dev.mirrorsd.core.engine.DeviceKind;
+
 import java.util.Arrays;
+import java.util.Locale;
 
 /** How tokens are produced, as the API and the command line name it. */
 public enum Strategy {
@@ -33,6 +36,25 @@ public enum Strategy {
     /** Whether the strategy drafts with a draft model (the project's draft, or one given by path). */
     public boolean needsDraftModel() {
         return this == DRAFT || this == STREAMING || this == MIRROR;
+    }
+
+    /**
+     * The fastest lossless strategy measured for a target on {@code targetKind}, and why. Figures
+     * and their commands: docs/results/cpu.md and docs/results/h200.md. On the CPU prompt lookup
+     * drafts for free and runs at 1.45x autoregressive on Spec-Bench, while every model draft runs
+     * below 1x; on a GPU no speculative setting has beaten autoregressive decoding yet.
+     */
+    public static Choice fastestOn(DeviceKind targetKind) {
+        if (targetKind == DeviceKind.CPU) {
+            return new Choice(PROMPT_LOOKUP, "fastest measured with the target on a CPU: 1.45x autoregressive on"
+                    + " Spec-Bench, where the model drafts run below 1x (docs/results/cpu.md)");
+        }
+        return new Choice(AUTOREGRESSIVE, "fastest measured with the target on " + targetKind.name().toLowerCase(
+                Locale.ROOT) + ": no speculative setting has beaten it there yet (docs/results/h200.md)");
+    }
+
+    /** A strategy chosen for a plan, with the reason a user is shown. */
+    public record Choice(Strategy strategy, String reason) {
     }
 
     /** Looks a strategy up by its label; an unknown name lists the valid ones. */
