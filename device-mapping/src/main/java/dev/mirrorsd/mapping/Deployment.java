@@ -7,6 +7,7 @@ import dev.mirrorsd.core.engine.ModelSource;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.devices.DeviceInventory;
 import dev.mirrorsd.draft.DraftCheckpoint;
+import dev.mirrorsd.draft.FeatureDraft;
 import dev.mirrorsd.pipeline.DraftOptions;
 import dev.mirrorsd.pipeline.Generator;
 import dev.mirrorsd.pipeline.Strategy;
@@ -133,6 +134,10 @@ public final class Deployment {
     }
 
     private DraftOptions withDraft(Placement place, Checkpoint checkpoint, DraftOptions base) {
+        if (FeatureDraft.isFeatureDraft(draft)) {
+            // runs in Java beside the target, reading its hidden states: no engine places it
+            return base.withFeatureDraft(FeatureDraft.load(draft, checkpoint.weights()));
+        }
         if (DraftCheckpoint.isProjectDraft(draft)) {
             int[] draftToTarget = DraftCheckpoint.readDraftToTarget(draft, checkpoint.weights());
             ModelSource source = DraftCheckpoint.source(draft, checkpoint.weights());

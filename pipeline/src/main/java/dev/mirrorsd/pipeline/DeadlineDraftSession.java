@@ -76,6 +76,19 @@ final class DeadlineDraftSession implements DraftSession {
         }
     }
 
+    @Override
+    public int[] featureLayers() {
+        return inner.featureLayers();
+    }
+
+    /** On the request's thread: features arrive between rounds, when no call of the session runs. */
+    @Override
+    public void acceptFeatures(int firstPosition, float[] window, int width, int[] rows) {
+        if (!abandoned) {
+            inner.acceptFeatures(firstPosition, window, width, rows);
+        }
+    }
+
     private DraftProposal run(int[] context, int length, int maxTokens) {
         synchronized (lock) {
             if (closed) {

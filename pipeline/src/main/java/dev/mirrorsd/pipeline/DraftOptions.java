@@ -2,6 +2,7 @@ package dev.mirrorsd.pipeline;
 
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.tokenizer.TextTokenizer;
+import dev.mirrorsd.draft.FeatureDraft;
 
 /**
  * What the speculative strategies need besides the target.
@@ -16,10 +17,12 @@ import dev.mirrorsd.core.tokenizer.TextTokenizer;
  * @param treeNodes           a dynamic draft tree's draft tokens per round (EAGLE-2); 0 = no dynamic tree
  * @param mirror              the Mirror-SD pipelines' settings for {@link Strategy#MIRROR}; its
  *                            early-exit layer is {@code exitLayer}
+ * @param featureDraft        a draft that reads the target's hidden states, for {@link Strategy#DRAFT}
+ *                            in place of {@code draftModel}, or null
  */
 public record DraftOptions(CausalLM draftModel, TextTokenizer draftTokenizer, int[] draftToTarget, int exitLayer,
                            float confidenceThreshold, int rootBranches, int treeBranching, int treeNodes,
-                           MirrorOptions mirror) {
+                           MirrorOptions mirror, FeatureDraft featureDraft) {
 
     public DraftOptions {
         if (treeNodes < 0 || (treeNodes > 0 && treeBranching < 1)) {
@@ -30,37 +33,43 @@ public record DraftOptions(CausalLM draftModel, TextTokenizer draftTokenizer, in
 
     /** No draft model; early exit after 8 layers; no confidence stop; chains; Mirror's defaults otherwise. */
     public static DraftOptions defaults() {
-        return new DraftOptions(null, null, null, 8, 0f, 1, 4, 0, MirrorOptions.defaults());
+        return new DraftOptions(null, null, null, 8, 0f, 1, 4, 0, MirrorOptions.defaults(), null);
     }
 
     public DraftOptions withMirror(MirrorOptions options) {
         return new DraftOptions(draftModel, draftTokenizer, draftToTarget, exitLayer, confidenceThreshold, rootBranches,
-                treeBranching, treeNodes, options);
+                treeBranching, treeNodes, options, featureDraft);
     }
 
     public DraftOptions withDraft(CausalLM model, TextTokenizer tokenizer, int[] toTarget) {
         return new DraftOptions(model, tokenizer, toTarget, exitLayer, confidenceThreshold, rootBranches,
-                treeBranching, treeNodes, mirror);
+                treeBranching, treeNodes, mirror, featureDraft);
+    }
+
+    /** A feature draft for the draft strategy, in place of a draft model. */
+    public DraftOptions withFeatureDraft(FeatureDraft draft) {
+        return new DraftOptions(draftModel, draftTokenizer, draftToTarget, exitLayer, confidenceThreshold, rootBranches,
+                treeBranching, treeNodes, mirror, draft);
     }
 
     public DraftOptions withExitLayer(int layer) {
         return new DraftOptions(draftModel, draftTokenizer, draftToTarget, layer, confidenceThreshold, rootBranches,
-                treeBranching, treeNodes, mirror);
+                treeBranching, treeNodes, mirror, featureDraft);
     }
 
     public DraftOptions withConfidenceThreshold(float threshold) {
         return new DraftOptions(draftModel, draftTokenizer, draftToTarget, exitLayer, threshold, rootBranches,
-                treeBranching, treeNodes, mirror);
+                treeBranching, treeNodes, mirror, featureDraft);
     }
 
     public DraftOptions withRootBranches(int branches) {
         return new DraftOptions(draftModel, draftTokenizer, draftToTarget, exitLayer, confidenceThreshold, branches,
-                treeBranching, treeNodes, mirror);
+                treeBranching, treeNodes, mirror, featureDraft);
     }
 
     /** A dynamic draft tree of {@code nodes} draft tokens per round, {@code branching} children per node. */
     public DraftOptions withDynamicTree(int branching, int nodes) {
         return new DraftOptions(draftModel, draftTokenizer, draftToTarget, exitLayer, confidenceThreshold, rootBranches,
-                branching, nodes, mirror);
+                branching, nodes, mirror, featureDraft);
     }
 }

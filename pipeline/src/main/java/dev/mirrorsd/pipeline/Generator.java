@@ -3,7 +3,6 @@ package dev.mirrorsd.pipeline;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.model.Logits;
 import dev.mirrorsd.core.model.Sequence;
-import dev.mirrorsd.core.model.Window;
 import dev.mirrorsd.core.sampling.RequestRandom;
 import dev.mirrorsd.core.tokenizer.ChatMessage;
 import dev.mirrorsd.core.tokenizer.ChatTemplate;
@@ -207,7 +206,7 @@ public final class Generator implements AutoCloseable {
         try (Sequence sequence = target.newSequence(capacity);
              DecodingLoop loop = newLoop(config, prompt, capacity, chooser, random, profiler, stats)) {
             // prefill: the prompt as one window, logits of its last position only
-            Logits logits = sequence.forward(Window.chain(prompt, 0), prompt.length - 1);
+            Logits logits = loop.prefill(sequence, prompt);
             stats.prefillNanos = System.nanoTime() - prefillStart;
             if (profiler.enabled()) {
                 profiler.span(Lane.TARGET, Phase.PREFILL, prefillStart, prefillStart + stats.prefillNanos);
@@ -253,7 +252,7 @@ public final class Generator implements AutoCloseable {
         DraftSession session = openDraft(config, random, capacity, stats);
         if (session != null) {
             return new SpeculativeLoop(session, draftLength(config),
-                    new WindowVerification(config.sampling(), chooser, vocab));
+                    new WindowVerification(config.sampling(), chooser, vocab), target.config().hiddenSize());
         }
         return new AutoregressiveLoop(chooser);
     }

@@ -6,6 +6,7 @@ import dev.mirrorsd.core.tokenizer.TextTokenizer;
 import dev.mirrorsd.draft.Drafter;
 import dev.mirrorsd.draft.DynamicTreeDrafter;
 import dev.mirrorsd.draft.EarlyExitDrafter;
+import dev.mirrorsd.draft.FeatureDrafter;
 import dev.mirrorsd.draft.MirrorDrafter;
 import dev.mirrorsd.draft.ModelDrafter;
 import dev.mirrorsd.draft.ModelMirrorDrafter;
@@ -47,6 +48,13 @@ public final class Generators {
             case EARLY_EXIT:
                 return new EarlyExitDrafter(target, options.exitLayer(), options.confidenceThreshold(), options.rootBranches());
             case DRAFT:
+                if (options.featureDraft() != null) {
+                    if (options.treeNodes() > 0) {
+                        throw new IllegalArgumentException("the feature draft drafts chains; --tree-nodes needs the"
+                                + " token draft");
+                    }
+                    return new FeatureDrafter(options.featureDraft());
+                }
                 requireDraft(strategy, tokenizer, options);
                 if (options.treeNodes() > 0) {
                     return new DynamicTreeDrafter(options.draftModel(), options.draftToTarget(), vocab,
@@ -64,6 +72,10 @@ public final class Generators {
     }
 
     private static void requireDraft(Strategy strategy, TextTokenizer tokenizer, DraftOptions options) {
+        if (options.draftModel() == null && options.featureDraft() != null) {
+            throw new IllegalArgumentException("the '" + strategy + "' strategy needs a token draft (models/draft);"
+                    + " the feature draft serves the 'draft' strategy");
+        }
         if (options.draftModel() == null) {
             throw new IllegalArgumentException("the '" + strategy + "' strategy needs a draft model (--draft PATH)");
         }

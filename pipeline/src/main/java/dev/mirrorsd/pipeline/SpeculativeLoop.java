@@ -2,6 +2,7 @@ package dev.mirrorsd.pipeline;
 
 import dev.mirrorsd.core.model.Logits;
 import dev.mirrorsd.core.model.Sequence;
+import dev.mirrorsd.core.model.Window;
 import dev.mirrorsd.core.speculative.DraftProposal;
 import dev.mirrorsd.core.speculative.Verdict;
 import dev.mirrorsd.draft.DraftSession;
@@ -18,6 +19,9 @@ import org.slf4j.LoggerFactory;
  * accepted path plus one correction or bonus token. Both caches then hold exactly the committed
  * tokens. If the drafter fails, the request goes on with the target alone and keeps every token.
  *
+ * <p>A draft that reads the target's hidden states (EAGLE's features) gets them from the passes
+ * that run anyway: the prefill's, and each window's for the rows the verdict keeps.
+ *
  * <p>Profiled phases, as {@link MirrorLoop} names them: {@link Phase#DRAFT} on the draft's lane
  * (proposing), then on the target's lane {@link Phase#TARGET_FORWARD} (the window's forward) and
  * {@link Phase#VERIFY} (verdict, cache compaction and commit).
@@ -28,17 +32,40 @@ final class SpeculativeLoop implements DecodingLoop {
     private final DraftSession draft;
     private final DraftLength draftLength;
     private final WindowVerification verification;
+    private final FeatureTap features; // null: the draft reads tokens only
 
-    SpeculativeLoop(DraftSession draft, DraftLength draftLength, WindowVerification verification) {
+    SpeculativeLoop(DraftSession draft, DraftLength draftLength, WindowVerification verification, int hiddenSize) {
         this.draft = draft;
         this.draftLength = draftLength;
         this.verification = verification;
+        int[] layers = draft.featureLayers();
+        this.features = layers.length == 0 ? null : new FeatureTap(layers, hiddenSize);
+    }
+
+    @Override
+    public Logits prefill(Sequence target, int[] prompt) {
+        if (features == null) {
+            return DecodingLoop.super.prefill(target, prompt);
+        }
+        Logits logits = features.forward(target, Window.chain(prompt, 0), prompt.length - 1);
+        if (features.failure() == null) {
+            int[] rows = new int[prompt.length];
+            for (int i = 0; i < rows.length; i++) {
+                rows[i] = i;
+            }
+            draft.acceptFeatures(0, features.features(), features.width(), rows);
+        }
+        return logits;
     }
 
     @Override
     public void run(Sequence target, CommittedOutput output, RoundStats stats, Cancellation cancellation) {
         Profiler profiler = stats.profiler;
-        boolean drafting = true;
+        boolean drafting = features == null || features.failure() == null;
+        if (!drafting) {
+            stats.draftFailure = features.failure();
+            LOG.warn("{}; running the request on the target alone", features.failure());
+        }
         while (!output.done()) {
             if (cancellation.isCancelled()) {
                 output.cancel();
@@ -68,7 +95,9 @@ final class SpeculativeLoop implements DecodingLoop {
             }
             int base = target.length();
             long forwardStart = profiler.enabled() ? System.nanoTime() : 0L;
-            Logits logits = target.forward(WindowVerification.window(output, proposal, base), 0);
+            Window window = WindowVerification.window(output, proposal, base);
+            boolean tapped = drafting && features != null;
+            Logits logits = tapped ? features.forward(target, window, 0) : target.forward(window, 0);
             long verifyStart = 0L;
             if (profiler.enabled()) {
                 verifyStart = System.nanoTime();
@@ -84,6 +113,18 @@ final class SpeculativeLoop implements DecodingLoop {
             }
             if (proposal.size() > 0) {
                 draftLength.update(proposal.size(), verdict.acceptedCount());
+            }
+            if (tapped && features.failure() != null) {
+                drafting = false;
+                stats.draftFailure = features.failure();
+                LOG.warn("{}; finishing the request on the target alone", features.failure());
+            } else if (tapped) {
+                // the window rows the cache kept: the last committed token, then the accepted path
+                int[] kept = new int[verdict.acceptedCount() + 1];
+                for (int i = 0; i < verdict.acceptedCount(); i++) {
+                    kept[i + 1] = verdict.acceptedRows()[i] + 1;
+                }
+                draft.acceptFeatures(base, features.features(), features.width(), kept);
             }
         }
     }

@@ -24,10 +24,12 @@ final class MarkovLM implements CausalLM {
     private final ModelConfig config;
     private final int vocab;
     private final float[] table; // ((vocab + 1) * vocab, vocab): row of (previous or vocab = none, last)
+    private final boolean hiddenStates;
 
-    private MarkovLM(int vocab, float[] table) {
+    private MarkovLM(int vocab, float[] table, boolean hiddenStates) {
         this.vocab = vocab;
         this.table = table;
+        this.hiddenStates = hiddenStates;
         this.config = new ModelConfig(Architecture.LLAMA, vocab, 8, 8, LAYERS, 1, 1, 2, 256, 1e-5f, 10_000f,
                 false, false, -1, new int[0]);
     }
@@ -39,7 +41,12 @@ final class MarkovLM implements CausalLM {
         for (int i = 0; i < table.length; i++) {
             table[i] = (float) (random.nextGaussian() * scale);
         }
-        return new MarkovLM(vocab, table);
+        return new MarkovLM(vocab, table, true);
+    }
+
+    /** This table, from an engine that exposes no hidden states. */
+    MarkovLM withoutHiddenStates() {
+        return new MarkovLM(vocab, table, false);
     }
 
     /** The logits after {@code context[0..length)}, {@code length >= 1}. */
@@ -186,6 +193,30 @@ final class MarkovLM implements CausalLM {
                             vocab);
                 }
                 return new Logits(rows, vocab, values);
+            }
+
+            /**
+             * A stand-in residual stream of width 8 for a feature draft: the row's logits, then its
+             * token one-hot, scaled by the layers run (a function of the row's context, as a real one is).
+             */
+            @Override
+            public int hiddenStates(int fromRow, float[] out) {
+                if (!hiddenStates) {
+                    throw new UnsupportedOperationException("this Markov table exposes no hidden states");
+                }
+                Logits rows = logits(fromRow);
+                int width = config.hiddenSize();
+                for (int r = 0; r < rows.rows(); r++) {
+                    java.util.Arrays.fill(out, r * width, (r + 1) * width, 0f);
+                    for (int i = 0; i < vocab && i < width; i++) {
+                        out[r * width + i] = rows.get(r, i) * layersDone;
+                    }
+                    int token = window.tokens()[fromRow + r];
+                    if (vocab + token < width) {
+                        out[r * width + vocab + token] = layersDone;
+                    }
+                }
+                return rows.rows() * width;
             }
 
             @Override

@@ -8,7 +8,15 @@ import dev.mirrorsd.draft.DynamicTreeDrafter;
 import dev.mirrorsd.draft.MissPolicy;
 import dev.mirrorsd.draft.ModelDrafter;
 import dev.mirrorsd.draft.ModelMirrorDrafter;
+import dev.mirrorsd.core.testing.RandomFeatureDraft;
+import dev.mirrorsd.core.testing.RandomWeights;
+import dev.mirrorsd.draft.FeatureDraft;
+import dev.mirrorsd.draft.FeatureDrafter;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -154,6 +162,15 @@ class SampledJointDistributionTest {
         Generator generator = Generator.speculative(TARGET, new IdTokenizer(VOCAB), null,
                 new ModelDrafter(DRAFT, null, VOCAB, 0f));
         assertJointIsTheTargets("draft (chain)", requests(generator), 2_000_000);
+    }
+
+    @Test
+    void featureDraftSamplingShouldHaveTheTargetsJointDistribution(@TempDir Path dir) throws IOException {
+        // the draft reads the target's stand-in hidden states after its first layer
+        RandomFeatureDraft.write(dir, TARGET.config(), new int[] {1}, new int[] {0, 1, 2, 3}, 0.8, 34);
+        FeatureDraft draft = FeatureDraft.load(dir, RandomWeights.of(TARGET.config(), 33));
+        Generator generator = Generator.speculative(TARGET, new IdTokenizer(VOCAB), null, new FeatureDrafter(draft));
+        assertJointIsTheTargets("feature draft (chain)", requests(generator), 4_000_000);
     }
 
     @Test

@@ -6,17 +6,23 @@ import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.core.speculative.DraftProposal;
+import dev.mirrorsd.core.testing.RandomFeatureDraft;
 import dev.mirrorsd.core.testing.RandomWeights;
 import dev.mirrorsd.draft.DraftSession;
 import dev.mirrorsd.draft.Drafter;
 import dev.mirrorsd.draft.DynamicTreeDrafter;
 import dev.mirrorsd.draft.EarlyExitDrafter;
+import dev.mirrorsd.draft.FeatureDraft;
+import dev.mirrorsd.draft.FeatureDrafter;
 import dev.mirrorsd.draft.ModelDrafter;
 import dev.mirrorsd.draft.NgramDrafter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -106,6 +112,20 @@ class SpeculativeIdentityOnRandomModelsTest {
     void shouldMatchAutoregressiveWithADynamicDraftTree() {
         for (int nodes : new int[] {1, 6, 20}) {
             assertIdentical(new DynamicTreeDrafter(draftModel, null, 96, 3, nodes), greedy(5));
+        }
+    }
+
+    @Test
+    void shouldMatchAutoregressiveWithAFeatureDraft(@TempDir Path dir) throws IOException {
+        // reads the target's residual stream after layers 1 and 2, over a reduced vocabulary
+        int[] draftVocab = new int[48];
+        for (int i = 0; i < draftVocab.length; i++) {
+            draftVocab[i] = 2 * i + 1;
+        }
+        RandomFeatureDraft.write(dir, RandomWeights.tinyConfig(false), new int[] {1, 2}, draftVocab, 0.2, 21);
+        FeatureDraft draft = FeatureDraft.load(dir, RandomWeights.of(RandomWeights.tinyConfig(false), 7));
+        for (int gamma : new int[] {1, 4}) {
+            assertIdentical(new FeatureDrafter(draft), greedy(gamma));
         }
     }
 

@@ -146,11 +146,13 @@ public final class SafetensorsFile implements AutoCloseable {
         return new HostTensor(e.shape(), out);
     }
 
-    /** Reads a small I64 tensor (an index map, e.g. a draft-to-target vocabulary) as ints. */
+    /** Reads a small I64 or I32 tensor (an index map, e.g. a draft-to-target vocabulary) as ints. */
     public int[] readIndices(String name) {
         SafetensorsEntry e = entry(name);
-        if (e.dtype() != SafetensorsDtype.I64) {
-            throw new UnsupportedModelException(path + ": tensor '" + name + "' has dtype " + e.dtype() + ", expected I64");
+        boolean wide = e.dtype() == SafetensorsDtype.I64;
+        if (!wide && e.dtype() != SafetensorsDtype.I32) {
+            throw new UnsupportedModelException(path + ": tensor '" + name + "' has dtype " + e.dtype()
+                    + ", expected I64 or I32");
         }
         if (e.elementCount() > Integer.MAX_VALUE - 8) {
             throw new UnsupportedModelException(path + ": tensor '" + name + "' is too large for an index map");
@@ -160,7 +162,7 @@ public final class SafetensorsFile implements AutoCloseable {
             MappedByteBuffer map = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + e.beginBytes(), e.sizeBytes());
             map.order(ByteOrder.LITTLE_ENDIAN);
             for (int i = 0; i < out.length; i++) {
-                long v = map.getLong();
+                long v = wide ? map.getLong() : map.getInt();
                 if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
                     throw new ModelFormatException(path + ": tensor '" + name + "' holds " + v + ", outside int range");
                 }

@@ -1,0 +1,94 @@
+package dev.mirrorsd.draft;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The feature draft's arithmetic on the CPU: a one-row draft step is a few matrix-vector products
+ * over weights that do not fit in cache, so each product is one pass over its rows in SIMD lanes
+ * (the Vector API), four rows at a time so that every load of {@code x} feeds four rows.
+ */
+final class DraftKernels {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    private DraftKernels() {
+    }
+
+    /** {@code out[outOff + r] = W[r, :] . x[xOff ..]} for {@code rows} rows of {@code cols} (row-major W). */
+    static void matvec(float[] w, int rows, int cols, float[] x, int xOff, float[] out, int outOff) {
+        int r = 0;
+        for (; r + 4 <= rows; r += 4) {
+            int w0 = r * cols;
+            int w1 = w0 + cols;
+            int w2 = w1 + cols;
+            int w3 = w2 + cols;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = FloatVector.zero(F);
+            FloatVector a2 = FloatVector.zero(F);
+            FloatVector a3 = FloatVector.zero(F);
+            int c = 0;
+            for (int bound = F.loopBound(cols); c < bound; c += F.length()) {
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
+                a0 = FloatVector.fromArray(F, w, w0 + c).fma(xv, a0);
+                a1 = FloatVector.fromArray(F, w, w1 + c).fma(xv, a1);
+                a2 = FloatVector.fromArray(F, w, w2 + c).fma(xv, a2);
+                a3 = FloatVector.fromArray(F, w, w3 + c).fma(xv, a3);
+            }
+            float s0 = a0.reduceLanes(VectorOperators.ADD);
+            float s1 = a1.reduceLanes(VectorOperators.ADD);
+            float s2 = a2.reduceLanes(VectorOperators.ADD);
+            float s3 = a3.reduceLanes(VectorOperators.ADD);
+            for (; c < cols; c++) {
+                float xc = x[xOff + c];
+                s0 += w[w0 + c] * xc;
+                s1 += w[w1 + c] * xc;
+                s2 += w[w2 + c] * xc;
+                s3 += w[w3 + c] * xc;
+            }
+            out[outOff + r] = s0;
+            out[outOff + r + 1] = s1;
+            out[outOff + r + 2] = s2;
+            out[outOff + r + 3] = s3;
+        }
+        for (; r < rows; r++) {
+            out[outOff + r] = dot(w, r * cols, x, xOff, cols);
+        }
+    }
+
+    /** {@code a[aOff ..] . b[bOff ..]} over {@code n} elements. */
+    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += a[aOff + i] * b[bOff + i];
+        }
+        return s;
+    }
+
+    /** {@code y[yOff ..] += alpha * x[xOff ..]} over {@code n} elements. */
+    static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        FloatVector av = FloatVector.broadcast(F, alpha);
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector.fromArray(F, x, xOff + i).fma(av, FloatVector.fromArray(F, y, yOff + i))
+                    .intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) {
+            y[yOff + i] += alpha * x[xOff + i];
+        }
+    }
+
+    /** RMSNorm of {@code x[xOff .. xOff+n)} scaled by {@code weight}, into {@code out[outOff ..]}. */
+    static void rmsNorm(float[] x, int xOff, int n, float[] weight, float eps, float[] out, int outOff) {
+        float ss = dot(x, xOff, x, xOff, n);
+        float scale = (float) (1.0 / Math.sqrt(ss / n + eps));
+        for (int i = 0; i < n; i++) {
+            out[outOff + i] = x[xOff + i] * scale * weight[i];
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package dev.mirrorsd.pipeline;
+
+import dev.mirrorsd.core.model.ForwardPass;
+import dev.mirrorsd.core.model.Logits;
+import dev.mirrorsd.core.model.Sequence;
+import dev.mirrorsd.core.model.Window;
+
+/**
+ * Runs the target's windows as usual, and on the way reads the hidden states a feature-conditioned
+ * draft wants (EAGLE's features) at its layers: the pass stops at each, copies the residual
+ * stream of every row, and runs on. The target's logits are those of an uninterrupted pass. One
+ * per request; not thread-safe.
+ */
+final class FeatureTap {
+    private final int[] layers;
+    private final int hidden;
+    private float[] rows = new float[0];    // (window rows, layers * hidden)
+    private float[] oneLayer = new float[0]; // (window rows, hidden), when several layers are read
+    private String failure;                  // why the target gave no features, or null
+
+    FeatureTap(int[] layers, int hidden) {
+        this.layers = layers.clone();
+        this.hidden = hidden;
+    }
+
+    /** Floats per row of {@link #features()}. */
+    int width() {
+        return layers.length * hidden;
+    }
+
+    /** The last window's features, row-major: row r's layers in order. */
+    float[] features() {
+        return rows;
+    }
+
+    /** Why the last windows gave no features (the target's engine exposes no hidden states), or null. */
+    String failure() {
+        return failure;
+    }
+
+    /**
+     * All layers over {@code window}; logits of rows {@code fromRow..}; the features of every row
+     * kept. A target whose engine exposes no hidden states still runs the whole pass; {@link #failure}
+     * then says why there are no features.
+     */
+    Logits forward(Sequence target, Window window, int fromRow) {
+        int n = window.size();
+        int width = width();
+        if (rows.length < n * width) {
+            rows = new float[n * width];
+        }
+        try (ForwardPass pass = target.begin(window)) {
+            for (int l = 0; l < layers.length && failure == null; l++) {
+                pass.runTo(layers[l]);
+                try {
+                    pass.hiddenStates(0, layers.length == 1 ? rows : oneLayer(n));
+                } catch (UnsupportedOperationException e) {
+                    failure = "the target's engine gives no hidden states for a feature draft: " + e.getMessage();
+                    break;
+                }
+                if (layers.length == 1) {
+                    continue;
+                }
+                for (int r = 0; r < n; r++) {
+                    System.arraycopy(oneLayer, r * hidden, rows, r * width + l * hidden, hidden);
+                }
+            }
+            pass.runTo(pass.layers());
+            return pass.logits(fromRow);
+        }
+    }
+
+    private float[] oneLayer(int n) {
+        if (oneLayer.length < n * hidden) {
+            oneLayer = new float[n * hidden];
+        }
+        return oneLayer;
+    }
+}
