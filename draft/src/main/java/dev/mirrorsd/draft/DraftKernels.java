@@ -1,7 +1,9 @@
 package dev.mirrorsd.draft;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -11,6 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class DraftKernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** As many int8 lanes as F has float lanes: one load widens to one float vector. */
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.length() * 8));
 
     private DraftKernels() {
     }
@@ -53,6 +57,56 @@ final class DraftKernels {
         }
         for (; r < rows; r++) {
             out[outOff + r] = dot(w, r * cols, x, xOff, cols);
+        }
+    }
+
+    /**
+     * As {@link #matvec} over int8 rows with one scale each ({@link Int8Rows}): a quarter of the
+     * bytes to stream, which is what a one-row step is bound by.
+     */
+    static void matvec(Int8Rows w, float[] x, int xOff, float[] out, int outOff) {
+        int cols = w.cols();
+        byte[] q = w.values();
+        int bound = B.loopBound(cols);
+        for (int r = 0; r < w.rows(); r++) {
+            int row = r * cols;
+            FloatVector acc = FloatVector.zero(F);
+            int c = 0;
+            for (; c < bound; c += B.length()) {
+                FloatVector wv = (FloatVector) ByteVector.fromArray(B, q, row + c).convertShape(VectorOperators.B2F, F, 0);
+                acc = wv.fma(FloatVector.fromArray(F, x, xOff + c), acc);
+            }
+            float s = acc.reduceLanes(VectorOperators.ADD);
+            for (; c < cols; c++) {
+                s += q[row + c] * x[xOff + c];
+            }
+            out[outOff + r] = s * w.scales()[r];
+        }
+    }
+
+    /**
+     * A matrix as int8 rows, each scaled by its largest magnitude over 127 (symmetric, per row).
+     *
+     * @param values (rows, cols) row-major
+     */
+    record Int8Rows(int rows, int cols, byte[] values, float[] scales) {
+
+        static Int8Rows quantize(float[] w, int rows, int cols) {
+            byte[] values = new byte[rows * cols];
+            float[] scales = new float[rows];
+            for (int r = 0; r < rows; r++) {
+                float max = 0f;
+                for (int c = 0; c < cols; c++) {
+                    max = Math.max(max, Math.abs(w[r * cols + c]));
+                }
+                float scale = max / 127f;
+                scales[r] = scale;
+                float inverse = scale == 0f ? 0f : 1f / scale;
+                for (int c = 0; c < cols; c++) {
+                    values[r * cols + c] = (byte) Math.round(w[r * cols + c] * inverse);
+                }
+            }
+            return new Int8Rows(rows, cols, values, scales);
         }
     }
 

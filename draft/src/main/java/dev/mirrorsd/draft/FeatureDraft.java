@@ -20,7 +20,8 @@ import java.util.Arrays;
  * residual stream at a few layers at or below the early-exit layer ({@code feature_layers}), fused
  * by {@code fc}; for the positions it drafts itself, its own output {@code g} of the step before.
  * Token embeddings and the LM head are the target's (the head restricted to the draft vocabulary
- * {@code d2t}), so the file holds only the layer: about 8 MB in fp16. The format and the training
+ * {@code d2t}), so the file holds only the layer: about 8 MB in fp16. The matrices are held as int8
+ * rows by default ({@link Precision}). The format and the training
  * are in docs/design/feature-draft.md.
  *
  * <p>One step at position p, from a hidden state h (the fused target features of position p-1, or
@@ -48,23 +49,49 @@ public final class FeatureDraft {
     private final float eps;
     private final float[] invFreq;      // (headDim / 2)
 
-    private final float[] fc;            // (hidden, featureLayers * hidden)
+    private final Matrix fc;             // (hidden, featureLayers * hidden)
     private final float[] embNorm;       // (hidden)
     private final float[] hidNorm;       // (hidden)
-    private final float[] wq;            // (heads * headDim, 2 * hidden)
-    private final float[] wk;            // (kvHeads * headDim, 2 * hidden)
-    private final float[] wv;            // (kvHeads * headDim, 2 * hidden)
-    private final float[] wo;            // (hidden, heads * headDim)
+    private final Matrix wq;             // (heads * headDim, 2 * hidden)
+    private final Matrix wk;             // (kvHeads * headDim, 2 * hidden)
+    private final Matrix wv;             // (kvHeads * headDim, 2 * hidden)
+    private final Matrix wo;             // (hidden, heads * headDim)
     private final float[] postNorm;      // (hidden)
-    private final float[] gate;          // (intermediate, hidden)
-    private final float[] up;            // (intermediate, hidden)
-    private final float[] down;          // (hidden, intermediate)
+    private final Matrix gate;           // (intermediate, hidden)
+    private final Matrix up;             // (intermediate, hidden)
+    private final Matrix down;           // (hidden, intermediate)
     private final float[] norm;          // (hidden)
     private final float[] embedding;     // (targetVocab, hidden): the target's, shared
-    private final float[] head;          // (draftVocab, hidden): the target's head rows at d2t
+    private final Matrix head;           // (draftVocab, hidden): the target's head rows at d2t
     private final int[] draftToTarget;   // (draftVocab)
 
-    private FeatureDraft(JsonObject config, SafetensorsFile file, ModelWeights target) {
+    /**
+     * How the draft holds its matrices. A draft step reads every weight once for one row, so it
+     * runs at the speed of memory: int8 rows stream a quarter of fp32's bytes. Either way the
+     * draft's distribution is the one its tokens are drawn from, so output stays lossless; int8
+     * may only change which tokens it proposes.
+     */
+    public enum Precision {
+        FLOAT32, INT8
+    }
+
+    /** A weight matrix in the draft's precision: {@code out = W x}. */
+    private record Matrix(int rows, int cols, float[] fp32, DraftKernels.Int8Rows int8) {
+        static Matrix of(float[] w, int rows, int cols, Precision precision) {
+            return precision == Precision.INT8 ? new Matrix(rows, cols, null, DraftKernels.Int8Rows.quantize(w, rows, cols))
+                    : new Matrix(rows, cols, w, null);
+        }
+
+        void times(float[] x, int xOff, float[] out, int outOff) {
+            if (int8 != null) {
+                DraftKernels.matvec(int8, x, xOff, out, outOff);
+            } else {
+                DraftKernels.matvec(fp32, rows, cols, x, xOff, out, outOff);
+            }
+        }
+    }
+
+    private FeatureDraft(JsonObject config, SafetensorsFile file, ModelWeights target, Precision precision) {
         ModelConfig targetConfig = target.config();
         hidden = integer(config, "hidden_size");
         heads = integer(config, "num_attention_heads");
@@ -101,17 +128,18 @@ public final class FeatureDraft {
         }
         int q = heads * headDim;
         int kv = kvHeads * headDim;
-        fc = read(file, "fc.weight", hidden, (long) featureLayers.length * hidden);
+        int fused = featureLayers.length * hidden;
+        fc = Matrix.of(read(file, "fc.weight", hidden, fused), hidden, fused, precision);
         embNorm = read(file, "layer.input_layernorm.weight", hidden);
         hidNorm = read(file, "layer.hidden_norm.weight", hidden);
-        wq = read(file, "layer.self_attn.q_proj.weight", q, 2L * hidden);
-        wk = read(file, "layer.self_attn.k_proj.weight", kv, 2L * hidden);
-        wv = read(file, "layer.self_attn.v_proj.weight", kv, 2L * hidden);
-        wo = read(file, "layer.self_attn.o_proj.weight", hidden, q);
+        wq = Matrix.of(read(file, "layer.self_attn.q_proj.weight", q, 2L * hidden), q, 2 * hidden, precision);
+        wk = Matrix.of(read(file, "layer.self_attn.k_proj.weight", kv, 2L * hidden), kv, 2 * hidden, precision);
+        wv = Matrix.of(read(file, "layer.self_attn.v_proj.weight", kv, 2L * hidden), kv, 2 * hidden, precision);
+        wo = Matrix.of(read(file, "layer.self_attn.o_proj.weight", hidden, q), hidden, q, precision);
         postNorm = read(file, "layer.post_attention_layernorm.weight", hidden);
-        gate = read(file, "layer.mlp.gate_proj.weight", intermediate, hidden);
-        up = read(file, "layer.mlp.up_proj.weight", intermediate, hidden);
-        down = read(file, "layer.mlp.down_proj.weight", hidden, intermediate);
+        gate = Matrix.of(read(file, "layer.mlp.gate_proj.weight", intermediate, hidden), intermediate, hidden, precision);
+        up = Matrix.of(read(file, "layer.mlp.up_proj.weight", intermediate, hidden), intermediate, hidden, precision);
+        down = Matrix.of(read(file, "layer.mlp.down_proj.weight", hidden, intermediate), hidden, intermediate, precision);
         norm = read(file, "norm.weight", hidden);
         draftToTarget = TargetDistribution.checkedMap(file.readIndices("d2t"), targetVocab);
         draftVocab = draftToTarget.length;
@@ -122,10 +150,11 @@ public final class FeatureDraft {
         embedding = target.require(ModelWeights.EMBED, targetVocab, hidden).data();
         float[] targetHead = target.contains(ModelWeights.LM_HEAD)
                 ? target.require(ModelWeights.LM_HEAD, targetVocab, hidden).data() : embedding;
-        head = new float[draftVocab * hidden];
+        float[] rows = new float[draftVocab * hidden];
         for (int i = 0; i < draftVocab; i++) {
-            System.arraycopy(targetHead, draftToTarget[i] * hidden, head, i * hidden, hidden);
+            System.arraycopy(targetHead, draftToTarget[i] * hidden, rows, i * hidden, hidden);
         }
+        head = Matrix.of(rows, draftVocab, hidden, precision);
     }
 
     /** Whether {@code dir} holds a feature draft (config.json's architecture says so). */
@@ -147,12 +176,17 @@ public final class FeatureDraft {
      * @throws IllegalArgumentException the draft was made for a target of another width
      */
     public static FeatureDraft load(Path dir, ModelWeights target) {
+        return load(dir, target, Precision.INT8);
+    }
+
+    /** As {@link #load(Path, ModelWeights)}, holding the matrices in {@code precision}. */
+    public static FeatureDraft load(Path dir, ModelWeights target, Precision precision) {
         JsonObject config = readConfig(dir);
         if (!ARCHITECTURE.equals(stringOrNull(config, "architecture"))) {
             throw new ModelFormatException(dir + "/config.json: architecture is not \"" + ARCHITECTURE + "\"");
         }
         try (SafetensorsFile file = SafetensorsFile.open(dir.resolve("model.safetensors"))) {
-            return new FeatureDraft(config, file, target);
+            return new FeatureDraft(config, file, target, precision);
         }
     }
 
@@ -228,7 +262,7 @@ public final class FeatureDraft {
                 throw new IllegalArgumentException("token id " + token + " outside the vocabulary of " + targetVocab);
             }
             if (fused) {
-                DraftKernels.matvec(fc, hidden, featureLayers.length * hidden, input, inputOff, h, 0);
+                fc.times(input, inputOff, h, 0);
             } else {
                 System.arraycopy(input, inputOff, h, 0, hidden);
             }
@@ -236,9 +270,9 @@ public final class FeatureDraft {
             DraftKernels.rmsNorm(h, 0, hidden, hidNorm, eps, a, hidden);
             int kvWidth = kvHeads * headDim;
             int slot = position * kvWidth;
-            DraftKernels.matvec(wq, heads * headDim, 2 * hidden, a, 0, q, 0);
-            DraftKernels.matvec(wk, kvWidth, 2 * hidden, a, 0, keys, slot);
-            DraftKernels.matvec(wv, kvWidth, 2 * hidden, a, 0, values, slot);
+            wq.times(a, 0, q, 0);
+            wk.times(a, 0, keys, slot);
+            wv.times(a, 0, values, slot);
             for (int head = 0; head < heads; head++) {
                 rope(q, head * headDim, position);
             }
@@ -246,24 +280,24 @@ public final class FeatureDraft {
                 rope(keys, slot + head * headDim, position);
             }
             attend(position, firstSlot);
-            DraftKernels.matvec(wo, hidden, heads * headDim, attn, 0, r, 0);
+            wo.times(attn, 0, r, 0);
             for (int i = 0; i < hidden; i++) {
                 r[i] += h[i];
             }
             DraftKernels.rmsNorm(r, 0, hidden, postNorm, eps, n, 0);
-            DraftKernels.matvec(gate, intermediate, hidden, n, 0, gateOut, 0);
-            DraftKernels.matvec(up, intermediate, hidden, n, 0, upOut, 0);
+            gate.times(n, 0, gateOut, 0);
+            up.times(n, 0, upOut, 0);
             for (int i = 0; i < intermediate; i++) {
                 float x = gateOut[i];
                 gateOut[i] = x / (1f + (float) Math.exp(-x)) * upOut[i];
             }
-            DraftKernels.matvec(down, hidden, intermediate, gateOut, 0, gOut, 0);
+            down.times(gateOut, 0, gOut, 0);
             for (int i = 0; i < hidden; i++) {
                 gOut[i] += r[i];
             }
             if (logits != null) {
                 DraftKernels.rmsNorm(gOut, 0, hidden, norm, eps, n, 0);
-                DraftKernels.matvec(head, draftVocab, hidden, n, 0, logits, 0);
+                head.times(n, 0, logits, 0);
             }
         }
 
