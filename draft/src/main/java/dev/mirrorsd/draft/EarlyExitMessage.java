@@ -13,8 +13,17 @@ import java.util.Objects;
  * @param kappa             candidates per row
  * @param candidates        {@code (rows * kappa)} row-major candidate token ids, best first
  * @param candidateLogProbs {@code (rows * kappa)} their natural-log probabilities under the proxy
+ * @param features          {@code (rows * featureWidth)} each row's target features (the residual
+ *                          stream at the draft's feature layers, all at or below l_e), or empty
+ * @param featureWidth      floats of features per row, 0 for none
  */
-public record EarlyExitMessage(int[] windowTokens, int kappa, int[] candidates, float[] candidateLogProbs) {
+public record EarlyExitMessage(int[] windowTokens, int kappa, int[] candidates, float[] candidateLogProbs,
+                               float[] features, int featureWidth) {
+
+    /** A message without features, for a draft that reads tokens only. */
+    public EarlyExitMessage(int[] windowTokens, int kappa, int[] candidates, float[] candidateLogProbs) {
+        this(windowTokens, kappa, candidates, candidateLogProbs, new float[0], 0);
+    }
 
     public EarlyExitMessage {
         Objects.requireNonNull(windowTokens, "windowTokens");
@@ -30,9 +39,14 @@ public record EarlyExitMessage(int[] windowTokens, int kappa, int[] candidates, 
                     + expected + " entries, got " + candidates.length + " tokens and " + candidateLogProbs.length
                     + " log-probs");
         }
+        if (featureWidth < 0 || features.length != windowTokens.length * featureWidth) {
+            throw new IllegalArgumentException(windowTokens.length + " rows of " + featureWidth + " features need "
+                    + windowTokens.length * featureWidth + " floats, got " + features.length);
+        }
         windowTokens = windowTokens.clone();
         candidates = candidates.clone();
         candidateLogProbs = candidateLogProbs.clone();
+        features = features.clone();
     }
 
     /** Window rows: draft rows + 1. */
@@ -52,6 +66,16 @@ public record EarlyExitMessage(int[] windowTokens, int kappa, int[] candidates, 
 
     public float candidateLogProb(int row, int rank) {
         return candidateLogProbs[row * kappa + rank];
+    }
+
+    /** The features' array itself, {@code (rows * featureWidth)}: read, never change. */
+    float[] featuresShared() {
+        return features;
+    }
+
+    @Override
+    public float[] features() {
+        return features.clone();
     }
 
     @Override

@@ -23,6 +23,14 @@ public interface MirrorDraftSession extends AutoCloseable {
      */
     void prefill(int[] prompt);
 
+    /**
+     * The target's features of the prompt's positions {@code 0..}, row {@code rows[i]} of
+     * {@code window} for position i, for a drafter with feature layers; after {@link #prefill} and
+     * before the first rollout.
+     */
+    default void acceptFeatures(int firstPosition, float[] window, int width, int[] rows) {
+    }
+
     /** Branch-complete rollouts after the outcomes the early-exit message makes likely. */
     void rollout(EarlyExitMessage message);
 

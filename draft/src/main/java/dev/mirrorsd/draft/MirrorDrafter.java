@@ -41,6 +41,16 @@ public interface MirrorDrafter extends AutoCloseable {
         return null;
     }
 
+    /**
+     * The target layers whose hidden states the draft reads (EAGLE's features), ascending, all at or
+     * below the early-exit layer; none for a draft that reads tokens only. Each early-exit message
+     * then carries every window row's features, and the prompt's come through
+     * {@link MirrorDraftSession#acceptFeatures}.
+     */
+    default int[] featureLayers() {
+        return new int[0];
+    }
+
     /** The strategy's name as the API and the command line spell it. */
     String name();
 

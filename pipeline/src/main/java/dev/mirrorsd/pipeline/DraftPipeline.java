@@ -17,6 +17,7 @@ import dev.mirrorsd.pipeline.ring.Receipt;
 import dev.mirrorsd.pipeline.ring.TokenChannel;
 import dev.mirrorsd.pipeline.ring.VerdictEvent;
 
+import java.util.concurrent.CountDownLatch;
 import java.util.random.RandomGenerator;
 
 import org.slf4j.Logger;
@@ -59,6 +60,11 @@ final class DraftPipeline implements Runnable {
     private final long[] rolloutStart; // (rounds) by round id; read after the thread has ended
     private final long[] rolloutEnd;
     private volatile Throwable failure;
+    // the prompt's target features, handed over once by the target's thread after its prefill
+    private final CountDownLatch promptFeaturesReady = new CountDownLatch(1);
+    private volatile float[] promptFeatures;
+    private volatile int promptFeatureWidth;
+    private volatile String promptFeaturesMissing;
 
     DraftPipeline(MirrorDrafter drafter, MirrorChannels channels, SamplingConfig sampling, RandomGenerator random,
                   int gamma, MissPolicy missPolicy, int[] prompt, int capacity, int maxRounds, Profiler profiler) {
@@ -87,6 +93,19 @@ final class DraftPipeline implements Runnable {
     public void run() {
         try (MirrorDraftSession session = drafter.open(sampling, random, gamma, kappa, missPolicy, capacity)) {
             session.prefill(prompt);
+            if (drafter.featureLayers().length > 0) {
+                // a feature draft follows the target: it waits for the prompt's features
+                promptFeaturesReady.await();
+                if (promptFeatures == null) {
+                    throw new IllegalStateException(promptFeaturesMissing);
+                }
+                int[] rows = new int[prompt.length];
+                for (int i = 0; i < rows.length; i++) {
+                    rows[i] = i;
+                }
+                session.acceptFeatures(0, promptFeatures, promptFeatureWidth, rows);
+                promptFeatures = null;
+            }
             for (long round = 1; ; round++) {
                 if (channels.earlyExits().receive(earlyExit, round, TokenChannel.FOREVER) != Receipt.RECEIVED) {
                     return;
@@ -118,6 +137,19 @@ final class DraftPipeline implements Runnable {
         }
     }
 
+    /** The target's features of the prompt, from its prefill: row i for position i. Called once. */
+    void promptFeatures(float[] features, int width) {
+        promptFeatures = features.clone();
+        promptFeatureWidth = width;
+        promptFeaturesReady.countDown();
+    }
+
+    /** The prompt's features will not come ({@code why}); also frees a pipeline waiting for them at close. */
+    void noPromptFeatures(String why) {
+        promptFeaturesMissing = why;
+        promptFeaturesReady.countDown();
+    }
+
     private static EarlyExitMessage message(EarlyExitEvent event) {
         int rows = event.rows();
         int[] window = new int[rows];
@@ -128,7 +160,9 @@ final class DraftPipeline implements Runnable {
         float[] logProbs = new float[rows * event.kappa()];
         event.copyTokensTo(candidates);
         event.copyLogProbsTo(logProbs);
-        return new EarlyExitMessage(window, event.kappa(), candidates, logProbs);
+        float[] features = new float[rows * event.featureWidth()];
+        event.copyFeaturesTo(features);
+        return new EarlyExitMessage(window, event.kappa(), candidates, logProbs, features, event.featureWidth());
     }
 
     private static Verdict verdict(VerdictEvent event) {

@@ -44,30 +44,39 @@ final class FeatureTap {
      * then says why there are no features.
      */
     Logits forward(Sequence target, Window window, int fromRow) {
-        int n = window.size();
-        int width = width();
-        if (rows.length < n * width) {
-            rows = new float[n * width];
-        }
         try (ForwardPass pass = target.begin(window)) {
-            for (int l = 0; l < layers.length && failure == null; l++) {
-                pass.runTo(layers[l]);
-                try {
-                    pass.hiddenStates(0, layers.length == 1 ? rows : oneLayer(n));
-                } catch (UnsupportedOperationException e) {
-                    failure = "the target's engine gives no hidden states for a feature draft: " + e.getMessage();
-                    break;
-                }
-                if (layers.length == 1) {
-                    continue;
-                }
-                for (int r = 0; r < n; r++) {
-                    System.arraycopy(oneLayer, r * hidden, rows, r * width + l * hidden, hidden);
-                }
-            }
+            capture(pass, window.size());
             pass.runTo(pass.layers());
             return pass.logits(fromRow);
         }
+    }
+
+    /**
+     * Runs {@code pass} to each feature layer in turn and keeps the features of its {@code rows}
+     * rows; the pass is left at the last feature layer. False (and {@link #failure} set) when the
+     * engine exposes no hidden states.
+     */
+    boolean capture(ForwardPass pass, int rows) {
+        int width = width();
+        if (this.rows.length < rows * width) {
+            this.rows = new float[rows * width];
+        }
+        for (int l = 0; l < layers.length && failure == null; l++) {
+            pass.runTo(layers[l]);
+            try {
+                pass.hiddenStates(0, layers.length == 1 ? this.rows : oneLayer(rows));
+            } catch (UnsupportedOperationException e) {
+                failure = "the target's engine gives no hidden states for a feature draft: " + e.getMessage();
+                break;
+            }
+            if (layers.length == 1) {
+                continue;
+            }
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(oneLayer, r * hidden, this.rows, r * width + l * hidden, hidden);
+            }
+        }
+        return failure == null;
     }
 
     private float[] oneLayer(int n) {

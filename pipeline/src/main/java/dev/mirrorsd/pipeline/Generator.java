@@ -98,6 +98,13 @@ public final class Generator implements AutoCloseable {
             throw new IllegalArgumentException("early-exit layer " + options.exitLayer() + " must be below the"
                     + " target's " + layers + " layers");
         }
+        for (int layer : drafter.featureLayers()) {
+            if (layer > options.exitLayer()) {
+                throw new IllegalArgumentException("the draft reads the target's hidden states at layer " + layer
+                        + ", past the early-exit layer " + options.exitLayer() + ": Mirror-SD's early-exit message"
+                        + " can only carry layers at or below it (--exit-layer)");
+            }
+        }
         return new Generator(target, tokenizer, chatTemplate, null, drafter, options);
     }
 
@@ -247,7 +254,8 @@ public final class Generator implements AutoCloseable {
         int vocab = target.config().vocabSize();
         if (mirror != null) {
             return new MirrorLoop(mirror, mirrorOptions, config, prompt, capacity,
-                    new WindowVerification(config.sampling(), chooser, vocab), random.draft(), profiler);
+                    new WindowVerification(config.sampling(), chooser, vocab), random.draft(), profiler,
+                    target.config().hiddenSize());
         }
         DraftSession session = openDraft(config, random, capacity, stats);
         if (session != null) {

@@ -7,6 +7,7 @@ import dev.mirrorsd.draft.Drafter;
 import dev.mirrorsd.draft.DynamicTreeDrafter;
 import dev.mirrorsd.draft.EarlyExitDrafter;
 import dev.mirrorsd.draft.FeatureDrafter;
+import dev.mirrorsd.draft.FeatureMirrorDrafter;
 import dev.mirrorsd.draft.MirrorDrafter;
 import dev.mirrorsd.draft.ModelDrafter;
 import dev.mirrorsd.draft.ModelMirrorDrafter;
@@ -24,7 +25,9 @@ public final class Generators {
     public static Generator build(Strategy strategy, CausalLM target, TextTokenizer tokenizer, ChatTemplate template,
                                   DraftOptions options) {
         if (strategy == Strategy.MIRROR) {
-            requireDraft(strategy, tokenizer, options);
+            if (options.featureDraft() == null) {
+                requireDraft(strategy, tokenizer, options);
+            }
             return Generator.mirror(target, tokenizer, template, mirrorDrafter(target, options),
                     options.mirror().withExitLayer(options.exitLayer()));
         }
@@ -33,8 +36,14 @@ public final class Generators {
                 : Generator.speculative(target, tokenizer, template, drafter);
     }
 
-    /** Mirror-SD's draft side: the project's draft model rolling out branches, its heads streaming. */
+    /**
+     * Mirror-SD's draft side: the feature draft reading the early-exit message's features, or the
+     * token draft model rolling out branches, its heads streaming.
+     */
     private static MirrorDrafter mirrorDrafter(CausalLM target, DraftOptions options) {
+        if (options.featureDraft() != null) {
+            return new FeatureMirrorDrafter(options.featureDraft());
+        }
         return new ModelMirrorDrafter(options.draftModel(), options.draftToTarget(), target.config().vocabSize(), true);
     }
 

@@ -58,6 +58,7 @@ final class MirrorLoop implements DecodingLoop {
     private final float[] topLogProbs;  // (window rows * kappa)
     private final long[] suffixStart;   // (rounds) by round id
     private final long[] suffixEnd;
+    private final FeatureTap features; // null: the draft reads tokens only
     private long round;
     private int mirrorRounds;
     private int hits;
@@ -70,12 +71,15 @@ final class MirrorLoop implements DecodingLoop {
      * @param draftRandom the request's draft generator, for the draft thread's draws alone
      */
     MirrorLoop(MirrorDrafter drafter, MirrorOptions options, GenerationConfig config, int[] prompt, int capacity,
-               WindowVerification verification, RandomGenerator draftRandom, Profiler profiler) {
+               WindowVerification verification, RandomGenerator draftRandom, Profiler profiler, int hiddenSize) {
         int gamma = config.numAssistantTokens();
         this.options = options;
         this.verification = verification;
         this.profiler = profiler;
-        this.channels = MirrorChannels.create(gamma, options.kappa(), options.ringSize(), options.waitPolicy());
+        int[] layers = drafter.featureLayers();
+        this.features = layers.length == 0 ? null : new FeatureTap(layers, hiddenSize);
+        this.channels = MirrorChannels.create(gamma, options.kappa(), features == null ? 0 : features.width(),
+                options.ringSize(), options.waitPolicy());
         this.candidates = new EarlyExitCandidates(options.kappa(),
                 options.narrowEarlyExit() ? drafter.draftVocabulary() : null);
         this.proposal = channels.newProposal();
@@ -89,6 +93,27 @@ final class MirrorLoop implements DecodingLoop {
         this.draftThread = new Thread(draft, "mirror-draft");
         draftThread.setDaemon(true); // a hung draft must not keep the JVM alive
         draftThread.start();
+    }
+
+    /** The target's prefill; a feature draft is then handed the prompt's features, which it waits for. */
+    @Override
+    public Logits prefill(Sequence target, int[] prompt) {
+        if (features == null) {
+            return DecodingLoop.super.prefill(target, prompt);
+        }
+        try {
+            Logits logits = features.forward(target, Window.chain(prompt, 0), prompt.length - 1);
+            if (features.failure() == null) {
+                draft.promptFeatures(java.util.Arrays.copyOf(features.features(), prompt.length * features.width()),
+                        features.width());
+            } else {
+                draft.noPromptFeatures(features.failure());
+            }
+            return logits;
+        } catch (RuntimeException e) {
+            draft.noPromptFeatures("the target's prefill failed: " + e);
+            throw e;
+        }
     }
 
     @Override
@@ -110,6 +135,12 @@ final class MirrorLoop implements DecodingLoop {
                 long start = System.nanoTime();
                 try (ForwardPass pass = target.begin(rows)) {
                     long prefixEnd = start;
+                    if (mirrored && features != null && !features.capture(pass, rows.size())) {
+                        mirrored = false; // no features: the draft cannot follow, the target goes on alone
+                        live = false;
+                        abandonDraft(stats);
+                        stats.draftFailure = features.failure();
+                    }
                     if (mirrored) {
                         pass.runTo(options.exitLayer());
                         int[] vocabulary = candidates.vocabulary();
@@ -185,6 +216,9 @@ final class MirrorLoop implements DecodingLoop {
             for (int k = 0; k < kappa; k++) {
                 slot.setCandidate(row, k, topTokens[row * kappa + k], topLogProbs[row * kappa + k]);
             }
+        }
+        if (features != null) {
+            slot.setFeatures(features.features(), features.width());
         }
         channels.earlyExits().publish();
         return true;
@@ -283,6 +317,7 @@ final class MirrorLoop implements DecodingLoop {
         }
         closed = true;
         channels.close();
+        draft.noPromptFeatures("the request ended"); // a draft still waiting for them stops
         try {
             draftThread.join(JOIN_MILLIS);
         } catch (InterruptedException e) {

@@ -13,7 +13,14 @@ import dev.mirrorsd.pipeline.profile.Phase;
 import dev.mirrorsd.pipeline.ring.WaitPolicy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import dev.mirrorsd.core.testing.RandomFeatureDraft;
+import dev.mirrorsd.draft.FeatureDraft;
+import dev.mirrorsd.draft.FeatureMirrorDrafter;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -136,6 +143,48 @@ class MirrorIdentityOnRandomModelsTest {
                 assertTrue(totals.accepted() > 0, "no draft token was ever accepted at " + Arrays.toString(setting));
             }
         }
+    }
+
+    @Test
+    void shouldMatchAutoregressiveWithAFeatureDraftReadingTheEarlyExitMessage(@TempDir Path dir) throws IOException {
+        int[] draftVocab = new int[96];
+        for (int i = 0; i < draftVocab.length; i++) {
+            draftVocab[i] = i;
+        }
+        RandomFeatureDraft.write(dir, RandomWeights.tinyConfig(false), new int[] {1, 2}, draftVocab, 0.2, 23);
+        FeatureDraft draft = FeatureDraft.load(dir, RandomWeights.of(RandomWeights.tinyConfig(false), 7));
+        Generator reference = Generator.of(target, new IdTokenizer(96), null);
+        List<int[]> prompts = PROMPTS.subList(0, 4);
+        List<int[]> expectedTokens = new ArrayList<>(); // greedy output does not depend on gamma
+        for (int[] prompt : prompts) {
+            expectedTokens.add(run(reference, prompt, greedy(1)).tokenIds());
+        }
+        int hits = 0;
+        for (MissPolicy onMiss : MissPolicy.values()) {
+            for (int[] setting : new int[][] {{2, 1, 1}, {2, 2, 3}, {2, 3, 5}}) {
+                Generator mirror = Generator.mirror(target, new IdTokenizer(96), null, new FeatureMirrorDrafter(draft),
+                        options(setting[0], setting[1]).withMissPolicy(onMiss));
+                for (int p = 0; p < prompts.size(); p++) {
+                    int[] prompt = prompts.get(p);
+                    GenerationResult actual = run(mirror, prompt, greedy(setting[2]));
+                    String where = Arrays.toString(setting) + ", " + onMiss + ", prompt " + Arrays.toString(prompt);
+                    assertArrayEquals(expectedTokens.get(p), actual.tokenIds(), where);
+                    assertNull(actual.stats().draftFailure(), where);
+                    assertEquals(actual.stats().rounds() - 1, actual.stats().mirror().rounds(), where);
+                    hits += actual.stats().mirror().hits();
+                }
+            }
+        }
+        assertTrue(hits > 0, "no branch was ever reused: the hand-over of a hit went untested");
+    }
+
+    @Test
+    void shouldRefuseFeatureLayersPastTheEarlyExitLayer(@TempDir Path dir) throws IOException {
+        RandomFeatureDraft.write(dir, RandomWeights.tinyConfig(false), new int[] {2}, new int[] {1, 2, 3}, 0.2, 23);
+        FeatureDraft draft = FeatureDraft.load(dir, RandomWeights.of(RandomWeights.tinyConfig(false), 7));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Generator.mirror(target,
+                new IdTokenizer(96), null, new FeatureMirrorDrafter(draft), options(1, 2)));
+        assertTrue(e.getMessage().contains("layer 2"), e.getMessage());
     }
 
     @Test

@@ -12,6 +12,7 @@ import dev.mirrorsd.core.testing.RandomFeatureDraft;
 import dev.mirrorsd.core.testing.RandomWeights;
 import dev.mirrorsd.draft.FeatureDraft;
 import dev.mirrorsd.draft.FeatureDrafter;
+import dev.mirrorsd.draft.FeatureMirrorDrafter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -164,13 +165,25 @@ class SampledJointDistributionTest {
         assertJointIsTheTargets("draft (chain)", requests(generator), 2_000_000);
     }
 
+    /** A random feature draft reading the target's stand-in hidden states after its first layer. */
+    private static FeatureDraft featureDraft(Path dir) throws IOException {
+        RandomFeatureDraft.write(dir, TARGET.config(), new int[] {1}, new int[] {0, 1, 2, 3}, 0.8, 34);
+        return FeatureDraft.load(dir, RandomWeights.of(TARGET.config(), 33));
+    }
+
     @Test
     void featureDraftSamplingShouldHaveTheTargetsJointDistribution(@TempDir Path dir) throws IOException {
-        // the draft reads the target's stand-in hidden states after its first layer
-        RandomFeatureDraft.write(dir, TARGET.config(), new int[] {1}, new int[] {0, 1, 2, 3}, 0.8, 34);
-        FeatureDraft draft = FeatureDraft.load(dir, RandomWeights.of(TARGET.config(), 33));
-        Generator generator = Generator.speculative(TARGET, new IdTokenizer(VOCAB), null, new FeatureDrafter(draft));
+        Generator generator = Generator.speculative(TARGET, new IdTokenizer(VOCAB), null,
+                new FeatureDrafter(featureDraft(dir)));
         assertJointIsTheTargets("feature draft (chain)", requests(generator), 4_000_000);
+    }
+
+    @Test
+    void mirrorWithAFeatureDraftShouldHaveTheTargetsJointDistribution(@TempDir Path dir) throws IOException {
+        Generator generator = Generator.mirror(TARGET, new IdTokenizer(VOCAB), null,
+                new FeatureMirrorDrafter(featureDraft(dir)), MirrorOptions.defaults().withExitLayer(1).withKappa(2)
+                        .withNarrowEarlyExit(false).withMissPolicy(MissPolicy.REDRAFT));
+        assertJointIsTheTargets("mirror with the feature draft", requests(generator), 5_000_000);
     }
 
     @Test

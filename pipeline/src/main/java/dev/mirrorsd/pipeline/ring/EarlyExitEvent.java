@@ -11,7 +11,12 @@ package dev.mirrorsd.pipeline.ring;
  * early exit predicts <em>after</em> row i, i.e. the candidate correction (or bonus) tokens at
  * depth "row i accepted". Candidates are ordered best first.
  *
- * <p>Preallocated for {@code maxRows} rows and {@code maxKappa} candidates and reused forever;
+ * <p>For a draft that reads the target's hidden states, the message also carries each window
+ * row's features: the residual stream at the draft's feature layers, all at or below l_e, so the
+ * target has them by the time it sends the message.
+ *
+ * <p>Preallocated for {@code maxRows} rows, {@code maxKappa} candidates and {@code maxFeatureWidth}
+ * floats of features per row, and reused forever;
  * setters copy in, getters read single entries, {@code copy...To} copy out: no allocation. Not
  * thread-safe: the channel hands it from one thread to the other.
  */
@@ -23,17 +28,30 @@ public final class EarlyExitEvent implements RoundMessage<EarlyExitEvent> {
     private final int[] windowParents; // (maxRows) parent window row, -1 for row 0
     private final int[] tokens;        // (maxRows * maxKappa) row-major (rows, kappa): candidate ids
     private final float[] logProbs;    // (maxRows * maxKappa) row-major (rows, kappa): natural-log probabilities
+    private final int maxFeatureWidth;
+    private final float[] features;    // (maxRows * maxFeatureWidth) row-major (rows, featureWidth)
     private long roundId = -1;
     private int rows;
     private int kappa;
+    private int featureWidth;
 
+    /** A message without features. */
     public EarlyExitEvent(int maxRows, int maxKappa) {
+        this(maxRows, maxKappa, 0);
+    }
+
+    public EarlyExitEvent(int maxRows, int maxKappa, int maxFeatureWidth) {
         this.maxRows = Capacity.positive("maxRows", maxRows);
         this.maxKappa = Capacity.positive("maxKappa", maxKappa);
+        if (maxFeatureWidth < 0) {
+            throw new IllegalArgumentException("maxFeatureWidth must be >= 0, got " + maxFeatureWidth);
+        }
+        this.maxFeatureWidth = maxFeatureWidth;
         windowTokens = new int[maxRows];
         windowParents = new int[maxRows];
         tokens = new int[maxRows * maxKappa];
         logProbs = new float[maxRows * maxKappa];
+        features = new float[maxRows * maxFeatureWidth];
     }
 
     /**
@@ -46,7 +64,30 @@ public final class EarlyExitEvent implements RoundMessage<EarlyExitEvent> {
         this.roundId = roundId;
         this.rows = rows;
         this.kappa = kappa;
+        this.featureWidth = 0;
         return this;
+    }
+
+    /**
+     * Copies in the features of every row of the message begun: {@code (rows, width)} row-major
+     * from {@code source}. Call after {@link #begin}.
+     */
+    public void setFeatures(float[] source, int width) {
+        Capacity.fits("featureWidth", width, maxFeatureWidth);
+        Capacity.holds("source", source.length, rows * width);
+        System.arraycopy(source, 0, features, 0, rows * width);
+        featureWidth = width;
+    }
+
+    /** Floats of features per row; 0 when the message carries none. */
+    public int featureWidth() {
+        return featureWidth;
+    }
+
+    /** Copies the {@code (rows * featureWidth)} features, row-major, into {@code dst}. */
+    public void copyFeaturesTo(float[] dst) {
+        Capacity.holds("dst", dst.length, rows * featureWidth);
+        System.arraycopy(features, 0, dst, 0, rows * featureWidth);
     }
 
     public void setWindowRow(int row, int token, int parentRow) {
@@ -85,6 +126,9 @@ public final class EarlyExitEvent implements RoundMessage<EarlyExitEvent> {
     public void copyFrom(EarlyExitEvent source) {
         set(source.roundId, source.rows, source.kappa, source.windowTokens, source.windowParents, source.tokens,
                 source.logProbs);
+        if (source.featureWidth > 0) {
+            setFeatures(source.features, source.featureWidth);
+        }
     }
 
     @Override
@@ -144,6 +188,10 @@ public final class EarlyExitEvent implements RoundMessage<EarlyExitEvent> {
 
     public int maxKappa() {
         return maxKappa;
+    }
+
+    public int maxFeatureWidth() {
+        return maxFeatureWidth;
     }
 
     @Override

@@ -18,11 +18,14 @@ public final class MirrorChannels implements AutoCloseable {
     private final TokenChannel<ProposalEvent> proposals;
     private final int maxDraftRows;
     private final int kappa;
+    private final int featureWidth;
 
-    private MirrorChannels(int maxDraftRows, int kappa, int ringSize, WaitPolicy policy) {
+    private MirrorChannels(int maxDraftRows, int kappa, int featureWidth, int ringSize, WaitPolicy policy) {
         this.maxDraftRows = Capacity.positive("maxDraftRows", maxDraftRows);
         this.kappa = Capacity.positive("kappa", kappa);
-        earlyExits = TokenChannel.create(() -> new EarlyExitEvent(maxDraftRows + 1, kappa), ringSize, policy);
+        this.featureWidth = featureWidth;
+        earlyExits = TokenChannel.create(() -> new EarlyExitEvent(maxDraftRows + 1, kappa, featureWidth), ringSize,
+                policy);
         verdicts = TokenChannel.create(() -> new VerdictEvent(maxDraftRows), ringSize, policy);
         proposals = TokenChannel.create(() -> new ProposalEvent(maxDraftRows), ringSize, policy);
     }
@@ -34,12 +37,18 @@ public final class MirrorChannels implements AutoCloseable {
      * @param ringSize     slots per channel, a power of 2
      */
     public static MirrorChannels create(int maxDraftRows, int kappa, int ringSize, WaitPolicy policy) {
-        return new MirrorChannels(maxDraftRows, kappa, ringSize, policy);
+        return new MirrorChannels(maxDraftRows, kappa, 0, ringSize, policy);
+    }
+
+    /** As above, early exits carrying {@code featureWidth} floats of target features per row. */
+    public static MirrorChannels create(int maxDraftRows, int kappa, int featureWidth, int ringSize,
+                                        WaitPolicy policy) {
+        return new MirrorChannels(maxDraftRows, kappa, featureWidth, ringSize, policy);
     }
 
     /** A receiver's own early-exit copy, of the channel's capacity. */
     public EarlyExitEvent newEarlyExit() {
-        return new EarlyExitEvent(maxDraftRows() + 1, kappa());
+        return new EarlyExitEvent(maxDraftRows() + 1, kappa(), featureWidth);
     }
 
     /** A receiver's own verdict copy, of the channel's capacity. */

@@ -1,0 +1,125 @@
+package dev.mirrorsd.draft;
+
+import dev.mirrorsd.core.model.Logits;
+import dev.mirrorsd.core.sampling.SamplingConfig;
+import dev.mirrorsd.core.sampling.TokenSampler;
+import dev.mirrorsd.core.speculative.DraftProposal;
+
+import java.util.Arrays;
+
+/**
+ * One request's {@link FeatureDraft} state: the target's features by position, and the draft
+ * cache fed from them. Positions 1..fed-1 of the cache hold steps fed with target features (the
+ * features of the position before, and the committed token); positions past them hold the draft's
+ * own steps, rewritten as soon as the target's features of those positions arrive. Position 0 holds
+ * no step: nothing comes before it. Not thread-safe.
+ */
+final class FeatureCursor {
+    private final FeatureDraft draft;
+    private final FeatureDraft.State state;
+    private final int width;
+    private final float[] features;  // (capacity, width): the target's, by position
+    private final int[] fedTokens;   // the token fed at each position from target features
+    private final float[] g;         // the draft's hidden state after its last step
+    private final float[] logits;    // (draft vocabulary) of the last step that asked for them
+    private final Logits row;
+    private int known;               // positions 0..known-1 have target features
+    private int fed = 1;
+
+    FeatureCursor(FeatureDraft draft, int capacity) {
+        this.draft = draft;
+        this.state = draft.newState(capacity);
+        this.width = draft.featureWidth();
+        this.features = new float[capacity * width];
+        this.fedTokens = new int[capacity];
+        this.g = new float[draft.hidden];
+        this.logits = new float[draft.draftVocab];
+        this.row = new Logits(1, draft.draftVocab, logits);
+    }
+
+    int capacity() {
+        return state.capacity();
+    }
+
+    int width() {
+        return width;
+    }
+
+    /** The draft-vocabulary logits of the last step that asked for them, as one row. */
+    Logits logits() {
+        return row;
+    }
+
+    /** Stores the target's features of positions {@code first..}: window row {@code rows[i]} for position first + i. */
+    void accept(int first, float[] window, int rowWidth, int[] rows) {
+        if (rowWidth != width) {
+            throw new IllegalArgumentException("features of width " + rowWidth + ", the draft reads " + width);
+        }
+        int count = Math.min(rows.length, capacity() - first);
+        for (int i = 0; i < count; i++) {
+            System.arraycopy(window, rows[i] * width, features, (first + i) * width, width);
+        }
+        known = first + count;
+        fed = Math.min(fed, Math.max(1, first + 1)); // positions after first read the new features
+    }
+
+    /**
+     * Feeds every position up to {@code length - 1} not yet fed from target features; the logits then
+     * predict the token at {@code length} when {@code wantLogits}.
+     *
+     * @throws IllegalStateException features of the positions before are missing
+     */
+    void catchUp(int[] context, int length, boolean wantLogits) {
+        if (known < length - 1) {
+            throw new IllegalStateException("the draft has target features for " + known + " positions, the"
+                    + " context holds " + length + " tokens: the decoding loop did not hand them over");
+        }
+        fed = Math.min(fed, length - 1); // the last position is fed again to get its logits
+        for (int p = 1; p < fed; p++) {
+            if (fedTokens[p] != context[p]) {
+                fed = p;
+                break;
+            }
+        }
+        for (int p = fed; p < length; p++) {
+            state.step(features, (p - 1) * width, true, context[p], p, 1, g,
+                    wantLogits && p == length - 1 ? logits : null);
+            fedTokens[p] = context[p];
+        }
+        fed = length;
+    }
+
+    /**
+     * One step at {@code position} from target features held elsewhere ({@code source[offset..]}, the
+     * features of position - 1: an early-exit message's rows). A hypothesis: the position does not
+     * count as fed, and is fed again once the target's features of the position before are accepted.
+     */
+    void feed(float[] source, int offset, int token, int position, boolean wantLogits) {
+        state.step(source, offset, true, token, position, 1, g, wantLogits ? logits : null);
+    }
+
+    /**
+     * A chain of {@code budget} tokens from the current logits (the token after {@code length}
+     * committed ones), each further token from the draft's own state.
+     */
+    DraftProposal chain(int budget, TargetDistribution distribution, SamplingConfig sampling, TokenSampler sampler,
+                        int[] context, int length) {
+        int[] tokens = new int[budget];
+        float[][] distributions = sampling.isGreedy() ? null : new float[budget][];
+        int[] working = sampling.isGreedy() ? null : Arrays.copyOf(context, length + budget);
+        for (int i = 0; i < budget; i++) {
+            if (i > 0) {
+                state.step(g, 0, false, tokens[i - 1], length - 1 + i, 1, g, logits);
+            }
+            if (distributions == null) {
+                tokens[i] = distribution.argmax(row, 0);
+            } else {
+                float[] q = distribution.of(row, 0, working, length + i);
+                tokens[i] = sampler.sample(q);
+                distributions[i] = q;
+                working[length + i] = tokens[i];
+            }
+        }
+        return DraftProposal.chain(tokens, distributions);
+    }
+}
