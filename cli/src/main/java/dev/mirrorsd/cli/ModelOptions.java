@@ -1,9 +1,11 @@
 package dev.mirrorsd.cli;
 
+import dev.mirrorsd.core.engine.DeviceId;
+import dev.mirrorsd.core.engine.Engines;
+import dev.mirrorsd.draft.FeatureDraft;
 import dev.mirrorsd.draft.MissPolicy;
 import dev.mirrorsd.mapping.Deployment;
 import dev.mirrorsd.mapping.DevicePlan;
-import dev.mirrorsd.mapping.PlacedModels;
 import dev.mirrorsd.mapping.PlacedModels;
 import dev.mirrorsd.pipeline.DraftOptions;
 import dev.mirrorsd.pipeline.MirrorOptions;
@@ -97,11 +99,27 @@ final class ModelOptions {
         return Path.of(fromEnv);
     }
 
+    /**
+     * {@code --draft}, or the project's: the feature draft (models/feature-draft) for the strategies
+     * that run it (draft, mirror) when the target's engine gives hidden states and no draft export is
+     * named, the token draft (models/draft) otherwise.
+     */
     Path draftPath() {
         if (draft != null) {
             return draft;
         }
-        return Path.of(System.getenv().getOrDefault("MIRRORSD_HOME", "."), "models", "draft");
+        Path models = Path.of(System.getenv().getOrDefault("MIRRORSD_HOME", "."), "models");
+        Path featureDraft = models.resolve("feature-draft");
+        // the plan as written: probing devices here would need the draft path again
+        DeviceId targetDevice = DevicePlan.parse(plan == null ? Deployment.DEFAULT_PLAN : plan).target().device();
+        Strategy chosen = strategy != null ? Strategy.byName(strategy)
+                : Strategy.fastestOn(targetDevice.kind()).strategy();
+        boolean runsFeatureDraft = chosen == Strategy.DRAFT || chosen == Strategy.MIRROR;
+        if (runsFeatureDraft && draftGraphs == null && FeatureDraft.isFeatureDraft(featureDraft)
+                && Engines.get(targetDevice.engine()).hiddenStates()) {
+            return featureDraft;
+        }
+        return models.resolve("draft");
     }
 
     Strategy strategy() {

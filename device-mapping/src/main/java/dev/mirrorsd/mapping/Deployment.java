@@ -120,7 +120,7 @@ public final class Deployment {
         Checkpoint checkpoint = Checkpoint.open(target);
         DraftOptions loaded = options;
         if (withDraft) {
-            loaded = withDraft(placed.draft(), checkpoint, loaded);
+            loaded = withDraft(placed, checkpoint, loaded);
         }
         // the target last: loading it releases its host copy of the layers the draft does not need
         try {
@@ -133,8 +133,15 @@ public final class Deployment {
         }
     }
 
-    private DraftOptions withDraft(Placement place, Checkpoint checkpoint, DraftOptions base) {
+    private DraftOptions withDraft(DevicePlan placed, Checkpoint checkpoint, DraftOptions base) {
+        Placement place = placed.draft();
         if (FeatureDraft.isFeatureDraft(draft)) {
+            String engine = placed.target().device().engine();
+            if (!Engines.get(engine).hiddenStates()) {
+                throw new IllegalArgumentException(draft + " is a feature draft, which reads the target's hidden"
+                        + " states, and the plan puts the target on " + placed.target().device() + ", whose engine"
+                        + " gives none: use the token draft (--draft models/draft) or another target engine");
+            }
             // runs in Java beside the target, reading its hidden states: no engine places it
             return base.withFeatureDraft(FeatureDraft.load(draft, checkpoint.weights()));
         }

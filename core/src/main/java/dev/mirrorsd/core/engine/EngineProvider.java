@@ -49,6 +49,14 @@ public interface EngineProvider {
     }
 
     /**
+     * Whether the engine's forward passes give their hidden states ({@code ForwardPass.hiddenStates}),
+     * as a target must for a draft that reads them (the feature draft).
+     */
+    default boolean hiddenStates() {
+        return false;
+    }
+
+    /**
      * Whether the engine loads a model exported for it (a folder of compiled graphs) rather than
      * the checkpoint itself; such a model is named apart from its checkpoint, which still gives the
      * tokenizer.

@@ -59,6 +59,11 @@ public final class DjlEngineProvider implements EngineProvider {
         return new Discovery(found, notes);
     }
 
+    @Override
+    public boolean hiddenStates() {
+        return true;
+    }
+
     /** A GGUF file or a Hugging Face folder of safetensors (config.json beside them). */
     @Override
     public boolean accepts(Path model) {
