@@ -98,6 +98,21 @@ final class FeatureCursor {
         state.step(source, offset, true, token, position, 1, g, wantLogits ? logits : null);
     }
 
+    /** The draft's hidden state after its last step (a tree's root, after {@link #catchUp}). */
+    float[] g() {
+        return g;
+    }
+
+    /**
+     * A draft-tree node's step from its parent's hidden state, its key and value at {@code slot},
+     * attending to the fed positions {@code 1..committedEnd} and to {@code extra[0..n)} (its
+     * ancestors' slots and its own); the logits then predict its children.
+     */
+    void treeStep(float[] parentG, int token, int position, int slot, int committedEnd, int[] extra, int n,
+                  float[] gOut) {
+        state.treeStep(parentG, token, position, slot, 1, committedEnd, extra, n, gOut, logits);
+    }
+
     /**
      * A chain of {@code budget} tokens from the current logits (the token after {@code length}
      * committed ones), each further token from the draft's own state.

@@ -35,6 +35,8 @@ import java.util.Arrays;
  * The weights are read-only and shared by every request; each request's cache is a {@link State}.
  */
 public final class FeatureDraft {
+    private static final int[] NO_SLOTS = new int[0];
+
     /** The {@code architecture} that config.json names. */
     public static final String ARCHITECTURE = "feature-draft";
 
@@ -254,8 +256,24 @@ public final class FeatureDraft {
          */
         public void step(float[] input, int inputOff, boolean fused, int token, int position, int firstSlot,
                          float[] gOut, float[] logits) {
-            if (position < 0 || position >= capacity) {
-                throw new IllegalStateException("draft position " + position + " outside its cache of "
+            step(input, inputOff, fused, token, position, position, firstSlot, position, NO_SLOTS, 0, gOut, logits);
+        }
+
+        /**
+         * A step of a draft tree's node: its key and value go to {@code slot}, and it attends to the
+         * cached slots {@code firstSlot..lastSlot-1} (the committed positions) and to
+         * {@code extraSlots[0..extraCount)} (its ancestors in the tree, then itself), not to its
+         * siblings. RoPE still takes the node's position in the sequence.
+         */
+        public void treeStep(float[] parentG, int token, int position, int slot, int firstSlot, int lastSlot,
+                             int[] extraSlots, int extraCount, float[] gOut, float[] logits) {
+            step(parentG, 0, false, token, position, slot, firstSlot, lastSlot, extraSlots, extraCount, gOut, logits);
+        }
+
+        private void step(float[] input, int inputOff, boolean fused, int token, int position, int slot,
+                          int firstSlot, int lastSlot, int[] extraSlots, int extraCount, float[] gOut, float[] logits) {
+            if (slot < 0 || slot >= capacity) {
+                throw new IllegalStateException("draft cache slot " + slot + " outside its cache of "
                         + capacity + " positions");
             }
             if (token < 0 || token >= targetVocab) {
@@ -269,17 +287,17 @@ public final class FeatureDraft {
             DraftKernels.rmsNorm(embedding, token * hidden, hidden, embNorm, eps, a, 0);
             DraftKernels.rmsNorm(h, 0, hidden, hidNorm, eps, a, hidden);
             int kvWidth = kvHeads * headDim;
-            int slot = position * kvWidth;
+            int at = slot * kvWidth;
             wq.times(a, 0, q, 0);
-            wk.times(a, 0, keys, slot);
-            wv.times(a, 0, values, slot);
+            wk.times(a, 0, keys, at);
+            wv.times(a, 0, values, at);
             for (int head = 0; head < heads; head++) {
                 rope(q, head * headDim, position);
             }
             for (int head = 0; head < kvHeads; head++) {
-                rope(keys, slot + head * headDim, position);
+                rope(keys, at + head * headDim, position);
             }
-            attend(position, firstSlot);
+            attend(firstSlot, lastSlot, extraSlots, extraCount);
             wo.times(attn, 0, r, 0);
             for (int i = 0; i < hidden; i++) {
                 r[i] += h[i];
@@ -315,27 +333,35 @@ public final class FeatureDraft {
             }
         }
 
-        private void attend(int position, int firstSlot) {
+        /**
+         * Attention over slots {@code firstSlot..lastSlot} inclusive and {@code extra[0..extraCount)}
+         * (a tree node's ancestors and itself, all past lastSlot).
+         */
+        private void attend(int firstSlot, int lastSlot, int[] extra, int extraCount) {
             int kvWidth = kvHeads * headDim;
             int group = heads / kvHeads;
             float scale = (float) (1.0 / Math.sqrt(headDim));
+            int span = Math.max(0, lastSlot - firstSlot + 1);
+            int n = span + extraCount;
             Arrays.fill(attn, 0f);
             for (int head = 0; head < heads; head++) {
                 int kvOff = (head / group) * headDim;
                 float max = Float.NEGATIVE_INFINITY;
-                for (int s = firstSlot; s <= position; s++) {
+                for (int i = 0; i < n; i++) {
+                    int s = i < span ? firstSlot + i : extra[i - span];
                     float score = DraftKernels.dot(q, head * headDim, keys, s * kvWidth + kvOff, headDim) * scale;
-                    scores[s] = score;
+                    scores[i] = score;
                     max = Math.max(max, score);
                 }
                 float sum = 0f;
-                for (int s = firstSlot; s <= position; s++) {
-                    float e = (float) Math.exp(scores[s] - max);
-                    scores[s] = e;
+                for (int i = 0; i < n; i++) {
+                    float e = (float) Math.exp(scores[i] - max);
+                    scores[i] = e;
                     sum += e;
                 }
-                for (int s = firstSlot; s <= position; s++) {
-                    DraftKernels.axpy(scores[s] / sum, values, s * kvWidth + kvOff, attn, head * headDim, headDim);
+                for (int i = 0; i < n; i++) {
+                    int s = i < span ? firstSlot + i : extra[i - span];
+                    DraftKernels.axpy(scores[i] / sum, values, s * kvWidth + kvOff, attn, head * headDim, headDim);
                 }
             }
         }

@@ -4,6 +4,7 @@ import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.core.sampling.TokenSampler;
 import dev.mirrorsd.core.speculative.DraftProposal;
 
+import java.util.Arrays;
 import java.util.random.RandomGenerator;
 
 /**
@@ -13,19 +14,44 @@ import java.util.random.RandomGenerator;
  * verification pass); then it drafts from its own hidden state, as EAGLE does. Drafted positions
  * are overwritten the next round by the target's features of whatever was committed there.
  *
- * <p>Greedy: argmax over the draft vocabulary. Sampling: a draw from the request's processed
- * distribution over the draft vocabulary (mapped to target ids), recorded for the rejection test.
+ * <p>Chains: greedy, the argmax over the draft vocabulary; sampling, a draw from the request's
+ * processed distribution over the draft vocabulary (mapped to target ids), recorded for the
+ * rejection test. Trees, as {@link DynamicTreeDrafter} grows them (EAGLE-2): each expanded node is
+ * one draft step from its parent's hidden state, attending to the committed positions and its own
+ * ancestors; children are the draft's top tokens, point masses for the verifier.
  */
 public final class FeatureDrafter implements Drafter {
-    private final FeatureDraft draft;
+    /** Deepest tree drafted; its nodes' cache slots are reserved when a session opens. */
+    private static final int MAX_TREE_DEPTH = 16;
 
+    private final FeatureDraft draft;
+    private final int branching; // 0: chains
+    private final int nodeBudget;
+
+    /** Chains. */
     public FeatureDrafter(FeatureDraft draft) {
         this.draft = draft;
+        this.branching = 0;
+        this.nodeBudget = 0;
+    }
+
+    /**
+     * Dynamic trees of {@code nodeBudget} draft tokens per round, {@code branching} children per
+     * expanded node and nodes expanded per depth; the round's draft length bounds the depth.
+     */
+    public FeatureDrafter(FeatureDraft draft, int branching, int nodeBudget) {
+        if (branching < 1 || nodeBudget < 1) {
+            throw new IllegalArgumentException("a dynamic tree needs branching >= 1 and a node budget >= 1, got "
+                    + branching + " and " + nodeBudget);
+        }
+        this.draft = draft;
+        this.branching = branching;
+        this.nodeBudget = nodeBudget;
     }
 
     @Override
     public String name() {
-        return "draft";
+        return branching == 0 ? "draft" : "draft-tree";
     }
 
     @Override
@@ -38,12 +64,23 @@ public final class FeatureDrafter implements Drafter {
         private final TokenSampler sampler;
         private final TargetDistribution distribution;
         private final FeatureCursor cursor;
+        private final int committedCapacity;
+        private final DraftTree tree = new DraftTree();
+        private float[] rootG = new float[0];
+        private float[][] nodeG = new float[0][];
+        private int[] ancestors = new int[0];
 
         Session(SamplingConfig sampling, TokenSampler sampler, int capacity) {
             this.sampling = sampling;
             this.sampler = sampler;
             this.distribution = new TargetDistribution(draft.draftToTargetShared(), draft.targetVocab, sampling);
-            this.cursor = new FeatureCursor(draft, capacity);
+            this.committedCapacity = capacity;
+            // a tree's nodes take cache slots past the committed positions, one each
+            this.cursor = new FeatureCursor(draft, capacity + (branching == 0 ? 0 : maxNodes(MAX_TREE_DEPTH)));
+        }
+
+        private int maxNodes(int depth) {
+            return branching + Math.max(0, depth - 1) * branching * branching;
         }
 
         @Override
@@ -58,12 +95,64 @@ public final class FeatureDrafter implements Drafter {
 
         @Override
         public DraftProposal propose(int[] context, int length, int maxTokens) {
-            int budget = Math.min(maxTokens, cursor.capacity() - length);
-            if (budget <= 0 || length < 2) {
+            int room = committedCapacity - length;
+            if (maxTokens <= 0 || room <= 0 || length < 2) {
                 return DraftProposal.chain();
             }
             cursor.catchUp(context, length, true);
-            return cursor.chain(budget, distribution, sampling, sampler, context, length);
+            if (branching == 0) {
+                return cursor.chain(Math.min(maxTokens, room), distribution, sampling, sampler, context, length);
+            }
+            return tree(context, length, maxTokens, Math.min(nodeBudget, room));
+        }
+
+        /** EAGLE-2's expand and rerank over {@code maxDepth} depths; node n's cache slot is length + n. */
+        private DraftProposal tree(int[] context, int length, int depthWanted, int budget) {
+            int maxDepth = Math.min(depthWanted, MAX_TREE_DEPTH);
+            int maxNodes = maxNodes(maxDepth);
+            if (length + maxNodes > cursor.capacity()) {
+                maxDepth = 1; // no room for a deep tree's slots: the root's children only
+                maxNodes = maxNodes(1);
+            }
+            int hidden = draft.hidden;
+            if (nodeG.length < maxNodes) {
+                nodeG = new float[maxNodes][hidden];
+                ancestors = new int[maxDepth + 1];
+                rootG = new float[hidden];
+            }
+            if (ancestors.length < maxDepth + 1) {
+                ancestors = new int[maxDepth + 1];
+            }
+            tree.reset(maxNodes);
+            System.arraycopy(cursor.g(), 0, rootG, 0, hidden);
+            int[] path = Arrays.copyOf(context, length + maxDepth);
+            addChildren(-1, path, length);
+            int[] frontier = tree.best(0, tree.size(), branching);
+            for (int depth = 2; depth <= maxDepth && frontier.length > 0; depth++) {
+                int firstChild = tree.size();
+                for (int node : frontier) {
+                    int n = 0;
+                    for (int a = node; a >= 0; a = tree.parent(a)) {
+                        ancestors[n++] = length + a;
+                    }
+                    int parent = tree.parent(node);
+                    // the node's token sits at position length - 1 + its depth, which is depth - 1 here
+                    cursor.treeStep(parent < 0 ? rootG : nodeG[parent], tree.token(node), length + depth - 2,
+                            length + node, length - 1, ancestors, n, nodeG[node]);
+                    addChildren(node, path, tree.path(node, path, length));
+                }
+                frontier = tree.best(firstChild, tree.size(), branching);
+            }
+            return tree.proposal(budget);
+        }
+
+        /** The {@code branching} most probable children of {@code parent}, from the cursor's logits. */
+        private void addChildren(int parent, int[] path, int pathLength) {
+            float[] q = distribution.of(cursor.logits(), 0, path, pathLength);
+            double parentScore = parent < 0 ? 0 : tree.score(parent);
+            for (int token : DraftTree.top(q, branching)) {
+                tree.add(token, parent, parentScore + Math.log(q[token]));
+            }
         }
 
         @Override

@@ -58,11 +58,9 @@ public final class Generators {
                 return new EarlyExitDrafter(target, options.exitLayer(), options.confidenceThreshold(), options.rootBranches());
             case DRAFT:
                 if (options.featureDraft() != null) {
-                    if (options.treeNodes() > 0) {
-                        throw new IllegalArgumentException("the feature draft drafts chains; --tree-nodes needs the"
-                                + " token draft");
-                    }
-                    return new FeatureDrafter(options.featureDraft());
+                    return options.treeNodes() > 0
+                            ? new FeatureDrafter(options.featureDraft(), options.treeBranching(), options.treeNodes())
+                            : new FeatureDrafter(options.featureDraft());
                 }
                 requireDraft(strategy, tokenizer, options);
                 if (options.treeNodes() > 0) {

@@ -179,6 +179,13 @@ class SampledJointDistributionTest {
     }
 
     @Test
+    void featureDraftTreeSamplingShouldHaveTheTargetsJointDistribution(@TempDir Path dir) throws IOException {
+        Generator generator = Generator.speculative(TARGET, new IdTokenizer(VOCAB), null,
+                new FeatureDrafter(featureDraft(dir), 2, 5));
+        assertJointIsTheTargets("feature draft (dynamic tree)", requests(generator), 6_000_000);
+    }
+
+    @Test
     void mirrorWithAFeatureDraftShouldHaveTheTargetsJointDistribution(@TempDir Path dir) throws IOException {
         Generator generator = Generator.mirror(TARGET, new IdTokenizer(VOCAB), null,
                 new FeatureMirrorDrafter(featureDraft(dir)), MirrorOptions.defaults().withExitLayer(1).withKappa(2)

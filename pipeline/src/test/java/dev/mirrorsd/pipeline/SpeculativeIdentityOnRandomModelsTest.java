@@ -127,6 +127,9 @@ class SpeculativeIdentityOnRandomModelsTest {
         for (int gamma : new int[] {1, 4}) {
             assertIdentical(new FeatureDrafter(draft), greedy(gamma));
         }
+        for (int nodes : new int[] {1, 8}) {
+            assertIdentical(new FeatureDrafter(draft, 3, nodes), greedy(4));
+        }
     }
 
     @Test
