@@ -37,6 +37,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final WebServer server;
     private final ExecutorService requests;
     private final ServerMetrics metrics;
+    private boolean closed; // guarded by this
 
     private OpenAiServer(WebServer server, ExecutorService requests, ServerMetrics metrics) {
         this.server = server;
@@ -126,8 +127,17 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops listening and waits (up to 30 s) for running requests to end. Idempotent, and a second
+     * caller waits for the first: a shutdown hook and the owner of the generator may both call it,
+     * and the generator must not be closed under a running request.
+     */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         server.stop();
         requests.shutdown();
         try {
