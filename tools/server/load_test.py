@@ -6,7 +6,7 @@ to first token and inter-chunk latency percentiles as the clients saw them. A bo
 not a pass/fail timing: it fails only on a wrong answer, an error, or native arrays left open.
 
 Usage (in a venv with openai, e.g. build/openai-venv from .ci/run):
-    tools/server/load_test.py [--clients 64] [--rounds 3] [--max-tokens 8] [--strategy prompt-lookup]
+    tools/server/load_test.py [--clients 64] [--rounds 3] [--max-tokens 8] [--strategy prompt-lookup] [--plan P]
 """
 import argparse
 import asyncio
@@ -32,7 +32,7 @@ PROMPTS = ["What is the capital of France?", "Name three primary colours.", "Wri
 def start_server(args):
     cmd = [str(ROOT / "bin" / "mirror-sd"), "serve", "--port", "0", "--strategy", args.strategy,
            "--served-model-name", "m", "--max-concurrent", str(args.max_concurrent),
-           "--max-queued", str(args.clients)]
+           "--max-queued", str(args.clients)] + (["--plan", args.plan] if args.plan else [])
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     for line in proc.stdout:
         found = re.search(r"serving .* on (http://\S+)", line)
@@ -88,6 +88,7 @@ async def main():
     parser.add_argument("--max-tokens", type=int, default=8)
     parser.add_argument("--strategy", default="prompt-lookup")
     parser.add_argument("--max-concurrent", type=int, default=1)
+    parser.add_argument("--plan", help="the server's device plan (default: its own)")
     args = parser.parse_args()
     proc, url = start_server(args)
     try:
@@ -116,7 +117,7 @@ async def main():
 
         total = args.clients * args.rounds
         print(f"{args.clients} clients x {args.rounds} requests = {total} streaming greedy chats, max_tokens "
-              f"{args.max_tokens}, {args.strategy}, --max-concurrent {args.max_concurrent}: {wall:.1f} s, "
+              f"{args.max_tokens}, {args.strategy}, --max-concurrent {args.max_concurrent}, plan {args.plan}: {wall:.1f} s, "
               f"{total / wall:.2f} requests/s")
         print(f"answers equal to the request run alone: {total - len(wrong)}/{total}")
         print(f"native arrays live: {idle_arrays:.0f} idle before, {arrays:.0f} after; "

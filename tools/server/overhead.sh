@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The server's latency overhead over a direct Generator.generate (dev.mirrorsd.server.ServerOverhead,
 # in server's test sources): builds the server module and its test classpath, then runs it.
-# Usage: tools/server/overhead.sh [requests per side] [max tokens] [strategy] [target]
+# Usage: tools/server/overhead.sh [requests per side] [max tokens] [strategy] [device plan] [target]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 JAVA_HOME="$("$root/scripts/java-home.sh")"

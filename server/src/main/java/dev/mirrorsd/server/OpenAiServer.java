@@ -59,6 +59,9 @@ public final class OpenAiServer implements AutoCloseable {
                 .host(options.host())
                 .port(options.port())
                 .maxPayloadSize(MAX_BODY_BYTES)
+                // without it Nagle's algorithm holds the first small chunk, written right after the
+                // headers, until the client's delayed ACK: up to 40 ms more time to first token
+                .connectionOptions(socket -> socket.tcpNoDelay(true))
                 .shutdownHook(false)
                 .routing(routing -> routes(routing, completions, metrics, key, options.modelName(), created, context))
                 .build()

@@ -39,7 +39,7 @@ class OpenAiServerEndToEndTest {
     private static final String MODEL = "smollm2-test";
     private static final String CHAT = "{\"model\": \"" + MODEL + "\", \"messages\": [{\"role\": \"user\","
             + " \"content\": \"Name three primary colours.\"}], \"max_tokens\": 12, \"temperature\": 0";
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     private static Generator generator;
     private static OpenAiServer server;

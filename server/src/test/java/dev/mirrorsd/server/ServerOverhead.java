@@ -24,7 +24,8 @@ import java.util.List;
  * client, and the time to first token and between text chunks compared at p50/p90/p99. A
  * measurement, not a test: tools/server/overhead.sh runs it, docs/results/server.md has its output.
  *
- * <p>Arguments: [requests per side (30)] [max tokens (16)] [strategy (prompt-lookup)] [target (the default)].
+ * <p>Arguments: [requests per side (30)] [max tokens (16)] [strategy (prompt-lookup)] [device plan (the
+ * default)] [target (the default)].
  */
 public final class ServerOverhead {
     private static final List<String> PROMPTS = List.of("What is the capital of France?",
@@ -39,10 +40,11 @@ public final class ServerOverhead {
         int requests = args.length > 0 ? Integer.parseInt(args[0]) : 30;
         int maxTokens = args.length > 1 ? Integer.parseInt(args[1]) : 16;
         String strategy = args.length > 2 ? args[2] : "prompt-lookup";
-        Path target = args.length > 3 ? Path.of(args[3]) : SmolLM2Target.require();
-        try (Generator generator = Deployment.plan(null).target(target).open(Strategy.byName(strategy));
+        String plan = args.length > 3 ? args[3] : null;
+        Path target = args.length > 4 ? Path.of(args[4]) : SmolLM2Target.require();
+        try (Generator generator = Deployment.plan(plan).target(target).open(Strategy.byName(strategy));
              OpenAiServer server = OpenAiServer.start(generator, ServerOptions.defaults("m").withPort(0))) {
-            HttpClient http = HttpClient.newHttpClient();
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions");
             List<Long> directTtft = new ArrayList<>();
             List<Long> directItl = new ArrayList<>();
@@ -55,8 +57,8 @@ public final class ServerOverhead {
                 direct(generator, prompt, maxTokens, keep ? directTtft : new ArrayList<>(), keep ? directItl : new ArrayList<>());
                 viaServer(http, uri, prompt, maxTokens, keep ? serverTtft : new ArrayList<>(), keep ? serverItl : new ArrayList<>());
             }
-            System.out.printf("%d requests per side, %d max tokens, %s, %d cores%n", requests, maxTokens, strategy,
-                    Runtime.getRuntime().availableProcessors());
+            System.out.printf("%d requests per side, %d max tokens, %s, plan %s, %d cores%n", requests, maxTokens,
+                    strategy, plan == null ? Deployment.DEFAULT_PLAN : plan, Runtime.getRuntime().availableProcessors());
             System.out.println("| measure | direct generate() p50 / p90 / p99 (ms) | through the server p50 / p90 / p99 (ms) | server - direct at p50 (ms) |");
             System.out.println("|---|---|---|---|");
             row("time to first token", directTtft, serverTtft);
@@ -64,8 +66,18 @@ public final class ServerOverhead {
         }
     }
 
-    /** Request start to the first non-empty text, and between non-empty texts, as a client would see them. */
-    private static void direct(Generator generator, String prompt, int maxTokens, List<Long> ttft, List<Long> itl) {
+    /**
+     * Request start to the first non-empty text, and between non-empty texts, as a client would see
+     * them; on a fresh platform thread, as the server runs each request.
+     */
+    private static void direct(Generator generator, String prompt, int maxTokens, List<Long> ttft, List<Long> itl)
+            throws InterruptedException {
+        Thread request = Thread.ofPlatform().start(() -> directOnThisThread(generator, prompt, maxTokens, ttft, itl));
+        request.join();
+    }
+
+    private static void directOnThisThread(Generator generator, String prompt, int maxTokens, List<Long> ttft,
+                                           List<Long> itl) {
         GenerationConfig config = GenerationConfig.defaults().withMaxNewTokens(maxTokens).withSampling(SamplingConfig.greedy());
         long[] last = {System.nanoTime(), 0};
         long start = last[0];
