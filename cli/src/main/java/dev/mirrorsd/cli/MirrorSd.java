@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "mirror-sd", mixinStandardHelpOptions = true, version = "mirror-sd 0.1.0",
         description = "Speculative decoding for the JVM: generate text, reproduce SpecBench, profile latency.",
         subcommands = {GenerateCommand.class, BenchCommand.class, SpecbenchCommand.class, ProfileCommand.class,
-                DevicesCommand.class, SoakCommand.class, CommandLine.HelpCommand.class})
+                DevicesCommand.class, SoakCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
 public final class MirrorSd {
 
     public static void main(String[] args) {
