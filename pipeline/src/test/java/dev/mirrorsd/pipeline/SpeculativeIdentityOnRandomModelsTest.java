@@ -13,9 +13,12 @@ import dev.mirrorsd.draft.DynamicTreeDrafter;
 import dev.mirrorsd.draft.EarlyExitDrafter;
 import dev.mirrorsd.draft.ModelDrafter;
 import dev.mirrorsd.draft.NgramDrafter;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,18 +34,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Greedy speculative decoding must emit exactly the target's greedy tokens, whatever the drafter
  * proposes. Random models make drafts that are mostly wrong, which exercises every rejection path;
- * the real-model identity test runs on the default target.
+ * the real-model identity test runs on the default target. Runs once per CPU engine: the target
+ * and the draft model on the same engine.
  */
+@ParameterizedClass
+@ValueSource(strings = {"pytorch:cpu", "java:cpu"})
 class SpeculativeIdentityOnRandomModelsTest {
+    /** The engine both models run on, as a plan spells it. */
+    @Parameter
+    String engine;
     private static CausalLM target;
     private static CausalLM draftModel;
     private static final List<int[]> PROMPTS = new ArrayList<>();
 
-    @BeforeAll
-    static void load() {
+    @BeforeParameterizedClassInvocation
+    static void load(String engine) {
         ModelConfig config = RandomWeights.tinyConfig(false);
-        target = Engines.load(ModelSource.of(RandomWeights.of(config, 7)), "pytorch:cpu");
-        draftModel = Engines.load(ModelSource.of(RandomWeights.of(config, 8)), "pytorch:cpu");
+        target = Engines.load(ModelSource.of(RandomWeights.of(config, 7)), engine);
+        draftModel = Engines.load(ModelSource.of(RandomWeights.of(config, 8)), engine);
+        PROMPTS.clear();
         SplittableRandom random = new SplittableRandom(3);
         for (int p = 0; p < 12; p++) {
             int[] prompt = new int[3 + random.nextInt(20)];
@@ -54,7 +64,7 @@ class SpeculativeIdentityOnRandomModelsTest {
         }
     }
 
-    @AfterAll
+    @AfterParameterizedClassInvocation
     static void close() {
         draftModel.close();
         target.close();

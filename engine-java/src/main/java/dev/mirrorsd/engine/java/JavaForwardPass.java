@@ -91,7 +91,7 @@ final class JavaForwardPass extends GuardedForwardPass {
         float[] attended = new float[w * qWidth];
         int group = c.queriesPerKvHead();
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        matmul.pool().run(w * c.numHeads(), (fromItem, toItem, worker) -> {
+        matmul.pool().run(w * c.numHeads(), 2L * (start + w) * headDim, (fromItem, toItem, worker) -> {
             for (int item = fromItem; item < toItem; item++) {
                 attend(item / c.numHeads(), item % c.numHeads(), group, headDim, qWidth, kvWidth, scale,
                         q, keys, values, attended, scores[worker]);

@@ -32,7 +32,7 @@ final class Matmul {
             }
             total += m.rows();
         }
-        pool.run(total, (from, to, worker) -> {
+        pool.run(total, (long) cols * w, (from, to, worker) -> {
             int first = 0;
             for (int i = 0; i < ms.length; i++) {
                 Matrix m = ms[i];
@@ -57,7 +57,7 @@ final class Matmul {
                 throw new IllegalArgumentException("row id " + id + " outside " + m.name() + "'s " + m.rows() + " rows");
             }
         }
-        pool.run(ids.length, (from, to, worker) -> rows(m, from, to, ids, x, w, out, ids.length, worker));
+        pool.run(ids.length, (long) m.cols() * w, (from, to, worker) -> rows(m, from, to, ids, x, w, out, ids.length, worker));
     }
 
     /** Output columns {@code lo..hi-1} (weight rows {@code ids[c]} or {@code c}) of {@code out (w, width)}. */

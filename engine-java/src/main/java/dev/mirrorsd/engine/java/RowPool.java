@@ -19,6 +19,11 @@ final class RowPool implements AutoCloseable {
     }
 
     private static final long SPIN_NANOS = 200_000;
+    /**
+     * Below this many multiply-adds a range runs on the caller alone: handing it out costs a few
+     * microseconds, more than tiny models' whole matmuls.
+     */
+    static final long MIN_PARALLEL_WORK = 1 << 16;
 
     private final int threads;
     private final Thread[] workers;
@@ -45,9 +50,12 @@ final class RowPool implements AutoCloseable {
         return threads;
     }
 
-    /** Runs {@code task} over {@code 0..items-1} on every thread and returns when all shares are done. */
-    synchronized void run(int items, RangeTask task) {
-        if (threads == 1 || items < 2) {
+    /**
+     * Runs {@code task} over {@code 0..items-1} on every thread and returns when all shares are done;
+     * {@code workPerItem} (multiply-adds, roughly) decides whether splitting is worth it.
+     */
+    synchronized void run(int items, long workPerItem, RangeTask task) {
+        if (threads == 1 || items < 2 || items * workPerItem < MIN_PARALLEL_WORK) {
             task.run(0, items, 0);
             return;
         }
