@@ -174,4 +174,66 @@ final class Kernels {
             }
         }
     }
+
+    // ---- four window rows at once: each block widened once in registers, met by four activation rows ----
+
+    /**
+     * {@code out[o + k * outStride] = row . x[(r + k) * n ..]} for {@code k < 4}: a Q4_1 row against
+     * window rows {@code r..r+3} of {@code x (rows, n)}.
+     */
+    static void dot4Q4_1(MemorySegment data, long at, int n, float[] x, int r, float[] out, int o, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int x0 = r * n;
+        int x1 = x0 + n;
+        int x2 = x1 + n;
+        int x3 = x2 + n;
+        for (int b = 0; b < n; b += 32, at += 20) {
+            FloatVector d = FloatVector.broadcast(F, f16(data, at));
+            FloatVector m = FloatVector.broadcast(F, f16(data, at + 2));
+            for (int j = 0; j < 16; j += LANES) {
+                ByteVector raw = ByteVector.fromMemorySegment(B, data, at + 4 + j, LE);
+                FloatVector lo = bytesToFloats(raw.and((byte) 0x0F)).fma(d, m);
+                FloatVector hi = bytesToFloats(raw.lanewise(VectorOperators.LSHR, 4)).fma(d, m);
+                int c = b + j;
+                a0 = hi.fma(FloatVector.fromArray(F, x, x0 + c + 16), lo.fma(FloatVector.fromArray(F, x, x0 + c), a0));
+                a1 = hi.fma(FloatVector.fromArray(F, x, x1 + c + 16), lo.fma(FloatVector.fromArray(F, x, x1 + c), a1));
+                a2 = hi.fma(FloatVector.fromArray(F, x, x2 + c + 16), lo.fma(FloatVector.fromArray(F, x, x2 + c), a2));
+                a3 = hi.fma(FloatVector.fromArray(F, x, x3 + c + 16), lo.fma(FloatVector.fromArray(F, x, x3 + c), a3));
+            }
+        }
+        out[o] = a0.reduceLanes(VectorOperators.ADD);
+        out[o + outStride] = a1.reduceLanes(VectorOperators.ADD);
+        out[o + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD);
+        out[o + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** As {@link #dot4Q4_1} for a Q8_0 row. */
+    static void dot4Q8_0(MemorySegment data, long at, int n, float[] x, int r, float[] out, int o, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int x0 = r * n;
+        int x1 = x0 + n;
+        int x2 = x1 + n;
+        int x3 = x2 + n;
+        for (int b = 0; b < n; b += 32, at += 34) {
+            FloatVector d = FloatVector.broadcast(F, f16(data, at));
+            for (int j = 0; j < 32; j += LANES) {
+                FloatVector w = bytesToFloats(ByteVector.fromMemorySegment(B, data, at + 2 + j, LE)).mul(d);
+                int c = b + j;
+                a0 = w.fma(FloatVector.fromArray(F, x, x0 + c), a0);
+                a1 = w.fma(FloatVector.fromArray(F, x, x1 + c), a1);
+                a2 = w.fma(FloatVector.fromArray(F, x, x2 + c), a2);
+                a3 = w.fma(FloatVector.fromArray(F, x, x3 + c), a3);
+            }
+        }
+        out[o] = a0.reduceLanes(VectorOperators.ADD);
+        out[o + outStride] = a1.reduceLanes(VectorOperators.ADD);
+        out[o + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD);
+        out[o + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD);
+    }
 }

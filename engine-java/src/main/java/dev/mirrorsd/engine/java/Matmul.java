@@ -3,8 +3,10 @@ package dev.mirrorsd.engine.java;
 /**
  * {@code out = x @ W^T} for block-format weights, split over output rows on a {@link RowPool}.
  * One row of x dots each weight row straight from its blocks. A window of several rows reads each
- * weight row once: the row is widened into a per-worker scratch row that stays in L1, and every
- * window row dots it there, so the weights cross the memory bus once per window, not once per row.
+ * weight row once: Q4_1 and Q8_0 rows meet four window rows per pass over their blocks, each block
+ * widened once in registers; other formats widen the row into a per-worker scratch row that stays
+ * in L1, and every window row dots it there. Either way the weights cross the memory bus once per
+ * window, not once per row.
  */
 final class Matmul {
     private final RowPool pool;
@@ -66,6 +68,19 @@ final class Matmul {
         if (w == 1 && m.hasFusedDot()) {
             for (int c = lo; c < hi; c++) {
                 out[c] = m.dot(ids == null ? c : ids[c], x, 0);
+            }
+            return;
+        }
+        if (w >= 4 && m.hasFourRowDot()) {
+            for (int c = lo; c < hi; c++) {
+                int id = ids == null ? c : ids[c];
+                int r = 0;
+                for (; r + 4 <= w; r += 4) {
+                    m.dot4(id, x, r, out, r * width + c, width);
+                }
+                for (; r < w; r++) { // the row's blocks are in cache now
+                    out[r * width + c] = m.dot(id, x, r * cols);
+                }
             }
             return;
         }

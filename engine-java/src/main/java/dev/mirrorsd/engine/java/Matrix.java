@@ -64,6 +64,21 @@ record Matrix(String name, GgmlType type, int rows, int cols, MemorySegment data
         };
     }
 
+    /** Whether {@link #dot4} has a kernel for this type; others widen the row once per window. */
+    boolean hasFourRowDot() {
+        return Kernels.VECTORIZED && (type == GgmlType.Q4_1 || type == GgmlType.Q8_0);
+    }
+
+    /** Row {@code row} against window rows {@code r..r+3} of {@code x (rows, cols)}, into {@code out[o + k * outStride]}. */
+    void dot4(int row, float[] x, int r, float[] out, int o, int outStride) {
+        long at = rowOffset(row);
+        switch (type) {
+            case Q4_1 -> Kernels.dot4Q4_1(data, at, cols, x, r, out, o, outStride);
+            case Q8_0 -> Kernels.dot4Q8_0(data, at, cols, x, r, out, o, outStride);
+            default -> throw new IllegalStateException(type + " has no four-row dot; widen the row");
+        }
+    }
+
     /** Row {@code row} dotted with {@code x[xOffset .. xOffset + cols)}; {@link #hasFusedDot} types only. */
     float dot(int row, float[] x, int xOffset) {
         long at = rowOffset(row);

@@ -48,7 +48,7 @@ class BlockKernelTest {
                 Matrix m = Matrix.of(info.name(), info.type(), rows, cols,
                         mapped.asSlice(gguf.fileOffset(info), info.byteSize()));
                 HostTensor reference = gguf.readTensor(info);
-                int w = 3;
+                int w = 6; // one group of four window rows and two left over
                 float[] x = new float[w * cols];
                 for (int i = 0; i < x.length; i++) {
                     x[i] = (float) random.nextGaussian();
