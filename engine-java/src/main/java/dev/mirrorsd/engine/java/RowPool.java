@@ -73,8 +73,13 @@ final class RowPool implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             own = e;
         }
-        while (pending.get() != 0) {
-            Thread.onSpinWait();
+        // on a machine with more runnable threads than cores the worker may be waiting for this core
+        for (int spins = 0; pending.get() != 0; spins++) {
+            if (spins < 4096) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
         }
         this.task = null;
         Throwable error = own != null ? own : failure;
