@@ -13,12 +13,10 @@ import dev.mirrorsd.draft.DynamicTreeDrafter;
 import dev.mirrorsd.draft.EarlyExitDrafter;
 import dev.mirrorsd.draft.ModelDrafter;
 import dev.mirrorsd.draft.NgramDrafter;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.AfterParameterizedClassInvocation;
-import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
-import org.junit.jupiter.params.Parameter;
-import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.TestInstance;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -34,25 +32,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Greedy speculative decoding must emit exactly the target's greedy tokens, whatever the drafter
  * proposes. Random models make drafts that are mostly wrong, which exercises every rejection path;
- * the real-model identity test runs on the default target. Runs once per CPU engine: the target
- * and the draft model on the same engine.
+ * the real-model identity test runs on the default target. The target and the draft model run on
+ * {@link #engine()}; a subclass runs every test on another engine.
  */
-@ParameterizedClass
-@ValueSource(strings = {"pytorch:cpu", "java:cpu"})
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SpeculativeIdentityOnRandomModelsTest {
-    /** The engine both models run on, as a plan spells it. */
-    @Parameter
-    String engine;
-    private static CausalLM target;
-    private static CausalLM draftModel;
-    private static final List<int[]> PROMPTS = new ArrayList<>();
+    private CausalLM target;
+    private CausalLM draftModel;
+    private final List<int[]> prompts = new ArrayList<>();
 
-    @BeforeParameterizedClassInvocation
-    static void load(String engine) {
+    /** Where both models run, as a plan spells it. */
+    String engine() {
+        return "pytorch:cpu";
+    }
+
+    @BeforeAll
+    void load() {
         ModelConfig config = RandomWeights.tinyConfig(false);
-        target = Engines.load(ModelSource.of(RandomWeights.of(config, 7)), engine);
-        draftModel = Engines.load(ModelSource.of(RandomWeights.of(config, 8)), engine);
-        PROMPTS.clear();
+        target = Engines.load(ModelSource.of(RandomWeights.of(config, 7)), engine());
+        draftModel = Engines.load(ModelSource.of(RandomWeights.of(config, 8)), engine());
         SplittableRandom random = new SplittableRandom(3);
         for (int p = 0; p < 12; p++) {
             int[] prompt = new int[3 + random.nextInt(20)];
@@ -60,12 +58,12 @@ class SpeculativeIdentityOnRandomModelsTest {
                 // a small alphabet repeats n-grams, so prompt lookup finds matches
                 prompt[i] = 3 + random.nextInt(p % 2 == 0 ? 6 : 90);
             }
-            PROMPTS.add(prompt);
+            prompts.add(prompt);
         }
     }
 
-    @AfterParameterizedClassInvocation
-    static void close() {
+    @AfterAll
+    void close() {
         draftModel.close();
         target.close();
     }
@@ -74,7 +72,7 @@ class SpeculativeIdentityOnRandomModelsTest {
         return generator.generateFromIds(prompt, config, TokenListener.NONE, new Cancellation());
     }
 
-    private static Generator generator(Drafter drafter) {
+    private Generator generator(Drafter drafter) {
         IdTokenizer tokenizer = new IdTokenizer(96);
         return drafter == null ? Generator.of(target, tokenizer, null) : Generator.speculative(target, tokenizer, null, drafter);
     }
@@ -83,7 +81,7 @@ class SpeculativeIdentityOnRandomModelsTest {
         Generator reference = generator(null);
         Generator speculative = generator(drafter);
         long accepted = 0;
-        for (int[] prompt : PROMPTS) {
+        for (int[] prompt : prompts) {
             GenerationResult expected = run(reference, prompt, config);
             GenerationResult actual = run(speculative, prompt, config);
             assertArrayEquals(expected.tokenIds(), actual.tokenIds(),
@@ -142,7 +140,7 @@ class SpeculativeIdentityOnRandomModelsTest {
                 new DynamicTreeDrafter(draftModel, null, 96, 2, 6),
                 new EarlyExitDrafter(target, 2, 0f, 1))) {
             Generator generator = generator(drafter);
-            int[] prompt = PROMPTS.get(2);
+            int[] prompt = prompts.get(2);
             GenerationResult first = run(generator, prompt, config);
             GenerationResult again = run(generator, prompt, config);
             assertArrayEquals(first.tokenIds(), again.tokenIds(), drafter.name() + " is not reproducible");
@@ -178,7 +176,7 @@ class SpeculativeIdentityOnRandomModelsTest {
                 return "failing";
             }
         };
-        int[] prompt = PROMPTS.get(0);
+        int[] prompt = prompts.get(0);
         GenerationResult expected = run(generator(null), prompt, greedy(2));
         GenerationResult actual = run(generator(failing), prompt, greedy(2));
         assertArrayEquals(expected.tokenIds(), actual.tokenIds());
@@ -208,7 +206,7 @@ class SpeculativeIdentityOnRandomModelsTest {
                 return "garbage";
             }
         };
-        int[] prompt = PROMPTS.get(1);
+        int[] prompt = prompts.get(1);
         GenerationResult expected = run(generator(null), prompt, greedy(2));
         GenerationResult actual = run(generator(garbage), prompt, greedy(2));
         assertArrayEquals(expected.tokenIds(), actual.tokenIds());
