@@ -4,13 +4,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A fixed set of threads that split a range of work items (output rows of a matmul, attention
- * heads) into equal contiguous shares, the caller taking share 0. A decode step hands out a few
- * hundred such ranges of tens of microseconds each, so idle workers spin for a while before
- * parking: waking a parked thread costs as much as the work.
+ * A fixed set of threads that share out a range of work items (output rows of a matmul, attention
+ * heads) in contiguous chunks, the caller taking part. A decode step hands out a few hundred such
+ * ranges of tens of microseconds each, so idle workers spin for a while before parking: waking a
+ * parked thread costs as much as the work. Chunks are claimed, not assigned: on a machine with
+ * more runnable threads than cores a worker may not run for milliseconds, and the caller then
+ * takes its chunks instead of waiting for it.
  *
  * <p>Thread-safety: {@link #run} may be called from any thread; calls are serialized, and a task
- * may use per-worker scratch indexed by the worker number it is given.
+ * may use per-worker scratch indexed by the worker number it is given. Every item is computed by
+ * one thread, whole, in the same order whatever the thread count.
  */
 final class RowPool implements AutoCloseable {
     /** Work over items {@code from..to-1}, on worker {@code worker} (0 is the caller). */
@@ -19,20 +22,22 @@ final class RowPool implements AutoCloseable {
     }
 
     private static final long SPIN_NANOS = 200_000;
+    private static final int CHUNKS_PER_THREAD = 4;
     /**
      * Below this many multiply-adds a range runs on the caller alone: handing it out costs a few
      * microseconds, more than tiny models' whole matmuls.
      */
     static final long MIN_PARALLEL_WORK = 1 << 16;
 
+    /** One range handed out: its own counters, so a worker that wakes late cannot touch the next one. */
+    private record Job(RangeTask task, int items, int chunks, AtomicInteger next, AtomicInteger done,
+                       Throwable[] failure) {
+    }
+
     private final int threads;
     private final Thread[] workers;
-    private final AtomicInteger pending = new AtomicInteger();
-    private volatile long generation;
+    private volatile Job job;
     private volatile boolean closed;
-    private RangeTask task;   // written before generation's volatile write, read after its read
-    private int items;
-    private volatile Throwable failure;
 
     RowPool(int threads, String name) {
         if (threads < 1) {
@@ -51,7 +56,7 @@ final class RowPool implements AutoCloseable {
     }
 
     /**
-     * Runs {@code task} over {@code 0..items-1} on every thread and returns when all shares are done;
+     * Runs {@code task} over {@code 0..items-1} on every thread and returns when all chunks are done;
      * {@code workPerItem} (multiply-adds, roughly) decides whether splitting is worth it.
      */
     synchronized void run(int items, long workPerItem, RangeTask task) {
@@ -59,30 +64,25 @@ final class RowPool implements AutoCloseable {
             task.run(0, items, 0);
             return;
         }
-        this.task = task;
-        this.items = items;
-        failure = null;
-        pending.set(workers.length);
-        generation++;
+        Job j = new Job(task, items, Math.min(items, threads * CHUNKS_PER_THREAD), new AtomicInteger(),
+                new AtomicInteger(), new Throwable[1]);
+        job = j;
         for (Thread t : workers) {
             LockSupport.unpark(t);
         }
-        Throwable own = null;
-        try {
-            task.run(0, share(items, 1), 0);
-        } catch (RuntimeException | Error e) {
-            own = e;
-        }
-        // on a machine with more runnable threads than cores the worker may be waiting for this core
-        for (int spins = 0; pending.get() != 0; spins++) {
+        drain(j, 0);
+        // on a machine with more runnable threads than cores a worker holding a chunk may be waiting for this core
+        for (int spins = 0; j.done().get() < j.chunks(); spins++) {
             if (spins < 4096) {
                 Thread.onSpinWait();
             } else {
                 Thread.yield();
             }
         }
-        this.task = null;
-        Throwable error = own != null ? own : failure;
+        Throwable error;
+        synchronized (j.failure()) {
+            error = j.failure()[0];
+        }
         if (error instanceof RuntimeException e) {
             throw e;
         }
@@ -91,16 +91,33 @@ final class RowPool implements AutoCloseable {
         }
     }
 
-    /** First item of share {@code worker}; share w covers share(w)..share(w+1)-1. */
-    private int share(int items, int worker) {
-        return (int) ((long) items * worker / threads);
+    private static void drain(Job j, int worker) {
+        for (int c; (c = j.next().getAndIncrement()) < j.chunks(); ) {
+            try {
+                j.task().run(bound(j, c), bound(j, c + 1), worker);
+            } catch (RuntimeException | Error e) {
+                synchronized (j.failure()) {
+                    if (j.failure()[0] == null) {
+                        j.failure()[0] = e;
+                    }
+                }
+            } finally {
+                j.done().incrementAndGet();
+            }
+        }
+    }
+
+    /** First item of chunk {@code c}. */
+    private static int bound(Job j, int c) {
+        return (int) ((long) j.items() * c / j.chunks());
     }
 
     private void loop(int worker) {
-        long seen = 0;
+        Job seen = null;
         while (!closed) {
             long spinUntil = System.nanoTime() + SPIN_NANOS;
-            while (generation == seen && !closed) {
+            Job j;
+            while ((j = job) == seen && !closed) {
                 if (System.nanoTime() < spinUntil) {
                     Thread.onSpinWait();
                 } else {
@@ -110,20 +127,15 @@ final class RowPool implements AutoCloseable {
             if (closed) {
                 return;
             }
-            seen = generation;
-            try {
-                task.run(share(items, worker), share(items, worker + 1), worker);
-            } catch (RuntimeException | Error e) {
-                failure = e;
-            } finally {
-                pending.decrementAndGet();
-            }
+            seen = j;
+            drain(j, worker);
         }
     }
 
     @Override
     public void close() {
         closed = true;
+        job = null;
         for (Thread t : workers) {
             LockSupport.unpark(t);
         }

@@ -200,15 +200,20 @@ class JavaSequenceContractTest {
         }
     }
 
+    /**
+     * Every output element is computed by one thread in one order whatever the thread count; only the
+     * lane order of a vector reduction, which the Vector API leaves to the compiler (interpreted and
+     * compiled code differ), may move the last bits.
+     */
     @Test
-    void shouldComputeTheSameBitsOnAnyNumberOfThreads() {
+    void shouldComputeTheSameLogitsOnAnyNumberOfThreads() {
         // wide enough that every matmul and the attention are split (RowPool.MIN_PARALLEL_WORK)
         ModelConfig wide = new ModelConfig(Architecture.QWEN2, 300, 256, 512, 2, 8, 4, 32, 256, 1e-5f, 10000f,
                 false, true, 1, new int[] {2});
         ModelWeights weights = RandomWeights.of(wide, 18);
         try (JavaCausalLM one = JavaCausalLM.load(weights, 1); JavaCausalLM three = JavaCausalLM.load(weights, 3)) {
             assertEquals(3, three.threads());
-            assertArrayEquals(all(one, PROMPT).values(), all(three, PROMPT).values());
+            assertClose(all(one, PROMPT).values(), all(three, PROMPT).values(), 1e-5f, "1 vs 3 threads");
         }
     }
 
