@@ -108,10 +108,7 @@ final class JavaForwardPass extends GuardedForwardPass {
         float[] gate = new float[w * inter];
         float[] up = new float[w * inter];
         matmul.multiply(new Matrix[] {layer.gate(), layer.up()}, new float[][] {gate, up}, x, w);
-        for (int i = 0; i < gate.length; i++) {
-            float g = gate[i];
-            gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
-        }
+        Kernels.swiglu(gate, up);
         float[] down = new float[w * h];
         matmul.multiply(layer.down(), down, gate, w);
         add(hidden, down);

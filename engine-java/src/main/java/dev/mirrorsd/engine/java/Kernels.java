@@ -236,4 +236,18 @@ final class Kernels {
         out[o + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD);
         out[o + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD);
     }
+
+    /** {@code gate[i] = silu(gate[i]) * up[i]}, silu(g) = g / (1 + e^-g); the exponential vectorized. */
+    static void swiglu(float[] gate, float[] up) {
+        int i = 0;
+        for (int bound = F.loopBound(gate.length); i < bound; i += LANES) {
+            FloatVector g = FloatVector.fromArray(F, gate, i);
+            FloatVector e = g.neg().lanewise(VectorOperators.EXP).add(1f);
+            g.div(e).mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
+        }
+        for (; i < gate.length; i++) {
+            float g = gate[i];
+            gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+        }
+    }
 }
