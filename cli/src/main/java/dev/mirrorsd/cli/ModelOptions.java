@@ -61,7 +61,7 @@ final class ModelOptions {
 
     @Option(names = "--plan", description = "Where the pipelines run, e.g."
             + " \"target=pytorch:cpu,draft=onnxruntime:cpu,threads.target=1,threads.draft=1\" (see `devices`);"
-            + " default: both on pytorch:cpu with libtorch's own thread count.")
+            + " default: the target on java:cpu, the draft on pytorch:cpu, each with its engine's own thread count.")
     String plan;
 
     @Option(names = "--confidence-threshold", defaultValue = "0", description = "Stop a round's drafting when"
@@ -147,7 +147,7 @@ final class ModelOptions {
         return deployment().load(needDraft);
     }
 
-    /** The plan given, checked against what this machine has; both pipelines on pytorch:cpu without one. */
+    /** The plan given, checked against what this machine has; the target on java:cpu and the draft on pytorch:cpu without one. */
     DevicePlan devicePlan() {
         return deployment().devicePlan();
     }

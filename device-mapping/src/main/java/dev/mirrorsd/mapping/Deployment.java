@@ -27,12 +27,13 @@ import java.util.stream.Collectors;
  * }</pre>
  *
  * A plan given is checked against what this machine has ({@link PlanCheck}) before anything
- * loads; without one both models run on {@code pytorch:cpu}. Immutable: each call returns a copy.
+ * loads; without one the target runs on {@code java:cpu} (the fastest CPU engine measured,
+ * docs/results/cpu-engine.md) and the draft on {@code pytorch:cpu}. Immutable: each call returns a copy.
  */
 public final class Deployment {
 
     /** Where both models run when no plan is given. */
-    public static final String DEFAULT_PLAN = "target=pytorch:cpu,draft=pytorch:cpu";
+    public static final String DEFAULT_PLAN = "target=java:cpu,draft=pytorch:cpu";
 
     private final String plan;
     private final Path target;

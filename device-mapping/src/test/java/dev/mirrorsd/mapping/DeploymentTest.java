@@ -40,7 +40,7 @@ class DeploymentTest {
         Deployment deployment = Deployment.plan(null).target(Path.of("missing.gguf")).draft(draftDir())
                 .targetExport(Path.of("graphs"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> deployment.load(false));
-        assertTrue(e.getMessage().contains("pytorch:cpu"), e.getMessage());
+        assertTrue(e.getMessage().contains("java:cpu"), e.getMessage());
     }
 
     @Test

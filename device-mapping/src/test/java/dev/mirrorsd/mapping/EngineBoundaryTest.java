@@ -30,7 +30,7 @@ class EngineBoundaryTest {
     @Test
     void shouldFindEachEngineModuleThroughServiceLoader() {
         List<String> names = Engines.all().stream().map(EngineProvider::name).collect(Collectors.toList());
-        assertEquals(List.of("aoti", "onnxruntime", "pytorch"), names);
+        assertEquals(List.of("aoti", "java", "onnxruntime", "pytorch"), names);
     }
 
     @Test
@@ -46,7 +46,7 @@ class EngineBoundaryTest {
     @Test
     void shouldNameTheInstalledEnginesWhenAskedForAnother() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Engines.get("tensorflow"));
-        assertTrue(e.getMessage().contains("aoti, onnxruntime, pytorch"), e.getMessage());
+        assertTrue(e.getMessage().contains("aoti, java, onnxruntime, pytorch"), e.getMessage());
     }
 
     @Test

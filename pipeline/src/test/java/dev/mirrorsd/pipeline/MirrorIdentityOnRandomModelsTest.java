@@ -17,6 +17,7 @@ import dev.mirrorsd.core.testing.RandomFeatureDraft;
 import dev.mirrorsd.draft.FeatureDraft;
 import dev.mirrorsd.draft.FeatureMirrorDrafter;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -40,30 +41,37 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * drafts: an unrelated random model (drafts mostly rejected: the miss path, fresh drafts, every
  * rejection depth) and the target itself without its early exit (drafts mostly accepted: branch
  * reuse on hits). The tiny model has no multi-token heads, so rollouts of gamma > 1 take several
- * draft forwards over the re-fed branch tree.
+ * draft forwards over the re-fed branch tree. Both models run on {@link #engine()}; a subclass
+ * runs every test on another engine.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class MirrorIdentityOnRandomModelsTest {
-    private static CausalLM target;
-    private static CausalLM unrelatedDraft;
-    private static final List<int[]> PROMPTS = new ArrayList<>();
+    private CausalLM target;
+    private CausalLM unrelatedDraft;
+    private final List<int[]> prompts = new ArrayList<>();
+
+    /** Where both models run, as a plan spells it. */
+    String engine() {
+        return "pytorch:cpu";
+    }
 
     @BeforeAll
-    static void load() {
+    void load() {
         ModelConfig config = RandomWeights.tinyConfig(false);
-        target = Engines.load(ModelSource.of(RandomWeights.of(config, 7)), "pytorch:cpu");
-        unrelatedDraft = Engines.load(ModelSource.of(RandomWeights.of(config, 8)), "pytorch:cpu");
+        target = Engines.load(ModelSource.of(RandomWeights.of(config, 7)), engine());
+        unrelatedDraft = Engines.load(ModelSource.of(RandomWeights.of(config, 8)), engine());
         SplittableRandom random = new SplittableRandom(5);
         for (int p = 0; p < 8; p++) {
             int[] prompt = new int[2 + random.nextInt(20)];
             for (int i = 0; i < prompt.length; i++) {
                 prompt[i] = 3 + random.nextInt(90);
             }
-            PROMPTS.add(prompt);
+            prompts.add(prompt);
         }
     }
 
     @AfterAll
-    static void close() {
+    void close() {
         unrelatedDraft.close();
         target.close();
     }
@@ -72,7 +80,7 @@ class MirrorIdentityOnRandomModelsTest {
         return generator.generateFromIds(prompt, config, TokenListener.NONE, new Cancellation());
     }
 
-    private static Generator mirror(CausalLM draft, MirrorOptions options) {
+    private Generator mirror(CausalLM draft, MirrorOptions options) {
         // the drafter does not own the test's models: closing generators must leave them open
         return Generator.mirror(target, new IdTokenizer(96), null,
                 new ModelMirrorDrafter(draft.firstLayers(draft.config().numLayers()), null, 96, true), options);
@@ -86,7 +94,7 @@ class MirrorIdentityOnRandomModelsTest {
         return MirrorOptions.defaults().withExitLayer(exitLayer).withKappa(kappa).withNarrowEarlyExit(false);
     }
 
-    private static Totals assertIdentical(CausalLM draft, MirrorOptions options, int gamma) {
+    private Totals assertIdentical(CausalLM draft, MirrorOptions options, int gamma) {
         int exitLayer = options.exitLayer();
         int kappa = options.kappa();
         Generator reference = Generator.of(target, new IdTokenizer(96), null);
@@ -94,7 +102,7 @@ class MirrorIdentityOnRandomModelsTest {
         int rounds = 0;
         int hits = 0;
         long accepted = 0;
-        for (int[] prompt : PROMPTS) {
+        for (int[] prompt : prompts) {
             GenerationResult expected = run(reference, prompt, greedy(gamma));
             GenerationResult actual = run(mirror, prompt, greedy(gamma));
             String setting = "l_e " + exitLayer + ", kappa " + kappa + ", gamma " + gamma + ", "
@@ -191,7 +199,7 @@ class MirrorIdentityOnRandomModelsTest {
     void shouldStepTheTargetAloneAfterAMissUnderTargetStep() {
         // gamma 3: a round after a hit verifies up to 3 draft tokens, one after a miss none
         for (MissPolicy onMiss : MissPolicy.values()) {
-            GenerationResult result = run(mirror(unrelatedDraft, options(1, 2).withMissPolicy(onMiss)), PROMPTS.get(1),
+            GenerationResult result = run(mirror(unrelatedDraft, options(1, 2).withMissPolicy(onMiss)), prompts.get(1),
                     greedy(3));
             MirrorStats mirror = result.stats().mirror();
             int misses = mirror.rounds() - mirror.hits();
@@ -212,7 +220,7 @@ class MirrorIdentityOnRandomModelsTest {
         Generator reference = Generator.of(target, new IdTokenizer(96), null);
         for (WaitPolicy policy : WaitPolicy.values()) {
             Generator mirror = mirror(target, options(2, 2).withWaitPolicy(policy));
-            int[] prompt = PROMPTS.get(3);
+            int[] prompt = prompts.get(3);
             assertArrayEquals(run(reference, prompt, greedy(3)).tokenIds(), run(mirror, prompt, greedy(3)).tokenIds(),
                     policy.toString());
         }
@@ -223,8 +231,8 @@ class MirrorIdentityOnRandomModelsTest {
         SamplingConfig sampling = new SamplingConfig(true, 0.9f, 40, 0.95f, 1.1f, 1234L);
         GenerationConfig config = greedy(3).withSampling(sampling);
         Generator mirror = mirror(target, options(2, 2));
-        GenerationResult first = run(mirror, PROMPTS.get(2), config);
-        GenerationResult again = run(mirror, PROMPTS.get(2), config);
+        GenerationResult first = run(mirror, prompts.get(2), config);
+        GenerationResult again = run(mirror, prompts.get(2), config);
         assertArrayEquals(first.tokenIds(), again.tokenIds());
         assertEquals(40, first.tokenIds().length);
         assertTrue(first.stats().acceptedTokens() > 0);
@@ -244,7 +252,7 @@ class MirrorIdentityOnRandomModelsTest {
         failing.failAtPass(16);
         Generator mirror = Generator.mirror(target, new IdTokenizer(96), null,
                 new ModelMirrorDrafter(failing, null, 96, true), options(2, 2));
-        int[] prompt = PROMPTS.get(4);
+        int[] prompt = prompts.get(4);
         GenerationResult expected = run(Generator.of(target, new IdTokenizer(96), null), prompt, greedy(3));
         GenerationResult actual = run(mirror, prompt, greedy(3));
         assertArrayEquals(expected.tokenIds(), actual.tokenIds());
@@ -260,7 +268,7 @@ class MirrorIdentityOnRandomModelsTest {
     void shouldRecordEveryRoundsPhasesWithRolloutsAfterTheirEarlyExit() {
         RecordingProfiler profiler = new RecordingProfiler();
         Generator mirror = mirror(target, options(2, 2));
-        GenerationResult result = mirror.generateFromIds(PROMPTS.get(5), greedy(3), TokenListener.NONE,
+        GenerationResult result = mirror.generateFromIds(prompts.get(5), greedy(3), TokenListener.NONE,
                 new Cancellation(), profiler);
         int mirrorRounds = result.stats().mirror().rounds();
         assertEquals(mirrorRounds, profiler.count(Lane.TARGET, Phase.TARGET_PREFIX));
@@ -281,7 +289,7 @@ class MirrorIdentityOnRandomModelsTest {
     void shouldFinishOnTheTargetAloneWhenTheDraftPipelineTimesOut() {
         // a proposal timeout far below one draft forward: the first wait gives up
         Generator mirror = mirror(unrelatedDraft, options(1, 2).withProposalTimeout(Duration.ofNanos(1)));
-        int[] prompt = PROMPTS.get(0);
+        int[] prompt = prompts.get(0);
         GenerationResult expected = run(Generator.of(target, new IdTokenizer(96), null), prompt, greedy(2));
         GenerationResult actual = run(mirror, prompt, greedy(2));
         assertArrayEquals(expected.tokenIds(), actual.tokenIds());

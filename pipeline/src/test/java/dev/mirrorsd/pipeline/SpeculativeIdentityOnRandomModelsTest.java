@@ -19,6 +19,7 @@ import dev.mirrorsd.draft.NgramDrafter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -37,18 +38,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Greedy speculative decoding must emit exactly the target's greedy tokens, whatever the drafter
  * proposes. Random models make drafts that are mostly wrong, which exercises every rejection path;
- * the real-model identity test runs on the default target.
+ * the real-model identity test runs on the default target. The target and the draft model run on
+ * {@link #engine()}; a subclass runs every test on another engine.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SpeculativeIdentityOnRandomModelsTest {
-    private static CausalLM target;
-    private static CausalLM draftModel;
-    private static final List<int[]> PROMPTS = new ArrayList<>();
+    private CausalLM target;
+    private CausalLM draftModel;
+    private final List<int[]> prompts = new ArrayList<>();
+
+    /** Where both models run, as a plan spells it. */
+    String engine() {
+        return "pytorch:cpu";
+    }
 
     @BeforeAll
-    static void load() {
+    void load() {
         ModelConfig config = RandomWeights.tinyConfig(false);
-        target = Engines.load(ModelSource.of(RandomWeights.of(config, 7)), "pytorch:cpu");
-        draftModel = Engines.load(ModelSource.of(RandomWeights.of(config, 8)), "pytorch:cpu");
+        target = Engines.load(ModelSource.of(RandomWeights.of(config, 7)), engine());
+        draftModel = Engines.load(ModelSource.of(RandomWeights.of(config, 8)), engine());
         SplittableRandom random = new SplittableRandom(3);
         for (int p = 0; p < 12; p++) {
             int[] prompt = new int[3 + random.nextInt(20)];
@@ -56,12 +64,12 @@ class SpeculativeIdentityOnRandomModelsTest {
                 // a small alphabet repeats n-grams, so prompt lookup finds matches
                 prompt[i] = 3 + random.nextInt(p % 2 == 0 ? 6 : 90);
             }
-            PROMPTS.add(prompt);
+            prompts.add(prompt);
         }
     }
 
     @AfterAll
-    static void close() {
+    void close() {
         draftModel.close();
         target.close();
     }
@@ -70,7 +78,7 @@ class SpeculativeIdentityOnRandomModelsTest {
         return generator.generateFromIds(prompt, config, TokenListener.NONE, new Cancellation());
     }
 
-    private static Generator generator(Drafter drafter) {
+    private Generator generator(Drafter drafter) {
         IdTokenizer tokenizer = new IdTokenizer(96);
         return drafter == null ? Generator.of(target, tokenizer, null) : Generator.speculative(target, tokenizer, null, drafter);
     }
@@ -79,7 +87,7 @@ class SpeculativeIdentityOnRandomModelsTest {
         Generator reference = generator(null);
         Generator speculative = generator(drafter);
         long accepted = 0;
-        for (int[] prompt : PROMPTS) {
+        for (int[] prompt : prompts) {
             GenerationResult expected = run(reference, prompt, config);
             GenerationResult actual = run(speculative, prompt, config);
             assertArrayEquals(expected.tokenIds(), actual.tokenIds(),
@@ -155,7 +163,7 @@ class SpeculativeIdentityOnRandomModelsTest {
                 new DynamicTreeDrafter(draftModel, null, 96, 2, 6),
                 new EarlyExitDrafter(target, 2, 0f, 1))) {
             Generator generator = generator(drafter);
-            int[] prompt = PROMPTS.get(2);
+            int[] prompt = prompts.get(2);
             GenerationResult first = run(generator, prompt, config);
             GenerationResult again = run(generator, prompt, config);
             assertArrayEquals(first.tokenIds(), again.tokenIds(), drafter.name() + " is not reproducible");
@@ -191,7 +199,7 @@ class SpeculativeIdentityOnRandomModelsTest {
                 return "failing";
             }
         };
-        int[] prompt = PROMPTS.get(0);
+        int[] prompt = prompts.get(0);
         GenerationResult expected = run(generator(null), prompt, greedy(2));
         GenerationResult actual = run(generator(failing), prompt, greedy(2));
         assertArrayEquals(expected.tokenIds(), actual.tokenIds());
@@ -221,7 +229,7 @@ class SpeculativeIdentityOnRandomModelsTest {
                 return "garbage";
             }
         };
-        int[] prompt = PROMPTS.get(1);
+        int[] prompt = prompts.get(1);
         GenerationResult expected = run(generator(null), prompt, greedy(2));
         GenerationResult actual = run(generator(garbage), prompt, greedy(2));
         assertArrayEquals(expected.tokenIds(), actual.tokenIds());

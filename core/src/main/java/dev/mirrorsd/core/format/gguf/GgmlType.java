@@ -48,7 +48,7 @@ public enum GgmlType {
     Q1_0(41, 128, 2 + 16);
 
     /** The types {@link #dequantize} handles. */
-    public static final List<GgmlType> SUPPORTED = List.of(F32, F16, BF16, Q8_0, Q4_0, Q4_1);
+    public static final List<GgmlType> SUPPORTED = List.of(F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K);
 
     private final int id;
     private final int blockSize;
@@ -116,6 +116,11 @@ public enum GgmlType {
             case Q8_0 -> GgmlDequant.q8_0(src, blocks, dst, dstOffset);
             case Q4_0 -> GgmlDequant.q4_0(src, blocks, dst, dstOffset);
             case Q4_1 -> GgmlDequant.q4_1(src, blocks, dst, dstOffset);
+            case Q5_0 -> GgmlDequant.q5_0(src, blocks, dst, dstOffset);
+            case Q5_1 -> GgmlDequant.q5_1(src, blocks, dst, dstOffset);
+            case Q4_K -> GgmlDequant.q4_K(src, blocks, dst, dstOffset);
+            case Q5_K -> GgmlDequant.q5_K(src, blocks, dst, dstOffset);
+            case Q6_K -> GgmlDequant.q6_K(src, blocks, dst, dstOffset);
             default -> requireSupported(tensor);
         }
     }

@@ -53,12 +53,25 @@ public final class GgufCheckpoint {
         }
     }
 
+    /** The model's hyper-parameters, from the file's metadata. */
+    public static ModelConfig config(GgufFile gguf) {
+        return GgufConfigReader.read(gguf);
+    }
+
+    /**
+     * The Hugging Face name of GGUF tensor {@code ggufName} ({@code blk.0.attn_q.weight} is
+     * {@code model.layers.0.self_attn.q_proj.weight}), or empty for a tensor the family does not have.
+     */
+    public static Optional<String> huggingFaceName(String ggufName) {
+        return GgufTensorNames.toHuggingFace(ggufName);
+    }
+
     /**
      * llama.cpp's converter permutes q/k for the architectures it runs with interleaved RoPE
      * (LlamaModel and its subclasses, Mistral among them); transformers un-permutes the same ones.
      * Qwen2 uses NeoX RoPE, which is Hugging Face's own layout, so its weights are left alone.
      */
-    static boolean isRopePermuted(Architecture architecture) {
+    public static boolean isRopePermuted(Architecture architecture) {
         return architecture == Architecture.LLAMA || architecture == Architecture.MISTRAL;
     }
 }

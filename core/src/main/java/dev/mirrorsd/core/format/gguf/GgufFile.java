@@ -204,6 +204,14 @@ public final class GgufFile implements AutoCloseable {
         return alignment;
     }
 
+    /**
+     * Where {@code info}'s data starts, in bytes from the start of the file: engines that map the
+     * file themselves and compute on the blocks as stored read from there.
+     */
+    public long fileOffset(GgufTensorInfo info) {
+        return dataStart + info.dataOffset();
+    }
+
     /** Reads tensor {@code name}, widened to fp32, shape outermost first (GGUF's dims reversed). */
     public HostTensor readTensor(String name) {
         GgufTensorInfo info = tensors.get(name);

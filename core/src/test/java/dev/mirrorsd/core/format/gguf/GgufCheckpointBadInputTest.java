@@ -29,11 +29,11 @@ class GgufCheckpointBadInputTest {
                 .kv("tokenizer.ggml.model", "gpt2")
                 .kv("tokenizer.ggml.tokens", List.of("a", "b"))
                 .kv("tokenizer.ggml.merges", List.of("a b"))
-                .raw("token_embd.weight", new long[] {2, 256}, GgmlType.Q4_K.id(), new byte[2 * GgmlType.Q4_K.blockBytes()])
+                .raw("token_embd.weight", new long[] {2, 256}, GgmlType.Q2_K.id(), new byte[2 * GgmlType.Q2_K.blockBytes()])
                 .write(dir.resolve("k-quant.gguf"));
         UnsupportedModelException e = assertThrows(UnsupportedModelException.class, () -> Checkpoint.open(file));
         assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("'token_embd.weight'")
-                && e.getMessage().contains("Q4_K") && e.getMessage().contains("supported: [F32, F16, BF16"),
+                && e.getMessage().contains("Q2_K") && e.getMessage().contains("supported: [F32, F16, BF16"),
                 e.getMessage());
     }
 }

@@ -250,11 +250,11 @@ class GgufFileTest {
 
     @Test
     void shouldNameTypeTensorAndSupportedListForUnsupportedTypes() {
-        Path p = oneTensor().raw("blk.0.ffn_up.weight", new long[] {1, 256}, GgmlType.Q4_K.id(), new byte[144])
+        Path p = oneTensor().raw("blk.0.ffn_up.weight", new long[] {1, 256}, GgmlType.Q2_K.id(), new byte[GgmlType.Q2_K.blockBytes()])
                 .write(dir.resolve("k.gguf"));
         try (GgufFile gguf = GgufFile.open(p)) {
             assertMessage(UnsupportedModelException.class, () -> gguf.readTensor("blk.0.ffn_up.weight"),
-                    p.toString(), "blk.0.ffn_up.weight", "Q4_K", "Q4_1", "Q8_0", "BF16");
+                    p.toString(), "blk.0.ffn_up.weight", "Q2_K", "Q4_1", "Q8_0", "BF16");
         }
     }
 

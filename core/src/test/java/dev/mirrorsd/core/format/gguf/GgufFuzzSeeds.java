@@ -78,7 +78,7 @@ final class GgufFuzzSeeds {
             }
             w.raw(type.name().toLowerCase(), new long[] {2, 32}, type.id(), data);
         }
-        return w.raw("q4_k", new long[] {256}, GgmlType.Q4_K.id(), new byte[GgmlType.Q4_K.blockBytes()]).toBytes();
+        return w.raw("q2_k", new long[] {256}, GgmlType.Q2_K.id(), new byte[GgmlType.Q2_K.blockBytes()]).toBytes();
     }
 
     private static float[] values(SplittableRandom random, int n) {

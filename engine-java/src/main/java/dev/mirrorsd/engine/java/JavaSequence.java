@@ -1,0 +1,66 @@
+package dev.mirrorsd.engine.java;
+
+import dev.mirrorsd.core.model.ForwardPass;
+import dev.mirrorsd.core.model.GuardedSequence;
+import dev.mirrorsd.core.model.ModelConfig;
+import dev.mirrorsd.core.model.Window;
+
+/**
+ * A KV cache on the Java heap: per layer, keys and values of shape {@code (capacity, kvHeads *
+ * headDim)}, position-major so that one position's heads lie together and a compaction moves one
+ * contiguous run per position. Keys are stored after RoPE. Not thread-safe.
+ */
+final class JavaSequence extends GuardedSequence {
+    private final JavaCausalLM model;
+    private float[][] keys;   // per layer (capacity, kvHeads * headDim)
+    private float[][] values; // per layer (capacity, kvHeads * headDim)
+
+    JavaSequence(JavaCausalLM model, int capacity) {
+        super(capacity);
+        this.model = model;
+        ModelConfig c = model.config();
+        int width = c.numKvHeads() * c.headDim();
+        keys = new float[c.numLayers()][Math.multiplyExact(capacity, width)];
+        values = new float[c.numLayers()][Math.multiplyExact(capacity, width)];
+    }
+
+    @Override
+    protected ForwardPass openPass(Window window) {
+        return new JavaForwardPass(model, this, window);
+    }
+
+    void passCommitted(int rows) {
+        committed(rows);
+    }
+
+    void passEnded(ForwardPass pass) {
+        passClosed(pass);
+    }
+
+    float[] keys(int layer) {
+        return keys[layer];
+    }
+
+    float[] values(int layer) {
+        return values[layer];
+    }
+
+    @Override
+    protected void moveRows(int base, int[] keptRows) {
+        ModelConfig c = model.config();
+        int width = c.numKvHeads() * c.headDim();
+        for (int l = 0; l < keys.length; l++) {
+            // keptRows ascend and keptRows[i] >= i, so copying forward never overwrites a row still to move
+            for (int i = 0; i < keptRows.length; i++) {
+                System.arraycopy(keys[l], (base + keptRows[i]) * width, keys[l], (base + i) * width, width);
+                System.arraycopy(values[l], (base + keptRows[i]) * width, values[l], (base + i) * width, width);
+            }
+        }
+    }
+
+    @Override
+    protected void release() {
+        keys = null;
+        values = null;
+    }
+}

@@ -1,0 +1,253 @@
+package dev.mirrorsd.engine.java;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * The hot loops, on the Vector API. Block kernels dequantize in registers: a block's bytes load
+ * as one byte vector per {@code LANES} elements, widen to floats, and meet the activations without
+ * ever being written out; the scale multiplies a block's partial sum once.
+ *
+ * <p>Block layouts (ggml's {@code block_q8_0}, {@code block_q4_0}, {@code block_q4_1}), 32 elements:
+ * Q8_0 is an f16 scale then 32 int8; Q4_0 an f16 scale then 16 bytes whose low nibbles are
+ * elements 0..15 and high nibbles elements 16..31, value {@code (q - 8) * d}; Q4_1 an f16 scale, an
+ * f16 minimum, then the same 16 bytes, value {@code q * d + m}.
+ */
+final class Kernels {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final int LANES = F.length();
+    /** The vector kernels need a byte vector of LANES bytes: 64 bits at least, 16 bytes at most (half a nibble row). */
+    static final boolean VECTORIZED = LANES >= 8 && LANES <= 16;
+    private static final VectorSpecies<Byte> B = VECTORIZED
+            ? VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 8)) : null;
+    private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private Kernels() {
+    }
+
+    static float f16(MemorySegment data, long at) {
+        return Float.float16ToFloat(data.get(F16, at));
+    }
+
+    private static FloatVector bytesToFloats(ByteVector bytes) {
+        return (FloatVector) bytes.convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    // ---- fp32 ----
+
+    static float dotF32(MemorySegment data, long at, int n, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += LANES) {
+            FloatVector w = FloatVector.fromMemorySegment(F, data, at + 4L * i, LE);
+            acc = w.fma(FloatVector.fromArray(F, x, xo + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += data.get(ValueLayout.JAVA_FLOAT_UNALIGNED, at + 4L * i) * x[xo + i];
+        }
+        return sum;
+    }
+
+    static void widenF32(MemorySegment data, long at, int n, float[] dst, int off) {
+        MemorySegment.copy(data, ValueLayout.JAVA_FLOAT_UNALIGNED, at, dst, off, n);
+    }
+
+    /** {@code a[ao..ao+n) . b[bo..bo+n)}. */
+    static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += LANES) {
+            acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += a[ao + i] * b[bo + i];
+        }
+        return sum;
+    }
+
+    /** {@code y[yo..yo+n) += alpha * x[xo..xo+n)}. */
+    static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        FloatVector a = FloatVector.broadcast(F, alpha);
+        for (int bound = F.loopBound(n); i < bound; i += LANES) {
+            FloatVector.fromArray(F, x, xo + i).fma(a, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] += alpha * x[xo + i];
+        }
+    }
+
+    // ---- Q8_0: f16 d, 32 x int8 ----
+
+    static float dotQ8_0(MemorySegment data, long at, int n, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n; b += 32, at += 34) {
+            FloatVector s = FloatVector.zero(F);
+            for (int j = 0; j < 32; j += LANES) {
+                FloatVector q = bytesToFloats(ByteVector.fromMemorySegment(B, data, at + 2 + j, LE));
+                s = q.fma(FloatVector.fromArray(F, x, xo + b + j), s);
+            }
+            acc = s.fma(FloatVector.broadcast(F, f16(data, at)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    static void widenQ8_0(MemorySegment data, long at, int n, float[] dst, int off) {
+        for (int b = 0; b < n; b += 32, at += 34) {
+            FloatVector d = FloatVector.broadcast(F, f16(data, at));
+            for (int j = 0; j < 32; j += LANES) {
+                bytesToFloats(ByteVector.fromMemorySegment(B, data, at + 2 + j, LE)).mul(d).intoArray(dst, off + b + j);
+            }
+        }
+    }
+
+    // ---- Q4_0: f16 d, 16 bytes of nibbles; (q - 8) * d ----
+
+    static float dotQ4_0(MemorySegment data, long at, int n, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n; b += 32, at += 18) {
+            FloatVector s = FloatVector.zero(F);
+            for (int j = 0; j < 16; j += LANES) {
+                ByteVector raw = ByteVector.fromMemorySegment(B, data, at + 2 + j, LE);
+                FloatVector lo = bytesToFloats(raw.and((byte) 0x0F).sub((byte) 8));
+                FloatVector hi = bytesToFloats(raw.lanewise(VectorOperators.LSHR, 4).sub((byte) 8));
+                s = lo.fma(FloatVector.fromArray(F, x, xo + b + j), s);
+                s = hi.fma(FloatVector.fromArray(F, x, xo + b + 16 + j), s);
+            }
+            acc = s.fma(FloatVector.broadcast(F, f16(data, at)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    static void widenQ4_0(MemorySegment data, long at, int n, float[] dst, int off) {
+        for (int b = 0; b < n; b += 32, at += 18) {
+            FloatVector d = FloatVector.broadcast(F, f16(data, at));
+            for (int j = 0; j < 16; j += LANES) {
+                ByteVector raw = ByteVector.fromMemorySegment(B, data, at + 2 + j, LE);
+                bytesToFloats(raw.and((byte) 0x0F).sub((byte) 8)).mul(d).intoArray(dst, off + b + j);
+                bytesToFloats(raw.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).mul(d).intoArray(dst, off + b + 16 + j);
+            }
+        }
+    }
+
+    // ---- Q4_1: f16 d, f16 m, 16 bytes of nibbles; q * d + m ----
+
+    static float dotQ4_1(MemorySegment data, long at, int n, float[] x, int xo) {
+        FloatVector accQ = FloatVector.zero(F);
+        FloatVector accM = FloatVector.zero(F);
+        for (int b = 0; b < n; b += 32, at += 20) {
+            FloatVector s = FloatVector.zero(F);
+            FloatVector sx = FloatVector.zero(F);
+            for (int j = 0; j < 16; j += LANES) {
+                ByteVector raw = ByteVector.fromMemorySegment(B, data, at + 4 + j, LE);
+                FloatVector xlo = FloatVector.fromArray(F, x, xo + b + j);
+                FloatVector xhi = FloatVector.fromArray(F, x, xo + b + 16 + j);
+                s = bytesToFloats(raw.and((byte) 0x0F)).fma(xlo, s);
+                s = bytesToFloats(raw.lanewise(VectorOperators.LSHR, 4)).fma(xhi, s);
+                sx = sx.add(xlo).add(xhi);
+            }
+            // sum of (q d + m) x = d * sum(q x) + m * sum(x)
+            accQ = s.fma(FloatVector.broadcast(F, f16(data, at)), accQ);
+            accM = sx.fma(FloatVector.broadcast(F, f16(data, at + 2)), accM);
+        }
+        return accQ.add(accM).reduceLanes(VectorOperators.ADD);
+    }
+
+    static void widenQ4_1(MemorySegment data, long at, int n, float[] dst, int off) {
+        for (int b = 0; b < n; b += 32, at += 20) {
+            FloatVector d = FloatVector.broadcast(F, f16(data, at));
+            FloatVector m = FloatVector.broadcast(F, f16(data, at + 2));
+            for (int j = 0; j < 16; j += LANES) {
+                ByteVector raw = ByteVector.fromMemorySegment(B, data, at + 4 + j, LE);
+                bytesToFloats(raw.and((byte) 0x0F)).fma(d, m).intoArray(dst, off + b + j);
+                bytesToFloats(raw.lanewise(VectorOperators.LSHR, 4)).fma(d, m).intoArray(dst, off + b + 16 + j);
+            }
+        }
+    }
+
+    // ---- four window rows at once: each block widened once in registers, met by four activation rows ----
+
+    /**
+     * {@code out[o + k * outStride] = row . x[(r + k) * n ..]} for {@code k < 4}: a Q4_1 row against
+     * window rows {@code r..r+3} of {@code x (rows, n)}.
+     */
+    static void dot4Q4_1(MemorySegment data, long at, int n, float[] x, int r, float[] out, int o, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int x0 = r * n;
+        int x1 = x0 + n;
+        int x2 = x1 + n;
+        int x3 = x2 + n;
+        for (int b = 0; b < n; b += 32, at += 20) {
+            FloatVector d = FloatVector.broadcast(F, f16(data, at));
+            FloatVector m = FloatVector.broadcast(F, f16(data, at + 2));
+            for (int j = 0; j < 16; j += LANES) {
+                ByteVector raw = ByteVector.fromMemorySegment(B, data, at + 4 + j, LE);
+                FloatVector lo = bytesToFloats(raw.and((byte) 0x0F)).fma(d, m);
+                FloatVector hi = bytesToFloats(raw.lanewise(VectorOperators.LSHR, 4)).fma(d, m);
+                int c = b + j;
+                a0 = hi.fma(FloatVector.fromArray(F, x, x0 + c + 16), lo.fma(FloatVector.fromArray(F, x, x0 + c), a0));
+                a1 = hi.fma(FloatVector.fromArray(F, x, x1 + c + 16), lo.fma(FloatVector.fromArray(F, x, x1 + c), a1));
+                a2 = hi.fma(FloatVector.fromArray(F, x, x2 + c + 16), lo.fma(FloatVector.fromArray(F, x, x2 + c), a2));
+                a3 = hi.fma(FloatVector.fromArray(F, x, x3 + c + 16), lo.fma(FloatVector.fromArray(F, x, x3 + c), a3));
+            }
+        }
+        out[o] = a0.reduceLanes(VectorOperators.ADD);
+        out[o + outStride] = a1.reduceLanes(VectorOperators.ADD);
+        out[o + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD);
+        out[o + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** As {@link #dot4Q4_1} for a Q8_0 row. */
+    static void dot4Q8_0(MemorySegment data, long at, int n, float[] x, int r, float[] out, int o, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int x0 = r * n;
+        int x1 = x0 + n;
+        int x2 = x1 + n;
+        int x3 = x2 + n;
+        for (int b = 0; b < n; b += 32, at += 34) {
+            FloatVector d = FloatVector.broadcast(F, f16(data, at));
+            for (int j = 0; j < 32; j += LANES) {
+                FloatVector w = bytesToFloats(ByteVector.fromMemorySegment(B, data, at + 2 + j, LE)).mul(d);
+                int c = b + j;
+                a0 = w.fma(FloatVector.fromArray(F, x, x0 + c), a0);
+                a1 = w.fma(FloatVector.fromArray(F, x, x1 + c), a1);
+                a2 = w.fma(FloatVector.fromArray(F, x, x2 + c), a2);
+                a3 = w.fma(FloatVector.fromArray(F, x, x3 + c), a3);
+            }
+        }
+        out[o] = a0.reduceLanes(VectorOperators.ADD);
+        out[o + outStride] = a1.reduceLanes(VectorOperators.ADD);
+        out[o + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD);
+        out[o + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** {@code gate[i] = silu(gate[i]) * up[i]}, silu(g) = g / (1 + e^-g); the exponential vectorized. */
+    static void swiglu(float[] gate, float[] up) {
+        int i = 0;
+        for (int bound = F.loopBound(gate.length); i < bound; i += LANES) {
+            FloatVector g = FloatVector.fromArray(F, gate, i);
+            FloatVector e = g.neg().lanewise(VectorOperators.EXP).add(1f);
+            g.div(e).mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
+        }
+        for (; i < gate.length; i++) {
+            float g = gate[i];
+            gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package dev.mirrorsd.engine.java;
+
+/**
+ * {@code out = x @ W^T} for block-format weights, split over output rows on a {@link RowPool}.
+ * One row of x dots each weight row straight from its blocks. A window of several rows reads each
+ * weight row once: Q4_1 and Q8_0 rows meet four window rows per pass over their blocks, each block
+ * widened once in registers; other formats widen the row into a per-worker scratch row that stays
+ * in L1, and every window row dots it there. Either way the weights cross the memory bus once per
+ * window, not once per row.
+ */
+final class Matmul {
+    private final RowPool pool;
+    private final float[][] scratch; // per worker (maxCols)
+
+    Matmul(RowPool pool, int maxCols) {
+        this.pool = pool;
+        this.scratch = new float[pool.threads()][maxCols];
+    }
+
+    RowPool pool() {
+        return pool;
+    }
+
+    /**
+     * For each {@code i}: {@code outs[i] (w, ms[i].rows) = x (w, cols) @ ms[i]^T}; the matrices share
+     * {@code cols} and run as one split of their rows together (q/k/v, gate/up).
+     */
+    void multiply(Matrix[] ms, float[][] outs, float[] x, int w) {
+        int cols = ms[0].cols();
+        int total = 0;
+        for (Matrix m : ms) {
+            if (m.cols() != cols) {
+                throw new IllegalArgumentException(m.name() + " has " + m.cols() + " columns, expected " + cols);
+            }
+            total += m.rows();
+        }
+        pool.run(total, (long) cols * w, (from, to, worker) -> {
+            int first = 0;
+            for (int i = 0; i < ms.length; i++) {
+                Matrix m = ms[i];
+                int lo = Math.max(from, first) - first;
+                int hi = Math.min(to, first + m.rows()) - first;
+                if (lo < hi) {
+                    rows(m, lo, hi, null, x, w, outs[i], m.rows(), worker);
+                }
+                first += m.rows();
+            }
+        });
+    }
+
+    void multiply(Matrix m, float[] out, float[] x, int w) {
+        multiply(new Matrix[] {m}, new float[][] {out}, x, w);
+    }
+
+    /** {@code out (w, ids.length)}: only the weight rows {@code ids}, in that order (a narrowed LM head). */
+    void multiplyRows(Matrix m, int[] ids, float[] out, float[] x, int w) {
+        for (int id : ids) {
+            if (id < 0 || id >= m.rows()) {
+                throw new IllegalArgumentException("row id " + id + " outside " + m.name() + "'s " + m.rows() + " rows");
+            }
+        }
+        pool.run(ids.length, (long) m.cols() * w, (from, to, worker) -> rows(m, from, to, ids, x, w, out, ids.length, worker));
+    }
+
+    /** Output columns {@code lo..hi-1} (weight rows {@code ids[c]} or {@code c}) of {@code out (w, width)}. */
+    private void rows(Matrix m, int lo, int hi, int[] ids, float[] x, int w, float[] out, int width, int worker) {
+        int cols = m.cols();
+        if (w == 1 && m.hasFusedDot()) {
+            for (int c = lo; c < hi; c++) {
+                out[c] = m.dot(ids == null ? c : ids[c], x, 0);
+            }
+            return;
+        }
+        if (w >= 4 && m.hasFourRowDot()) {
+            for (int c = lo; c < hi; c++) {
+                int id = ids == null ? c : ids[c];
+                int r = 0;
+                for (; r + 4 <= w; r += 4) {
+                    m.dot4(id, x, r, out, r * width + c, width);
+                }
+                for (; r < w; r++) { // the row's blocks are in cache now
+                    out[r * width + c] = m.dot(id, x, r * cols);
+                }
+            }
+            return;
+        }
+        float[] row = scratch[worker];
+        for (int c = lo; c < hi; c++) {
+            m.widenRow(ids == null ? c : ids[c], row, 0);
+            for (int r = 0; r < w; r++) {
+                out[r * width + c] = Kernels.dot(row, 0, x, r * cols, cols);
+            }
+        }
+    }
+}
