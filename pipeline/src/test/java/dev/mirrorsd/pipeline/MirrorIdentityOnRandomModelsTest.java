@@ -162,9 +162,9 @@ class MirrorIdentityOnRandomModelsTest {
         RandomFeatureDraft.write(dir, RandomWeights.tinyConfig(false), new int[] {1, 2}, draftVocab, 0.2, 23);
         FeatureDraft draft = FeatureDraft.load(dir, RandomWeights.of(RandomWeights.tinyConfig(false), 7));
         Generator reference = Generator.of(target, new IdTokenizer(96), null);
-        List<int[]> prompts = PROMPTS.subList(0, 4);
+        List<int[]> firstPrompts = this.prompts.subList(0, 4);
         List<int[]> expectedTokens = new ArrayList<>(); // greedy output does not depend on gamma
-        for (int[] prompt : prompts) {
+        for (int[] prompt : firstPrompts) {
             expectedTokens.add(run(reference, prompt, greedy(1)).tokenIds());
         }
         int hits = 0;
@@ -172,8 +172,8 @@ class MirrorIdentityOnRandomModelsTest {
             for (int[] setting : new int[][] {{2, 1, 1}, {2, 2, 3}, {2, 3, 5}}) {
                 Generator mirror = Generator.mirror(target, new IdTokenizer(96), null, new FeatureMirrorDrafter(draft),
                         options(setting[0], setting[1]).withMissPolicy(onMiss));
-                for (int p = 0; p < prompts.size(); p++) {
-                    int[] prompt = prompts.get(p);
+                for (int p = 0; p < firstPrompts.size(); p++) {
+                    int[] prompt = firstPrompts.get(p);
                     GenerationResult actual = run(mirror, prompt, greedy(setting[2]));
                     String where = Arrays.toString(setting) + ", " + onMiss + ", prompt " + Arrays.toString(prompt);
                     assertArrayEquals(expectedTokens.get(p), actual.tokenIds(), where);
