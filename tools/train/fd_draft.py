@@ -215,7 +215,8 @@ class DraftRunner:
     def _step(self, tokens, h, start):
         d = self.d
         T = tokens.shape[0]
-        pos = torch.arange(start, start + T)
+        dev = self.d.fc.weight.device
+        pos = torch.arange(start, start + T, device=dev)
         q, k, v = d.qkv(tokens[None], h[None], pos)
         if self.K is None:
             self.K, self.V = k, v
@@ -226,7 +227,7 @@ class DraftRunner:
         kk = self.K.repeat_interleave(rep, 1)
         vv = self.V.repeat_interleave(rep, 1)
         S = kk.shape[2]
-        mask = torch.arange(S)[None, :] <= pos[:, None]
+        mask = torch.arange(S, device=dev)[None, :] <= pos[:, None]
         o = F.scaled_dot_product_attention(q, kk, vv, attn_mask=mask)
         g = d.finish(h[None], o)[0]
         self.n = start + T
@@ -248,7 +249,7 @@ class DraftRunner:
         start = self.n
         out = []
         for s in range(steps):
-            g = self._step(torch.tensor([token]), h[None], start + s)[0]
+            g = self._step(torch.tensor([token], device=h.device), h[None], start + s)[0]
             lg = self.d.logits(g.float())
             j = int(lg.argmax())
             token = int(self.d.d2t[j])

@@ -87,12 +87,13 @@ def load(dir_, embed=None):
 
 
 @torch.no_grad()
-def reference(dir_, device="cpu", steps=4, new_tokens=16):
+def reference(dir_, device="cpu", steps=4, new_tokens=16, target=None, tok=None):
     from fd_target import load_target, load_tokenizer
     from fd_data import chat_ids
+    tf32 = torch.backends.cuda.matmul.allow_tf32
     torch.backends.cuda.matmul.allow_tf32 = False
-    tok = load_tokenizer()
-    target = load_target(device)
+    tok = tok or load_tokenizer()
+    target = target or load_target(device)
     emb = target.get_input_embeddings().weight.float()
     draft = load(dir_, emb).to(device).eval()
     layers = draft.c["feature_layers"]
@@ -124,6 +125,7 @@ def reference(dir_, device="cpu", steps=4, new_tokens=16):
         out["prompts"].append(entry)
     with open(os.path.join(dir_, "reference.json"), "w") as f:
         json.dump(out, f)
+    torch.backends.cuda.matmul.allow_tf32 = tf32
     return out
 
 

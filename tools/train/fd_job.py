@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fd_data import Generator, OverlapIndex, chat_ids, magpie_round  # noqa: E402
 from fd_draft import FeatureDraft, build_d2t, init_from_target, make_config  # noqa: E402
 from fd_eval import tau_on  # noqa: E402
-from fd_export import save  # noqa: E402
+from fd_export import reference, save  # noqa: E402
 from fd_target import load_target, load_tokenizer  # noqa: E402
 from fd_train import train  # noqa: E402
 
@@ -205,6 +205,11 @@ if args.specbench:
     res["specbench"]["question_ids"] = sb["qids"]
     log(f"spec-bench: {res['specbench']}")
 res["data_stats"] = data["stats"]
+try:
+    reference(args.out, str(dev), target=target, tok=tok)
+    log("reference.json written (float32, no TF32)")
+except Exception as e:  # the weights and the evaluation matter more; the reference can be redone on the CPU
+    log(f"reference.json failed: {e!r}")
 with open(os.path.join(args.out, "eval.json"), "w") as f:
     json.dump(res, f, indent=2)
 log(f"done in {time.time()-T0:.0f}s")
