@@ -11,8 +11,8 @@ import java.util.Arrays;
  * One request's {@link FeatureDraft} state: the target's features by position, and the draft
  * cache fed from them. Positions 1..fed-1 of the cache hold steps fed with target features (the
  * features of the position before, and the committed token); positions past them hold the draft's
- * own steps, rewritten as soon as the target's features of those positions arrive. Position 0 holds
- * no step: nothing comes before it. Not thread-safe.
+ * own steps, rewritten as soon as the target's features of those positions arrive. Position 0 has no
+ * position before it and is fed a zero feature, as in training. Not thread-safe.
  */
 final class FeatureCursor {
     private final FeatureDraft draft;
@@ -20,11 +20,12 @@ final class FeatureCursor {
     private final int width;
     private final float[] features;  // (capacity, width): the target's, by position
     private final int[] fedTokens;   // the token fed at each position from target features
+    private final float[] zeros;     // (width) the feature before position 0
     private final float[] g;         // the draft's hidden state after its last step
     private final float[] logits;    // (draft vocabulary) of the last step that asked for them
     private final Logits row;
     private int known;               // positions 0..known-1 have target features
-    private int fed = 1;
+    private int fed;
 
     FeatureCursor(FeatureDraft draft, int capacity) {
         this.draft = draft;
@@ -32,6 +33,7 @@ final class FeatureCursor {
         this.width = draft.featureWidth();
         this.features = new float[capacity * width];
         this.fedTokens = new int[capacity];
+        this.zeros = new float[width];
         this.g = new float[draft.hidden];
         this.logits = new float[draft.draftVocab];
         this.row = new Logits(1, draft.draftVocab, logits);
@@ -60,7 +62,7 @@ final class FeatureCursor {
             System.arraycopy(window, rows[i] * width, features, (first + i) * width, width);
         }
         known = first + count;
-        fed = Math.min(fed, Math.max(1, first + 1)); // positions after first read the new features
+        fed = Math.min(fed, first + 1); // positions after first read the new features
     }
 
     /**
@@ -75,14 +77,14 @@ final class FeatureCursor {
                     + " context holds " + length + " tokens: the decoding loop did not hand them over");
         }
         fed = Math.min(fed, length - 1); // the last position is fed again to get its logits
-        for (int p = 1; p < fed; p++) {
+        for (int p = 0; p < fed; p++) {
             if (fedTokens[p] != context[p]) {
                 fed = p;
                 break;
             }
         }
         for (int p = fed; p < length; p++) {
-            state.step(features, (p - 1) * width, true, context[p], p, 1, g,
+            state.step(p == 0 ? zeros : features, p == 0 ? 0 : (p - 1) * width, true, context[p], p, 0, g,
                     wantLogits && p == length - 1 ? logits : null);
             fedTokens[p] = context[p];
         }
@@ -95,7 +97,7 @@ final class FeatureCursor {
      * count as fed, and is fed again once the target's features of the position before are accepted.
      */
     void feed(float[] source, int offset, int token, int position, boolean wantLogits) {
-        state.step(source, offset, true, token, position, 1, g, wantLogits ? logits : null);
+        state.step(source, offset, true, token, position, 0, g, wantLogits ? logits : null);
     }
 
     /** The draft's hidden state after its last step (a tree's root, after {@link #catchUp}). */
@@ -105,12 +107,12 @@ final class FeatureCursor {
 
     /**
      * A draft-tree node's step from its parent's hidden state, its key and value at {@code slot},
-     * attending to the fed positions {@code 1..committedEnd} and to {@code extra[0..n)} (its
+     * attending to the fed positions {@code 0..committedEnd} and to {@code extra[0..n)} (its
      * ancestors' slots and its own); the logits then predict its children.
      */
     void treeStep(float[] parentG, int token, int position, int slot, int committedEnd, int[] extra, int n,
                   float[] gOut) {
-        state.treeStep(parentG, token, position, slot, 1, committedEnd, extra, n, gOut, logits);
+        state.treeStep(parentG, token, position, slot, 0, committedEnd, extra, n, gOut, logits);
     }
 
     /**
@@ -124,7 +126,7 @@ final class FeatureCursor {
         int[] working = sampling.isGreedy() ? null : Arrays.copyOf(context, length + budget);
         for (int i = 0; i < budget; i++) {
             if (i > 0) {
-                state.step(g, 0, false, tokens[i - 1], length - 1 + i, 1, g, logits);
+                state.step(g, 0, false, tokens[i - 1], length - 1 + i, 0, g, logits);
             }
             if (distributions == null) {
                 tokens[i] = distribution.argmax(row, 0);

@@ -96,7 +96,7 @@ public final class FeatureDrafter implements Drafter {
         @Override
         public DraftProposal propose(int[] context, int length, int maxTokens) {
             int room = committedCapacity - length;
-            if (maxTokens <= 0 || room <= 0 || length < 2) {
+            if (maxTokens <= 0 || room <= 0 || length < 1) {
                 return DraftProposal.chain();
             }
             cursor.catchUp(context, length, true);
