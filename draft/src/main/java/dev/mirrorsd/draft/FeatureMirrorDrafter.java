@@ -140,12 +140,7 @@ public final class FeatureMirrorDrafter implements MirrorDrafter {
             int[] emitted = verdict.tokens();
             int base = length;
             // the committed positions' features: window row 0, then the accepted path's rows
-            int[] kept = new int[accepted + 1];
-            int[] acceptedRows = verdict.acceptedRows();
-            for (int i = 0; i < accepted; i++) {
-                kept[i + 1] = acceptedRows[i] + 1;
-            }
-            cursor.accept(base, message.featuresShared(), message.featureWidth(), kept);
+            cursor.accept(base, message.featuresShared(), message.featureWidth(), verdict.keptWindowRows());
             if (base + 1 + emitted.length > context.length) {
                 hit = false;
                 length = Math.min(context.length - 1, base + 1 + emitted.length);

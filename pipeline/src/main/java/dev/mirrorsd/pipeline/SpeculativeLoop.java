@@ -119,12 +119,7 @@ final class SpeculativeLoop implements DecodingLoop {
                 stats.draftFailure = features.failure();
                 LOG.warn("{}; finishing the request on the target alone", features.failure());
             } else if (tapped) {
-                // the window rows the cache kept: the last committed token, then the accepted path
-                int[] kept = new int[verdict.acceptedCount() + 1];
-                for (int i = 0; i < verdict.acceptedCount(); i++) {
-                    kept[i + 1] = verdict.acceptedRows()[i] + 1;
-                }
-                draft.acceptFeatures(base, features.features(), features.width(), kept);
+                draft.acceptFeatures(base, features.features(), features.width(), verdict.keptWindowRows());
             }
         }
     }

@@ -84,11 +84,7 @@ final class WindowVerification {
             stats.round(0, 0);
         } else {
             verdict = verifier.verify(proposal, scores(logits, proposal, output), random);
-            int[] kept = new int[verdict.acceptedCount() + 1];
-            for (int i = 0; i < verdict.acceptedCount(); i++) {
-                kept[i + 1] = verdict.acceptedRows()[i] + 1;
-            }
-            target.compact(base, kept);
+            target.compact(base, verdict.keptWindowRows());
             int taken = output.commit(verdict.tokens());
             // a round cut short by the budget or an end-of-sequence token counts what it committed
             stats.round(n, taken - 1);

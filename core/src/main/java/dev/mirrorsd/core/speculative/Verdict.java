@@ -38,6 +38,18 @@ public record Verdict(int[] acceptedRows, int[] tokens, Ending ending) {
         return acceptedRows.length;
     }
 
+    /**
+     * The window rows the cache keeps after this verdict, ascending: row 0 (the last committed
+     * token), then {@code acceptedRows[i] + 1} for each accepted draft row.
+     */
+    public int[] keptWindowRows() {
+        int[] kept = new int[acceptedRows.length + 1];
+        for (int i = 0; i < acceptedRows.length; i++) {
+            kept[i + 1] = acceptedRows[i] + 1;
+        }
+        return kept;
+    }
+
     /** Spec-Bench's accept length of the round: accepted + 1. */
     public int acceptLength() {
         return tokens.length;
