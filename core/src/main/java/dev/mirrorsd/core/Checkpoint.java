@@ -37,6 +37,15 @@ public final class Checkpoint {
         this.chatTemplate = chatTemplate;
     }
 
+    /**
+     * Whether {@code model} names a checkpoint {@link #open} reads, by its names alone (a file ending
+     * in .gguf, or a folder with a config.json): what an engine that loads checkpoints accepts.
+     */
+    public static boolean namesCheckpoint(Path model) {
+        return Files.isRegularFile(model) ? model.getFileName().toString().endsWith(".gguf")
+                : Files.isRegularFile(model.resolve("config.json"));
+    }
+
     /** Opens a GGUF file or a Hugging Face checkpoint directory; a clear error for anything else. */
     public static Checkpoint open(Path path) {
         if (!Files.exists(path)) {

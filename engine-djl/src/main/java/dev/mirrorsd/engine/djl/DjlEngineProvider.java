@@ -2,6 +2,7 @@ package dev.mirrorsd.engine.djl;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import dev.mirrorsd.core.Checkpoint;
 import dev.mirrorsd.core.engine.Accelerator;
 import dev.mirrorsd.core.engine.Backend;
 import dev.mirrorsd.core.engine.CpuAndGpus;
@@ -10,7 +11,6 @@ import dev.mirrorsd.core.engine.EngineProvider;
 import dev.mirrorsd.core.engine.ModelSource;
 import dev.mirrorsd.core.model.CausalLM;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,8 +67,7 @@ public final class DjlEngineProvider implements EngineProvider {
     /** A GGUF file or a Hugging Face folder of safetensors (config.json beside them). */
     @Override
     public boolean accepts(Path model) {
-        return Files.isRegularFile(model) ? model.getFileName().toString().endsWith(".gguf")
-                : Files.isRegularFile(model.resolve("config.json"));
+        return Checkpoint.namesCheckpoint(model);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.mirrorsd.engine.java;
 
+import dev.mirrorsd.core.Checkpoint;
 import dev.mirrorsd.core.engine.Accelerator;
 import dev.mirrorsd.core.engine.Backend;
 import dev.mirrorsd.core.engine.DeviceId;
@@ -52,8 +53,7 @@ public final class JavaEngineProvider implements EngineProvider {
     /** A GGUF file (run in its block formats) or a Hugging Face folder of safetensors (run in fp32). */
     @Override
     public boolean accepts(Path model) {
-        return Files.isRegularFile(model) ? model.getFileName().toString().endsWith(".gguf")
-                : Files.isRegularFile(model.resolve("config.json"));
+        return Checkpoint.namesCheckpoint(model);
     }
 
     @Override
