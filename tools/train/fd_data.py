@@ -70,52 +70,148 @@ def clean_turn(text):
 
 
 class Generator:
-    """Batched generation with left padding on one model (HF generate)."""
+    """Batched generation on one Llama model with a preallocated KV cache (HF generate's growing cache copies the
+    whole cache every step and spends most of an H100's time doing so).
 
-    def __init__(self, model, tok, batch=1024, log=print):
-        self.m, self.tok, self.batch, self.log = model, tok, batch, log
-        self.eos = tok.convert_tokens_to_ids("<|im_end|>")
+    Prompts are left padded, so every row writes the same cache column at each step; a row's RoPE positions count
+    its own tokens only. Query heads are grouped by their KV head (head i reads KV head i // n_rep, as HF's
+    repeat_kv), so attention runs without expanding the cache. Finished rows are dropped from the batch (and the
+    cache) as they accumulate. Greedy rows take the argmax of the model's logits in the model's dtype.
+    """
+
+    def __init__(self, model, eos, batch=1024, log=print, kv_bytes=24 << 30):
+        self.m, self.eos, self.batch, self.log, self.kv_bytes = model, eos, batch, log, kv_bytes
         self.dev = next(model.parameters()).device
+        self.dtype = next(model.parameters()).dtype
+        c = model.config
+        self.nh, self.nkv = c.num_attention_heads, c.num_key_value_heads
+        self.hd = getattr(c, "head_dim", None) or c.hidden_size // c.num_attention_heads
+        self.nl = c.num_hidden_layers
+
+    def _forward(self, ids, pos, kv, start, mask):
+        """ids, pos [B,T]; kv [L,2,B,nkv,S,hd]; writes columns start..start+T; mask [B,1,T,start+T] bool.
+        Returns the last position's logits [B,V]."""
+        from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
+        lm = self.m.model
+        B, T = ids.shape
+        h = lm.embed_tokens(ids)
+        cos, sin = lm.rotary_emb(h, pos)
+        rep = self.nh // self.nkv
+        gmask = mask.repeat(1, 1, rep, 1)  # row r*T+t of a KV group is query head r at position t
+        for li, layer in enumerate(lm.layers):
+            a = layer.self_attn
+            x = layer.input_layernorm(h)
+            q = a.q_proj(x).view(B, T, self.nh, self.hd).transpose(1, 2)
+            k = a.k_proj(x).view(B, T, self.nkv, self.hd).transpose(1, 2)
+            v = a.v_proj(x).view(B, T, self.nkv, self.hd).transpose(1, 2)
+            q, k = apply_rotary_pos_emb(q, k, cos, sin)
+            kv[li, 0, :, :, start:start + T] = k
+            kv[li, 1, :, :, start:start + T] = v
+            o = torch.nn.functional.scaled_dot_product_attention(
+                q.reshape(B, self.nkv, rep * T, self.hd), kv[li, 0, :, :, :start + T], kv[li, 1, :, :, :start + T],
+                attn_mask=gmask)
+            o = o.view(B, self.nh, T, self.hd).transpose(1, 2).reshape(B, T, self.nh * self.hd)
+            h = h + a.o_proj(o)
+            h = h + layer.mlp(layer.post_attention_layernorm(h))
+        return self.m.lm_head(lm.norm(h[:, -1]))
+
+    @staticmethod
+    def _pick(logits, sample, temperature, top_p):
+        if not sample:
+            return logits.argmax(-1)
+        p = torch.softmax(logits.float() / temperature, -1)
+        ps, pi = p.sort(-1, descending=True)
+        drop = ps.cumsum(-1) - ps > top_p  # keep the smallest prefix whose mass reaches top_p
+        ps = ps.masked_fill(drop, 0.0)
+        return pi.gather(-1, torch.multinomial(ps, 1)).squeeze(-1)
 
     @torch.no_grad()
+    def _batch(self, prompts, max_new, sample, temperature, top_p):
+        B, L = len(prompts), max(len(p) for p in prompts)
+        S = L + max_new
+        dev = self.dev
+        ids = torch.full((B, L), self.eos, dtype=torch.long)
+        valid = torch.zeros((B, S), dtype=torch.bool)
+        for j, p in enumerate(prompts):
+            ids[j, L - len(p):] = torch.tensor(p)
+            valid[j, L - len(p):L] = True
+        ids, valid = ids.to(dev), valid.to(dev)
+        lens = valid.sum(-1)
+        pos = (valid[:, :L].long().cumsum(-1) - 1).clamp(min=0)
+        kv = torch.empty((self.nl, 2, B, self.nkv, S, self.hd), dtype=self.dtype, device=dev)
+        causal = torch.ones((L, L), dtype=torch.bool, device=dev).tril()
+        # a padding query sees itself, so that no row is fully masked (a fully masked row would turn into NaN
+        # and poison the padding keys' values)
+        mask = (causal[None] & valid[:, None, :L]) | torch.eye(L, dtype=torch.bool, device=dev)[None]
+        logits = self._forward(ids, pos, kv, 0, mask[:, None])
+        rows = torch.arange(B, device=dev)  # each live row's index in the input
+        out = torch.full((B, max_new), self.eos, dtype=torch.long, device=dev)
+        for step in range(max_new):
+            nxt = self._pick(logits, sample, temperature, top_p)
+            out[rows, step] = nxt
+            live = nxt != self.eos
+            if step == max_new - 1 or not bool(live.any()):
+                break
+            if step % 8 == 7 and int(live.sum()) < 0.75 * live.numel():
+                rows, nxt, kv, valid, lens = rows[live], nxt[live], kv[:, :, live], valid[live], lens[live]
+            col = L + step
+            valid[:, col] = True
+            logits = self._forward(nxt[:, None], (lens + step)[:, None], kv, col, valid[:, None, None, :col + 1])
+        res = []
+        for r in out.cpu().tolist():
+            res.append(r[: r.index(self.eos) + 1] if self.eos in r else r)
+        return res
+
     def run(self, prompts, max_new, sample=False, temperature=1.0, top_p=0.95, tag=""):
         order = sorted(range(len(prompts)), key=lambda i: -len(prompts[i]))
         out = [None] * len(prompts)
         t0, ntok = time.time(), 0
-        for b in range(0, len(order), self.batch):
-            idx = order[b:b + self.batch]
-            L = max(len(prompts[i]) for i in idx)
-            ids = torch.full((len(idx), L), self.eos, dtype=torch.long)
-            am = torch.zeros((len(idx), L), dtype=torch.long)
-            for j, i in enumerate(idx):
-                p = prompts[i]
-                ids[j, L - len(p):] = torch.tensor(p)
-                am[j, L - len(p):] = 1
-            kw = dict(do_sample=True, temperature=temperature, top_p=top_p, top_k=0) if sample else dict(do_sample=False)
-            g = self.m.generate(input_ids=ids.to(self.dev), attention_mask=am.to(self.dev), max_new_tokens=max_new,
-                                pad_token_id=self.eos, eos_token_id=self.eos, **kw)
-            g = g[:, L:].cpu().tolist()
-            for j, i in enumerate(idx):
-                r = g[j]
-                if self.eos in r:
-                    r = r[: r.index(self.eos) + 1]
+        per_row = 2 * self.nl * self.nkv * self.hd * torch.finfo(self.dtype).bits // 8
+        b = 0
+        while b < len(order):
+            L = len(prompts[order[b]])
+            n = max(1, min(self.batch, self.kv_bytes // (per_row * (L + max_new))))
+            idx = order[b:b + n]
+            for i, r in zip(idx, self._batch([prompts[i] for i in idx], max_new, sample, temperature, top_p)):
                 out[i] = r
                 ntok += len(r)
+            b += n
         self.log(f"  gen {tag}: {len(prompts)} prompts, {ntok} tokens, {time.time()-t0:.1f}s "
                  f"({ntok/max(time.time()-t0,1e-9):.0f} tok/s)")
         return out
 
 
+def load_corpus_prompts(path):
+    """The training split of make_prompts.py's instruction prompts over public-domain passages (a list of rows)."""
+    import gzip
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return [r for r in map(json.loads, f) if r["split"] == "train"]
+
+
+def corpus_users(gen, tok, rows, max_user=96):
+    """User turns from corpus rows: the row's text, or for kind "self" (an instruction to write a user's question
+    about a subject) the question the target writes when given it."""
+    users = [r["user"] for r in rows if r["kind"] != "self"]
+    seeds = [chat_ids(tok, r["user"]) for r in rows if r["kind"] == "self"]
+    if seeds:
+        for t in gen.run(seeds, max_user, sample=True, temperature=0.8, top_p=0.95, tag="self-written questions"):
+            if t and t[-1] == gen.eos:
+                users.append(tok.decode(t[:-1], skip_special_tokens=False).strip().strip('"'))
+    return users
+
+
 def magpie_round(gen, tok, n, overlap, seen, rng, max_user=96, max_answer=320, sampled_share=0.25,
-                 two_turn_share=0.15, stats=None):
-    """One round: n sampled user turns -> filtered -> answers (-> some second turns). Returns samples."""
+                 two_turn_share=0.15, stats=None, extra_users=()):
+    """One round: n sampled user turns (plus extra_users, e.g. from corpus_users) -> filtered -> answers
+    (-> some second turns). Returns samples."""
     stats = stats if stats is not None else {}
     eos = gen.eos
     nl = tok("\n", add_special_tokens=False)["input_ids"]
     user_pre = tok("<|im_start|>user\n", add_special_tokens=False)["input_ids"]
     asst_pre = tok("<|im_end|>\n<|im_start|>assistant\n", add_special_tokens=False)["input_ids"]
     pre = user_turn_prefix(tok)
-    turns = gen.run([pre] * n, max_user, sample=True, temperature=1.0, top_p=0.95, tag="user turns")
+    turns = gen.run([pre] * n, max_user, sample=True, temperature=1.0, top_p=0.95, tag="user turns") if n else []
+    turns = turns + [tok(u, add_special_tokens=False)["input_ids"] + [eos] for u in extra_users]
     users = []
     for t in turns:
         if not t or t[-1] != eos:

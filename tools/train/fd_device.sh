@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs fd_job.py on the device machine from a staged folder (see docs/guide/training-the-draft.md):
-#   STAGE/part-ad, STAGE/gguf.sha256, STAGE/whl/gguf-*.whl, STAGE/question.jsonl, STAGE/train/*.py
-# with the GGUF's first parts already copied to /tmp/g by earlier calls. Extra arguments go to fd_job.py.
+#   STAGE/part-<last>, STAGE/gguf.sha256, STAGE/whl/gguf-*.whl, STAGE/question.jsonl, STAGE/train/*.py
+# with the GGUF's other parts (split -b 22000000: part-aa, part-ab, ...) already copied to /tmp/g by earlier calls,
+# since each call carries at most 64 MiB with the repository. Extra arguments go to fd_job.py.
 set -euo pipefail
 STAGE=${STAGE:-build/fd/run}
 mkdir -p /tmp/g
 if [ ! -f /tmp/g/SmolLM2-135M-Instruct.Q4_1.gguf ]; then
-  cat /tmp/g/part-aa /tmp/g/part-ab /tmp/g/part-ac "$STAGE/part-ad" > /tmp/g/SmolLM2-135M-Instruct.Q4_1.gguf
+  cp "$STAGE"/part-* /tmp/g/
+  cat /tmp/g/part-* > /tmp/g/SmolLM2-135M-Instruct.Q4_1.gguf
 fi
 (cd /tmp/g && sed 's#  .*#  SmolLM2-135M-Instruct.Q4_1.gguf#' "$OLDPWD/$STAGE/gguf.sha256" | sha256sum -c -)
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site "$STAGE"/whl/*.whl

@@ -18,7 +18,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fd_data import Generator, OverlapIndex, chat_ids, magpie_round  # noqa: E402
+from fd_data import Generator, OverlapIndex, chat_ids, corpus_users, load_corpus_prompts, magpie_round  # noqa: E402
 from fd_draft import FeatureDraft, build_d2t, init_from_target, make_config  # noqa: E402
 from fd_eval import tau_on  # noqa: E402
 from fd_export import reference, save  # noqa: E402
@@ -32,6 +32,8 @@ ap.add_argument("--budget", type=float, default=560, help="seconds this call may
 ap.add_argument("--gen-seconds", type=float, default=200, help="seconds of new data generation in this call")
 ap.add_argument("--gen-round", type=int, default=4096, help="user turns sampled per generation round")
 ap.add_argument("--gen-batch", type=int, default=1024)
+ap.add_argument("--corpus", default="", help="make_prompts.py's prompts.jsonl.gz: instruction prompts over passages")
+ap.add_argument("--corpus-round", type=int, default=4096, help="corpus prompts added to each generation round")
 ap.add_argument("--max-answer", type=int, default=320)
 ap.add_argument("--train-seconds-total", type=float, default=600, help="the cosine schedule's length over all calls")
 ap.add_argument("--eval-reserve", type=float, default=45)
@@ -67,6 +69,7 @@ dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 torch.backends.cuda.matmul.allow_tf32 = True
 log(f"device {torch.cuda.get_device_name(0) if dev.type == 'cuda' else 'cpu'}; args {vars(args)}")
 tok = load_tokenizer()
+EOS = tok.convert_tokens_to_ids("<|im_end|>")
 target = load_target(dev)
 log("target loaded")
 layers = [int(x) for x in args.feature_layers.split(",")]
@@ -81,7 +84,7 @@ def selftest():
     import copy
     import tempfile
     t = time.time()
-    g = Generator(target, tok, batch=8, log=log)
+    g = Generator(target, EOS, batch=8, log=log)
     s = magpie_round(g, tok, 8, None, set(), random.Random(0), max_user=48, max_answer=12, two_turn_share=1.0)
     ids = chat_ids(tok, "Name three colours.")
     s.append({"ids": ids + [28, 29, 30, 31, 2], "mask": [0] * len(ids) + [1] * 5, "sampled": False, "turns": 1,
@@ -106,14 +109,18 @@ if not args.no_selftest:
 overlap = OverlapIndex.from_specbench(args.specbench) if args.specbench else None
 if args.gen_seconds > 0:
     gm = copy.deepcopy(target).to(torch.bfloat16)
-    gen = Generator(gm, tok, batch=args.gen_batch, log=log)
+    gen = Generator(gm, EOS, batch=args.gen_batch, log=log)
+    corpus = load_corpus_prompts(args.corpus) if args.corpus else []
     rng = random.Random(1000 + data["rounds"])
     g0 = time.time()
     while time.time() - g0 < args.gen_seconds and time.time() < DEADLINE - 200:
         t = time.time()
         torch.manual_seed(data["rounds"] + 17)
+        pos = data.get("corpus_pos", 0)
+        extra = corpus_users(gen, tok, corpus[pos:pos + args.corpus_round]) if corpus else []
+        data["corpus_pos"] = pos + args.corpus_round
         s = magpie_round(gen, tok, args.gen_round, overlap, data["seen"], rng, max_answer=args.max_answer,
-                         stats=data["stats"])
+                         stats=data["stats"], extra_users=extra)
         if not data["heldout"]:
             ho = [x for x in s if not x["sampled"] and x["turns"] == 1][: args.heldout_n]
             data["heldout"] = ho
@@ -196,7 +203,7 @@ if args.specbench:
         qs = qs[::step][: args.specbench_n]
         prompts = [chat_ids(tok, q["turns"][0]) for q in qs]
         torch.backends.cuda.matmul.allow_tf32 = False
-        cont = Generator(target, tok, batch=64, log=log).run(prompts, 160, tag="spec-bench greedy fp32")
+        cont = Generator(target, EOS, batch=64, log=log).run(prompts, 160, tag="spec-bench greedy fp32")
         torch.backends.cuda.matmul.allow_tf32 = True
         sb = {"ids": [p + c for p, c in zip(prompts, cont)], "starts": [len(p) for p in prompts],
               "qids": [q["question_id"] for q in qs]}
