@@ -43,9 +43,12 @@ def llamacpp_decode(llm, tokens):
     """Tokens/s of `tokens` greedy one-token steps after the prompt, as DecodeSpeed.decode times them."""
     llm.reset()
     llm.eval(PROMPT)
+    n_vocab = llm.n_vocab()
     start = time.perf_counter()
     for _ in range(tokens):
-        llm.eval([int(np.argmax(llm.scores[llm.n_tokens - 1]))])
+        # the last row's logits where llama.cpp left them (Llama.eval keeps no copy without logits_all)
+        logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(n_vocab,))
+        llm.eval([int(np.argmax(logits))])
     return tokens / (time.perf_counter() - start)
 
 

@@ -156,7 +156,7 @@ def generate(llm, calls, ids, max_new_tokens):
     for token in llm.generate(ids, top_k=1, top_p=1.0, min_p=0.0, temp=0.0, repeat_penalty=1.0, reset=True):
         new.append(token)
         made_by.append(calls.count)
-        if llm._model.token_is_eog(token) or len(new) >= max_new_tokens:
+        if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token) or len(new) >= max_new_tokens:
             break
     wall = time.perf_counter() - start
     lengths = []
@@ -173,7 +173,8 @@ def answer(llm, calls, chat, q, max_new_tokens):
     for user in q["turns"]:
         conversation.append({"role": "user", "content": user})
         new, wall, lengths = generate(llm, calls, chat.ids(conversation), max_new_tokens)
-        text = llm.detokenize([t for t in new if not llm._model.token_is_eog(t)]).decode("utf-8", errors="replace")
+        kept = [t for t in new if not llama_cpp.llama_vocab_is_eog(llm._model.vocab, t)]
+        text = llm.detokenize(kept).decode("utf-8", errors="replace")
         turns.append((text, new, wall, lengths))
         conversation.append({"role": "assistant", "content": text})
     return turns
