@@ -30,7 +30,7 @@ echo "== llama.cpp, $threads threads (load: $(uptime | sed 's/.*load average: //
     --output "$out/peer"
 echo "== mirror-sd, java:cpu, $threads threads (load: $(uptime | sed 's/.*load average: //'))" >&2
 "$here/bin/mirror-sd" specbench "${shared[@]}" --warmups "$warmups" --no-progress \
-    --methods autoregressive,prompt-lookup --plan "target=java:cpu,threads.target=$threads" \
+    --methods autoregressive,prompt-lookup --plan "target=java:cpu,draft=java:cpu,threads.target=$threads" \
     --peer "$out/peer" --output "$out"
 echo "== load after: $(uptime | sed 's/.*load average: //')" >&2
 for method in llamacpp-greedy llamacpp-prompt-lookup; do

@@ -15,10 +15,13 @@ Usage (from the repository root; tools/peers/llamacpp-venv.sh builds the venv):
     bin/mirror-sd specbench --limit 2 --max-new-tokens 128 --methods autoregressive,prompt-lookup \
         --peer peers-llamacpp --output specbench-out
 
-Prompts: the GGUF's own chat template (tokenizer.chat_template, rendered with Jinja2 as Hugging Face
-renders it, add_generation_prompt) tokenized by llama.cpp. Before the run the script asks our tokenizer
-for the same prompts (tools/peers/PromptIds.java on bin/mirror-sd's jars) and stops unless every token
-id is equal; MT-bench's second turn sees the method's own first answer.
+Prompts: by default our own prompt ids (--prompts ours): tools/peers/PromptIds.java, on the jars
+bin/mirror-sd builds, renders the GGUF's chat template and encodes it with our tokenizer, as our runs
+do, so both systems decode after the same tokens. llama.cpp's own tokenizer (--prompts llamacpp: the
+GGUF's template rendered with Jinja2 as Hugging Face renders it, then llama_tokenize) splits digits
+apart first (its `smollm` pre-tokenizer) where ours does not, so the two part on some prompts; the
+script says on how many first turns they agree. MT-bench's second turn sees the method's own first
+answer.
 
 Timing, as ours: wall_time is the whole generate call, prefill included; llama-cpp-python's prefix cache
 is emptied before each turn (Llama.reset), so no turn reuses an earlier turn's prefill. accept_lengths:
@@ -61,10 +64,12 @@ def parse_args():
     p.add_argument("--max-ngram", type=int, default=3, help="LlamaPromptLookupDecoding's max_ngram_size")
     p.add_argument("--warmups", type=int, default=3)
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="n_threads and n_threads_batch")
-    p.add_argument("--n-ctx", type=int, default=8192)
+    p.add_argument("--n-ctx", type=int, default=4096,
+                   help="context per turn; Spec-Bench's longest prompt is about 1,600 tokens")
     p.add_argument("--gguf", default=DEFAULT_GGUF)
-    p.add_argument("--no-prompt-check", action="store_true",
-                   help="skip the check that our tokenizer gives the same prompt token ids")
+    p.add_argument("--prompts", choices=["ours", "llamacpp"], default="ours",
+                   help="whose tokenizer encodes the templated prompts: ours (the same ids as our runs; needs the"
+                        " jars bin/mirror-sd builds) or llama.cpp's")
     p.add_argument("--output", default="peers-llamacpp")
     return p.parse_args()
 
@@ -73,8 +78,11 @@ def load(args, method):
     draft = None
     if method == "llamacpp-prompt-lookup":
         draft = LlamaPromptLookupDecoding(max_ngram_size=args.max_ngram, num_pred_tokens=args.num_assistant_tokens)
+    # a draft model needs logits for every row; llama-cpp-python switches them on but sizes its score array
+    # from the logits_all argument, which must therefore say so too
     llm = llama_cpp.Llama(model_path=args.gguf, n_ctx=args.n_ctx, n_threads=args.threads,
-                          n_threads_batch=args.threads, draft_model=draft, verbose=False)
+                          n_threads_batch=args.threads, draft_model=draft, logits_all=draft is not None,
+                          verbose=False)
     return llm
 
 
@@ -101,36 +109,55 @@ class ChatPrompt:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)
 
 
-def check_prompts(chat, questions, gguf):
-    """Every selected question's first turn, and a two-turn conversation, tokenized as ours tokenizes it."""
-    conversations = [[{"role": "user", "content": q["turns"][0]}] for q in questions]
-    two = [t for q in questions if len(q["turns"]) > 1 for t in q["turns"][:2]][:2]
-    if len(two) == 2:
-        conversations.append([{"role": "user", "content": two[0]},
-                              {"role": "assistant", "content": "Sure. Here it is:\n\n1. One\n2. Two"},
-                              {"role": "user", "content": two[1]}])
-    jar = os.path.join(ROOT, "cli", "target", "cli.jar")
-    classpath = os.path.join(ROOT, "cli", "target", "classpath.txt")
-    if not (os.path.isfile(jar) and os.path.isfile(classpath)):
-        sys.exit("the prompt check needs mirror-sd's jars: run `bin/mirror-sd --help` once (or pass --no-prompt-check)")
-    java_home = subprocess.run([os.path.join(ROOT, "scripts", "java-home.sh")], capture_output=True, text=True,
-                               check=True).stdout.strip()
-    with open(classpath) as f:
-        cp = jar + ":" + f.read().strip()
-    result = subprocess.run([os.path.join(java_home, "bin", "java"), "--add-modules", "jdk.incubator.vector",
-                             "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", cp,
-                             os.path.join(ROOT, "tools", "peers", "PromptIds.java"), gguf],
-                            input=json.dumps(conversations), capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"PromptIds failed:\n{result.stderr}")
-    ours = json.loads(result.stdout.strip().splitlines()[-1])
-    for conversation, expected in zip(conversations, ours):
-        got = chat.ids(conversation)
-        if got != expected:
-            sys.exit(f"prompt token ids differ from ours for {conversation[0]['content'][:60]!r}:\n"
-                     f"  llama.cpp {got[:40]}...\n  ours      {expected[:40]}...")
-    print(f"prompt token ids equal ours on {len(conversations)} conversations "
-          f"({sum(len(i) for i in ours)} tokens)", file=sys.stderr)
+class OurPrompts:
+    """Our tokenizer's prompt ids (Generator.encode: the chat template, then our encoder), from PromptIds.java
+    running beside this script on bin/mirror-sd's jars, one conversation per line."""
+
+    def __init__(self, gguf):
+        jar = os.path.join(ROOT, "cli", "target", "cli.jar")
+        classpath = os.path.join(ROOT, "cli", "target", "classpath.txt")
+        if not (os.path.isfile(jar) and os.path.isfile(classpath)):
+            sys.exit("our prompt ids come from mirror-sd's jars: run `bin/mirror-sd --help` once "
+                     "(or pass --prompts llamacpp)")
+        java_home = subprocess.run([os.path.join(ROOT, "scripts", "java-home.sh")], capture_output=True,
+                                   text=True, check=True).stdout.strip()
+        with open(classpath) as f:
+            cp = jar + ":" + f.read().strip()
+        self.process = subprocess.Popen(
+            [os.path.join(java_home, "bin", "java"), "--add-modules", "jdk.incubator.vector",
+             "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", cp,
+             os.path.join(ROOT, "tools", "peers", "PromptIds.java"), gguf],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
+
+    def ids(self, conversation):
+        self.process.stdin.write(json.dumps(conversation) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            sys.exit(f"PromptIds stopped (exit {self.process.wait()})")
+        return json.loads(line)
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def compare_tokenizers(ours, chat, questions):
+    """On how many first-turn prompts llama.cpp's tokenizer gives our ids, and where the first difference is."""
+    equal, first = 0, None
+    for q in questions:
+        conversation = [{"role": "user", "content": q["turns"][0]}]
+        a, b = ours.ids(conversation), chat.ids(conversation)
+        if a == b:
+            equal += 1
+        elif first is None:
+            at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+            first = (f"question {q['question_id']} at token {at}: ours {a[max(0, at - 3):at + 6]}, "
+                     f"llama.cpp's {b[max(0, at - 3):at + 6]} "
+                     f"({chat.llm.detokenize(a[max(0, at - 3):at + 6], special=True)!r})")
+    print(f"llama.cpp's tokenizer gives our prompt ids on {equal} of {len(questions)} first turns"
+          + (f"; first difference: {first}" if first else ""), file=sys.stderr)
+    return equal
 
 
 class DecodeCalls:
@@ -150,6 +177,8 @@ class DecodeCalls:
 def generate(llm, calls, ids, max_new_tokens):
     """Greedy tokens after the prompt ids (EOS included, as ours), the seconds of the whole call, the tokens per
     decode call."""
+    if len(ids) + max_new_tokens > llm.n_ctx():
+        sys.exit(f"a {len(ids)}-token prompt and {max_new_tokens} new tokens exceed --n-ctx {llm.n_ctx()}")
     llm.reset()
     new, made_by = [], []
     start = time.perf_counter()
@@ -168,11 +197,11 @@ def generate(llm, calls, ids, max_new_tokens):
     return new, wall, lengths
 
 
-def answer(llm, calls, chat, q, max_new_tokens):
+def answer(llm, calls, prompts, q, max_new_tokens):
     conversation, turns = [], []
     for user in q["turns"]:
         conversation.append({"role": "user", "content": user})
-        new, wall, lengths = generate(llm, calls, chat.ids(conversation), max_new_tokens)
+        new, wall, lengths = generate(llm, calls, prompts.ids(conversation), max_new_tokens)
         kept = [t for t in new if not llama_cpp.llama_vocab_is_eog(llm._model.vocab, t)]
         text = llm.detokenize(kept).decode("utf-8", errors="replace")
         turns.append((text, new, wall, lengths))
@@ -193,19 +222,22 @@ def main():
         sys.exit(f"no questions selected from {args.questions}")
     model_name = os.path.basename(args.gguf).removesuffix(".gguf")
     os.makedirs(args.output, exist_ok=True)
+    ours = OurPrompts(args.gguf) if args.prompts == "ours" else None
+    same_prompts = None
     for i, method in enumerate(methods):
         llm = load(args, method)
         chat = ChatPrompt(llm)
-        if i == 0 and not args.no_prompt_check:
-            check_prompts(chat, questions, args.gguf)
+        if ours is not None and i == 0:
+            same_prompts = compare_tokenizers(ours, chat, questions)
+        prompts = ours if ours is not None else chat
         calls = DecodeCalls(llm)
         for _ in range(args.warmups):
-            answer(llm, calls, chat, questions[0], args.max_new_tokens)
+            answer(llm, calls, prompts, questions[0], args.max_new_tokens)
         path = os.path.join(args.output, f"{method}.jsonl")
         speeds = []
         with open(path, "w") as f:
             for n, q in enumerate(questions):
-                turns = answer(llm, calls, chat, q, args.max_new_tokens)
+                turns = answer(llm, calls, prompts, q, args.max_new_tokens)
                 f.write(json.dumps(answer_line(q, method, model_name, turns), ensure_ascii=False) + "\n")
                 f.flush()
                 tokens = sum(len(t[1]) for t in turns)
@@ -216,6 +248,8 @@ def main():
         print(f"wrote {path}: mean {statistics.mean(speeds):.2f} tokens/s over {len(speeds)} questions, "
               f"load average {os.getloadavg()[0]:.2f}", file=sys.stderr)
         del llm
+    if ours is not None:
+        ours.close()
     version = llama_cpp.__version__
     peer = {
         "peer": f"llama.cpp (llama-cpp-python {version})",
@@ -227,6 +261,8 @@ def main():
         "num_assistant_tokens": args.num_assistant_tokens,
         "max_ngram_size": args.max_ngram,
         "n_ctx": args.n_ctx,
+        "prompts": args.prompts,
+        "first_turns_llamacpp_tokenizes_as_ours": same_prompts,
         "warmups": args.warmups,
         "limit_per_category": args.limit,
         "limit_per_task": args.task_limit,
