@@ -41,7 +41,7 @@ import jinja2.sandbox
 import llama_cpp
 from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
-from specbench_io import answer_line, select
+from specbench_io import answer_line, select, tokens_per_call
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # which of our methods each peer method is compared with in the Spec-Bench report
@@ -188,13 +188,7 @@ def generate(llm, calls, ids, max_new_tokens):
         if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token) or len(new) >= max_new_tokens:
             break
     wall = time.perf_counter() - start
-    lengths = []
-    for i, call in enumerate(made_by):
-        if i > 0 and call == made_by[i - 1]:
-            lengths[-1] += 1
-        else:
-            lengths.append(1)
-    return new, wall, lengths
+    return new, wall, tokens_per_call(made_by)
 
 
 def answer(llm, calls, prompts, q, max_new_tokens):

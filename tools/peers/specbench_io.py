@@ -77,6 +77,17 @@ def answer_line(q, method, model_name, turns):
     }
 
 
+def tokens_per_call(calls):
+    """Accept lengths from the forward call that produced each token, in order: [1, 1, 2, 2, 2, 3] -> [2, 3, 1]."""
+    lengths = []
+    for i, call in enumerate(calls):
+        if i > 0 and call == calls[i - 1]:
+            lengths[-1] += 1
+        else:
+            lengths.append(1)
+    return lengths
+
+
 def read_token_ids(path):
     """{question_id: [token ids per turn]} of a Spec-Bench answer file that carries token_ids."""
     out = {}

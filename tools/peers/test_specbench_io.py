@@ -1,5 +1,5 @@
 """Checks of what the peers share: the question selection, the answer line's shape and its accept-length
-check, and the greedy agreement count. Plain Python, no framework: python3 tools/peers/test_specbench_io.py
+check, accept lengths from forward calls, and the greedy agreement count. Plain Python, no framework: python3 tools/peers/test_specbench_io.py
 (pytest runs it too)."""
 import json
 import os
@@ -8,7 +8,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from specbench_io import agreement, answer_line, read_token_ids, select  # noqa: E402
+from specbench_io import agreement, answer_line, read_token_ids, select, tokens_per_call  # noqa: E402
 
 
 def question(qid, category, turns=1):
@@ -66,6 +66,13 @@ class AnswerLineTest(unittest.TestCase):
     def test_accept_lengths_must_account_for_every_token(self):
         with self.assertRaises(ValueError):
             answer_line(question(1, "qa"), "m", "M", [("x", [5, 6, 7], 0.1, [1, 1])])
+
+
+class TokensPerCallTest(unittest.TestCase):
+    def test_tokens_of_one_forward_call_form_one_accept_length(self):
+        self.assertEqual(tokens_per_call([1, 1, 2, 2, 2, 3]), [2, 3, 1])
+        self.assertEqual(tokens_per_call([4, 5, 6]), [1, 1, 1])
+        self.assertEqual(tokens_per_call([]), [])
 
 
 class AgreementTest(unittest.TestCase):
