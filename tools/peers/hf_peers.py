@@ -42,18 +42,11 @@ import os
 import platform
 import sys
 import time
-import uuid
 
 import torch
 
-TASKS = {
-    "mt_bench": ["writing", "roleplay", "reasoning", "math", "coding", "extraction", "stem", "humanities"],
-    "translation": ["translation"],
-    "summarization": ["summarization"],
-    "qa": ["qa"],
-    "math_reasoning": ["math_reasoning"],
-    "rag": ["rag"],
-}
+from specbench_io import answer_line, select
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # which of our methods each peer method is compared with in the Spec-Bench report
 COUNTERPARTS = {"hf-greedy": "autoregressive", "hf-assisted": "draft"}
@@ -78,43 +71,6 @@ def parse_args():
     p.add_argument("--draft-export", default=os.path.join(ROOT, "build", "peers", "draft-hf"))
     p.add_argument("--output", default="peers-out")
     return p.parse_args()
-
-
-def select(path, names, limit, task_limit=0):
-    """mirror-sd's QuestionSelection: named tasks or categories, at most `limit` per category in file order,
-    then at most `task_limit` per task, round-robin over the task's categories."""
-    cats = set()
-    valid = sorted({c for cs in TASKS.values() for c in cs})
-    for n in [x.strip() for x in names.split(",") if x.strip()]:
-        if n in TASKS:
-            cats.update(TASKS[n])
-        elif n in valid:
-            cats.add(n)
-        else:
-            sys.exit(f"unknown Spec-Bench task or category '{n}'; valid tasks: {list(TASKS)}; valid categories: {valid}")
-    taken, out = {}, []
-    with open(path) as f:
-        for line in f:
-            if not line.strip():
-                continue
-            q = json.loads(line)
-            if cats and q["category"] not in cats:
-                continue
-            taken[q["category"]] = taken.get(q["category"], 0) + 1
-            if limit <= 0 or taken[q["category"]] <= limit:
-                out.append(q)
-    if task_limit <= 0:
-        return out
-    by_task = {}
-    for q in out:
-        task = next(t for t, cs in TASKS.items() if q["category"] in cs)
-        by_task.setdefault(task, {}).setdefault(q["category"], []).append(q)
-    kept = set()
-    for by_category in by_task.values():
-        rounds = max(len(qs) for qs in by_category.values())
-        picks = [qs[r] for r in range(rounds) for qs in by_category.values() if r < len(qs)]
-        kept.update(q["question_id"] for q in picks[:task_limit])
-    return [q for q in out if q["question_id"] in kept]
 
 
 def load_target(gguf):
@@ -261,25 +217,6 @@ def answer(method, tok, target, draft, q, args, accepts):
     return turns
 
 
-def line(q, method, model_name, turns):
-    model_id = f"{model_name}-{method}"
-    choice = {
-        "index": 0,
-        "turns": [t[0] for t in turns],
-        "decoding_steps": [len(t[3]) for t in turns],
-        "new_tokens": [len(t[1]) for t in turns],
-        "wall_time": [t[2] for t in turns],
-        "accept_lengths": [x for t in turns for x in t[3]],
-        "accept_lengths_per_turn": [t[3] for t in turns],
-        "token_ids": [t[1] for t in turns],
-    }
-    return {
-        "question_id": q["question_id"], "category": q["category"],
-        "answer_id": uuid.uuid5(uuid.NAMESPACE_URL, f"{model_id}/{q['question_id']}").hex,
-        "model_id": model_id, "choices": [choice], "tstamp": time.time(),
-    }
-
-
 def main():
     args = parse_args()
     torch.set_num_threads(args.threads)
@@ -312,7 +249,7 @@ def main():
         with open(path, "w") as f:
             for i, q in enumerate(questions):
                 turns = answer(method, tok, target, draft, q, args, accepts)
-                f.write(json.dumps(line(q, method, model_name, turns), ensure_ascii=False) + "\n")
+                f.write(json.dumps(answer_line(q, method, model_name, turns), ensure_ascii=False) + "\n")
                 f.flush()
                 tokens = sum(len(t[1]) for t in turns)
                 wall = sum(t[2] for t in turns)

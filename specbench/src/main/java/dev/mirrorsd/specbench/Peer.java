@@ -14,12 +14,13 @@ import java.util.Map;
 
 /**
  * Another system's Spec-Bench answers on the same questions (tools/peers writes Hugging Face
- * transformers'), read from a directory: {@code peer.json} names the peer and pairs each of its
+ * transformers' and llama.cpp's), read from a directory: {@code peer.json} names the peer and pairs each of its
  * methods with ours ({@code "methods": {"hf-assisted": "draft", ...}}), and {@code <method>.jsonl}
  * holds each method's answers in Spec-Bench's shape.
  *
  * @param name        e.g. "Hugging Face transformers 5.24.0"
- * @param description how it was run, for the report: its peer.json's machine, threads and command
+ * @param description how it was run, for the report: its peer.json's machine, threads ({@code threads}, or
+ *                    {@code torch_threads} for transformers), max new tokens, gamma and command
  * @param ours        each peer method's counterpart among our methods, in peer.json's order
  * @param answers     each peer method's answers
  */
@@ -35,7 +36,7 @@ public record Peer(String name, String description, Map<String, String> ours, Ma
         Path config = directory.resolve("peer.json");
         if (!Files.isRegularFile(config)) {
             throw new IllegalArgumentException("no peer.json in peer directory " + directory
-                    + " (tools/peers/hf_peers.py writes one)");
+                    + " (tools/peers/hf_peers.py and llamacpp_peers.py write one)");
         }
         try {
             JsonObject json = JsonParser.parseString(Files.readString(config, StandardCharsets.UTF_8)).getAsJsonObject();
@@ -51,7 +52,8 @@ public record Peer(String name, String description, Map<String, String> ours, Ma
             }
             String description = String.join("; ", List.of(
                     "machine " + string(json, "machine"),
-                    "torch threads " + string(json, "torch_threads"),
+                    json.has("threads") ? "threads " + string(json, "threads")
+                            : "torch threads " + string(json, "torch_threads"),
                     "max new tokens " + string(json, "max_new_tokens"),
                     "gamma " + string(json, "num_assistant_tokens"),
                     "command `" + string(json, "command") + "`"));

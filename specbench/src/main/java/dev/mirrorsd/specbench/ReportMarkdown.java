@@ -54,8 +54,9 @@ public final class ReportMarkdown {
         return peer.comparedTurns() == 0
                 ? "the peer's token ids were not compared (none given, or no autoregressive answers)"
                 : String.format(Locale.ROOT, "the peer's greedy tokens equal our autoregressive tokens on %d of %d turns"
-                        + " (the same target and prompts; a difference is a near tie resolved the other way in"
-                        + " fp32, not a failure)", peer.equalTurns(), peer.comparedTurns());
+                        + " (the same target and prompts; a difference is a near tie resolved the other way by"
+                        + " other arithmetic, such as llama.cpp's int8 activations, not a failure)",
+                        peer.equalTurns(), peer.comparedTurns());
     }
 
     static String settingsLines(RunSettings s) {

@@ -126,6 +126,18 @@ class PeerComparisonTest {
     }
 
     @Test
+    void aPeerThatIsNotTorchShouldNameItsThreadsPlainly() throws IOException {
+        Path peer = peerDirectory();
+        Files.writeString(peer.resolve("peer.json"), """
+                {"peer": "llama.cpp (llama-cpp-python 0.3.36)", "methods": {"hf-greedy": "autoregressive"},
+                 "machine": "2 cores", "threads": 1, "max_new_tokens": 4, "num_assistant_tokens": 4, "command": "c"}
+                """);
+        String description = Peer.read(peer).description();
+        assertTrue(description.contains("; threads 1;") && !description.contains("torch"), description);
+        assertTrue(Peer.read(peerDirectory()).description().contains("torch threads 2"));
+    }
+
+    @Test
     void aDirectoryWithoutPeerJsonShouldBeRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Peer.read(dir));
         assertTrue(e.getMessage().contains("peer.json"), e.getMessage());
