@@ -20,9 +20,12 @@ import java.util.Locale;
  * through {@link Engines}, so any installed engine can be compared.
  *
  * <p>Usage: {@code DecodeSpeed MODEL.gguf [engines=java:cpu,pytorch:cpu] [threads=1,2] [tokens=64]
- * [rounds=3] [window=8]}. Prints, per engine and thread count, the median over rounds of decode
- * tokens/s and of the time of one pass over a {@code window}-row chain divided by that of a
- * one-row pass at the same position.
+ * [rounds=3] [window=8] [context=1000,4000] [prefill=5000]}. Prints, per engine and thread count,
+ * the median over rounds of decode tokens/s and of the time of one pass over a {@code window}-row
+ * chain divided by that of a one-row pass at the same position. With {@code context}, also the
+ * decode tokens/s after a prompt of each of those lengths; with {@code prefill}, the time to the
+ * first token's logits for a prompt of that length (one round: it takes seconds). Long prompts
+ * repeat a fixed run of token ids: the engine's cost does not depend on which ids they are.
  */
 public final class DecodeSpeed {
     private static final int[] PROMPT = {1, 504, 3162, 282, 4235, 314, 253, 2358, 30, 216, 504, 3162, 282, 4235, 314, 253};
@@ -42,6 +45,8 @@ public final class DecodeSpeed {
         int tokens = 64;
         int rounds = 3;
         int window = 8;
+        int[] contexts = {};
+        int prefill = 0;
         for (int i = 1; i < args.length; i++) {
             String[] kv = args[i].split("=", 2);
             switch (kv[0]) {
@@ -50,6 +55,8 @@ public final class DecodeSpeed {
                 case "tokens" -> tokens = Integer.parseInt(kv[1]);
                 case "rounds" -> rounds = Integer.parseInt(kv[1]);
                 case "window" -> window = Integer.parseInt(kv[1]);
+                case "context" -> contexts = Arrays.stream(kv[1].split(",")).mapToInt(Integer::parseInt).toArray();
+                case "prefill" -> prefill = Integer.parseInt(kv[1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -68,20 +75,54 @@ public final class DecodeSpeed {
                         ratios[r] = windowCost(lm, window);
                     }
                     System.out.printf(Locale.ROOT, "%-13s %7d  %12.1f  %12.2f%n", engine, t, median(speeds), median(ratios));
+                    for (int n : contexts) {
+                        double[] atContext = new double[rounds];
+                        for (int r = 0; r < rounds; r++) {
+                            atContext[r] = decode(lm, prompt(n), tokens);
+                        }
+                        System.out.printf(Locale.ROOT, "%-13s %7d  %12.1f  at context %d%n", engine, t,
+                                median(atContext), n);
+                    }
+                    if (prefill > 0) {
+                        System.out.printf(Locale.ROOT, "%-13s %7d  prefill of %d tokens to the first logits: %.2f s%n",
+                                engine, t, prefill, prefillSeconds(lm, prompt(prefill)));
+                    }
                 }
             }
         }
     }
 
-    /** Tokens/s of {@code tokens} greedy one-token steps after a prompt. */
     private static double decode(CausalLM lm, int tokens) {
-        try (Sequence s = lm.newSequence(PROMPT.length + tokens + 1)) {
-            Logits logits = s.forward(Window.chain(PROMPT, 0), PROMPT.length - 1);
+        return decode(lm, PROMPT, tokens);
+    }
+
+    /** Tokens/s of {@code tokens} greedy one-token steps after {@code prompt}. */
+    private static double decode(CausalLM lm, int[] prompt, int tokens) {
+        try (Sequence s = lm.newSequence(prompt.length + tokens + 1)) {
+            Logits logits = s.forward(Window.chain(prompt, 0), prompt.length - 1);
             long start = System.nanoTime();
             for (int i = 0; i < tokens; i++) {
                 logits = s.forward(Window.chain(new int[] {logits.argmax(0)}, s.length()), 0);
             }
             return tokens / ((System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    /** {@code n} tokens: the fixed prompt repeated. */
+    private static int[] prompt(int n) {
+        int[] tokens = new int[n];
+        for (int i = 0; i < n; i++) {
+            tokens[i] = PROMPT[i % PROMPT.length];
+        }
+        return tokens;
+    }
+
+    /** Seconds from an empty sequence to the logits of the last row of {@code prompt}. */
+    private static double prefillSeconds(CausalLM lm, int[] prompt) {
+        try (Sequence s = lm.newSequence(prompt.length + 1)) {
+            long start = System.nanoTime();
+            s.forward(Window.chain(prompt, 0), prompt.length - 1).argmax(0);
+            return (System.nanoTime() - start) / 1e9;
         }
     }
 
