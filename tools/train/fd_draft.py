@@ -295,3 +295,22 @@ def build_d2t(counts, draft_vocab, target_vocab, must=()):
     # stable order: by count descending, then id ascending
     order = sorted(range(target_vocab), key=lambda i: (-counts[i].item(), i))
     return torch.tensor(sorted(order[:draft_vocab]), dtype=torch.int32)
+
+
+def fresh_draft(layers, target, samples, eos, init_layer, emb):
+    """A new draft on the target's device: d2t from the answer tokens' counts (EOS always in), weights from the
+    target's layer `init_layer`. Returns (draft, the share of answer tokens its vocabulary covers)."""
+    cfg = make_config(layers)
+    counts = torch.zeros(cfg["target_vocab_size"], dtype=torch.float64)
+    for x in samples:
+        a = torch.tensor([t for t, m in zip(x["ids"], x["mask"]) if m], dtype=torch.long)
+        counts += torch.bincount(a, minlength=cfg["target_vocab_size"]).double()
+    draft = FeatureDraft(cfg, emb.cpu())
+    draft.d2t.copy_(build_d2t(counts, cfg["draft_vocab_size"], cfg["target_vocab_size"], must=[eos]))
+    cover = float(counts[draft.d2t.long()].sum() / counts.sum())
+    dev = emb.device
+    init_from_target(draft, target.cpu(), init_layer)
+    target.to(dev)
+    draft.to(dev)
+    draft.set_embed(emb.to(dev))
+    return draft, cover

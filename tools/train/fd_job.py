@@ -19,7 +19,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fd_data import Generator, OverlapIndex, chat_ids, corpus_users, load_corpus_prompts, magpie_round  # noqa: E402
-from fd_draft import FeatureDraft, build_d2t, init_from_target, make_config  # noqa: E402
+from fd_draft import FeatureDraft, fresh_draft, make_config  # noqa: E402
 from fd_eval import tau_on  # noqa: E402
 from fd_export import reference, save  # noqa: E402
 from fd_target import load_target, load_tokenizer  # noqa: E402
@@ -141,8 +141,8 @@ n_answer = sum(sum(x["mask"]) for x in train_samples)
 ckpt_path = os.path.join(args.work, f"ckpt-{args.name}.pt")
 cfg = make_config(layers)
 emb = target.get_input_embeddings().weight.detach().float()
-draft = FeatureDraft(cfg, emb).to(dev)
 if os.path.exists(ckpt_path):
+    draft = FeatureDraft(cfg, emb).to(dev)
     ck = torch.load(ckpt_path, map_location=dev, weights_only=False)
     draft.load_state_dict(ck["draft"], strict=True)
     state = ck["state"]
@@ -150,18 +150,8 @@ if os.path.exists(ckpt_path):
     opt.load_state_dict(ck["opt"])
     log(f"resumed at step {state['step']}")
 else:
-    counts = torch.zeros(cfg["target_vocab_size"], dtype=torch.float64)
-    for x in train_samples:
-        a = torch.tensor([t for t, m in zip(x["ids"], x["mask"]) if m])
-        counts += torch.bincount(a, minlength=cfg["target_vocab_size"]).double()
-    eos = tok.convert_tokens_to_ids("<|im_end|>")
-    draft.d2t.copy_(build_d2t(counts, cfg["draft_vocab_size"], cfg["target_vocab_size"], must=[eos]).to(dev))
-    cover = counts[draft.d2t.long().cpu()].sum() / counts.sum()
-    log(f"d2t: draft vocabulary covers {float(cover):.4f} of answer tokens")
-    init_from_target(draft.cpu(), target.cpu(), args.init_layer)
-    draft.to(dev)
-    target.to(dev)
-    draft.set_embed(emb.to(dev))
+    draft, cover = fresh_draft(layers, target, train_samples, EOS, args.init_layer, emb)
+    log(f"d2t: draft vocabulary covers {cover:.4f} of answer tokens")
     state = {"step": 0, "tokens": 0, "train_s": 0.0, "epoch": 0, "batch_in_epoch": 0, "d2t_cover": float(cover)}
     opt = torch.optim.AdamW(draft.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=0.0)
 
