@@ -4,7 +4,8 @@ and the same batches, then tau (gamma 4 chains) on the held-out chats and on Spe
   PYTHONPATH=tools/train python3 tools/train/fd_layers.py --work /tmp/fd --out $OUT --variants "24;12,24;8,16,24;30"
 
 Reads what fd_job.py left under --work (data.pt, and specbench-greedy.pt once its evaluation has run) and writes
-layers.json to --out after every variant, so a call cut short keeps the rows it finished.
+layers.json and each variant's draft (fd-l<layers>/) to --out after every variant, so a call cut short keeps the
+rows it finished.
 """
 import argparse
 import json
@@ -15,6 +16,7 @@ import torch
 
 from fd_draft import fresh_draft
 from fd_eval import tau_on
+from fd_export import save
 from fd_target import load_target, load_tokenizer
 from fd_train import train
 
@@ -64,6 +66,8 @@ for spec in args.variants.split(";"):
            "heldout_chat": tau_on(draft, target, [x["ids"] for x in ho], [x["prompt_len"] for x in ho])}
     if sb:
         row["specbench"] = tau_on(draft, target, sb["ids"], sb["starts"])
+    save(draft, os.path.join(args.out, "fd-l" + "-".join(map(str, layers))),
+         {k: row[k] for k in ("steps", "train_seconds", "answer_tokens_seen", "d2t_cover")})
     log(f"layers {layers}: {row}")
     rows.append(row)
     with open(os.path.join(args.out, "layers.json"), "w") as f:
