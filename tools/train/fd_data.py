@@ -110,7 +110,7 @@ class Generator:
             o = torch.nn.functional.scaled_dot_product_attention(
                 q.reshape(B, self.nkv, rep * T, self.hd), kv[li, 0, :, :, :start + T], kv[li, 1, :, :, :start + T],
                 attn_mask=gmask)
-            o = o.view(B, self.nh, T, self.hd).transpose(1, 2).reshape(B, T, self.nh * self.hd)
+            o = o.reshape(B, self.nh, T, self.hd).transpose(1, 2).reshape(B, T, self.nh * self.hd)
             h = h + a.o_proj(o)
             h = h + layer.mlp(layer.post_attention_layernorm(h))
         return self.m.lm_head(lm.norm(h[:, -1]))
