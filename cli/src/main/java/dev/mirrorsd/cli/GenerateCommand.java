@@ -1,5 +1,6 @@
 package dev.mirrorsd.cli;
 
+import dev.mirrorsd.core.model.PrefillProgress;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.core.tokenizer.ChatMessage;
 import dev.mirrorsd.pipeline.Cancellation;
@@ -95,8 +96,10 @@ final class GenerateCommand implements Callable<Integer> {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try (Generator generator = models.openGenerator()) {
             boolean streaming = !noStream && !json;
-            GenerationResult result = generator.generate(conversation, config,
-                    streaming ? (ids, delta) -> out.print(delta) : (ids, delta) -> { }, new Cancellation());
+            // a prompt fed in chunks shows its progress on stderr before the first token
+            GenerationResult result = PrefillProgress.reporting(new PrefillMeter(System.err),
+                    () -> generator.generate(conversation, config,
+                            streaming ? (ids, delta) -> out.print(delta) : (ids, delta) -> { }, new Cancellation()));
             if (json) {
                 out.println(JsonOutput.of(generator.strategy(), result));
             } else {

@@ -8,7 +8,8 @@ import java.util.Arrays;
  * in full passes of {@code maxWindow} rows, and the pass returned covers its last rows. Logits are
  * kept for those last rows only, which is what a prefill or a drafter asks for (the last row, or
  * the last few); a tree window past the limit is refused. Closing the pass before its last layer
- * drops the head too, so the cache is left as it was, as {@link Sequence#begin} promises.
+ * drops the head too, so the cache is left as it was, as {@link Sequence#begin} promises. A
+ * {@link PrefillProgress} listener bound by the caller hears after each chunk.
  */
 public final class ChunkedSequence implements Sequence {
 
@@ -49,14 +50,16 @@ public final class ChunkedSequence implements Sequence {
         }
         int base = inner.length();
         int head = n - maxWindow;
+        PrefillProgress.Listener progress = PrefillProgress.current();
         try {
             for (int from = 0; from < head; from += maxWindow) {
                 int to = Math.min(head, from + maxWindow);
                 try (ForwardPass pass = inner.begin(slice(window, from, to))) {
                     pass.runTo(pass.layers());
                 }
+                progress.fed(to, n);
             }
-            return new TailPass(inner.begin(slice(window, head, n)), head, base);
+            return new TailPass(inner.begin(slice(window, head, n)), head, base, progress);
         } catch (RuntimeException e) {
             inner.truncate(base);
             throw e;
@@ -97,11 +100,13 @@ public final class ChunkedSequence implements Sequence {
         private final ForwardPass tail;
         private final int offset;
         private final int base;
+        private PrefillProgress.Listener progress; // until the last layer has run
 
-        TailPass(ForwardPass tail, int offset, int base) {
+        TailPass(ForwardPass tail, int offset, int base, PrefillProgress.Listener progress) {
             this.tail = tail;
             this.offset = offset;
             this.base = base;
+            this.progress = progress;
         }
 
         @Override
@@ -117,6 +122,10 @@ public final class ChunkedSequence implements Sequence {
         @Override
         public void runTo(int layer) {
             tail.runTo(layer);
+            if (progress != null && tail.layersDone() == tail.layers()) {
+                progress.fed(offset + maxWindow, offset + maxWindow); // the tail is the last maxWindow rows
+                progress = null;
+            }
         }
 
         @Override

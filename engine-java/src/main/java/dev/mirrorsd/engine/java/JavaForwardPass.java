@@ -7,8 +7,9 @@ import dev.mirrorsd.core.model.Window;
 
 /**
  * One forward pass over a window, a layer at a time, all rows of the window together: each
- * matmul reads its weights once for the whole window. Attention scores one query row against the
- * cached positions and the window rows it may see, never building a (rows, positions) matrix.
+ * matmul reads its weights once for the whole window. Attention ({@link Attention}) runs a block
+ * of positions at a time for all query heads of a KV head and several rows together, never
+ * building a (rows, positions) matrix.
  */
 final class JavaForwardPass extends GuardedForwardPass {
     private final JavaCausalLM model;
@@ -20,7 +21,6 @@ final class JavaForwardPass extends GuardedForwardPass {
     private final float[] cos;      // (w, headDim / 2)
     private final float[] sin;      // (w, headDim / 2)
     private final float[] hidden;   // (w, hidden), the residual stream
-    private final float[][] scores; // per worker (start + w)
 
     JavaForwardPass(JavaCausalLM model, JavaSequence sequence, Window window) {
         super(window.size(), model.config().numLayers());
@@ -47,7 +47,6 @@ final class JavaForwardPass extends GuardedForwardPass {
         this.sin = new float[w * half];
         model.rope().angles(window.positions(), cos, sin);
         this.hidden = model.embed(window.tokens());
-        this.scores = new float[model.matmul().pool().threads()][start + w];
     }
 
     @Override
@@ -85,18 +84,12 @@ final class JavaForwardPass extends GuardedForwardPass {
             model.rope().apply(q, r, c.numHeads(), cos, sin);
             model.rope().apply(k, r, c.numKvHeads(), cos, sin);
         }
-        System.arraycopy(k, 0, keys, start * kvWidth, w * kvWidth);
+        Attention attention = sequence.attention();
+        attention.storeKeys(keys, sequence.capacity(), k, w, start);
         System.arraycopy(v, 0, values, start * kvWidth, w * kvWidth);
-        // grouped-query attention, one (row, head) per work item
+        // grouped-query attention
         float[] attended = new float[w * qWidth];
-        int group = c.queriesPerKvHead();
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        matmul.pool().run(w * c.numHeads(), 2L * (start + w) * headDim, (fromItem, toItem, worker) -> {
-            for (int item = fromItem; item < toItem; item++) {
-                attend(item / c.numHeads(), item % c.numHeads(), group, headDim, qWidth, kvWidth, scale,
-                        q, keys, values, attended, scores[worker]);
-            }
-        });
+        attention.attend(matmul.pool(), q, keys, values, sequence.capacity(), start, visible, attended);
         // output projection and residual
         float[] o = new float[w * h];
         matmul.multiply(layer.o(), o, attended, w);
@@ -112,36 +105,6 @@ final class JavaForwardPass extends GuardedForwardPass {
         float[] down = new float[w * h];
         matmul.multiply(layer.down(), down, gate, w);
         add(hidden, down);
-    }
-
-    /**
-     * Row {@code r}, query head {@code head}: softmax over the scores against every cached position
-     * and the window rows on its path, then the weighted sum of their values.
-     */
-    private void attend(int r, int head, int group, int headDim, int qWidth, int kvWidth, float scale,
-                        float[] q, float[] keys, float[] values, float[] out, float[] score) {
-        int qo = r * qWidth + head * headDim;
-        int kvo = (head / group) * headDim;
-        int[] path = visible[r];
-        int n = start + path.length;
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j++) {
-            int slot = j < start ? j : start + path[j - start];
-            float s = Kernels.dot(q, qo, keys, slot * kvWidth + kvo, headDim) * scale;
-            score[j] = s;
-            max = Math.max(max, s);
-        }
-        float sum = 0f;
-        for (int j = 0; j < n; j++) {
-            float e = (float) Math.exp(score[j] - max);
-            score[j] = e;
-            sum += e;
-        }
-        float inv = 1f / sum;
-        for (int j = 0; j < n; j++) {
-            int slot = j < start ? j : start + path[j - start];
-            Kernels.axpy(score[j] * inv, values, slot * kvWidth + kvo, out, qo, headDim);
-        }
     }
 
     /** x / sqrt(mean(x^2) + eps) * weight, per row. */

@@ -6,13 +6,14 @@ import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.model.Window;
 
 /**
- * A KV cache on the Java heap: per layer, keys and values of shape {@code (capacity, kvHeads *
- * headDim)}, position-major so that one position's heads lie together and a compaction moves one
- * contiguous run per position. Keys are stored after RoPE. Not thread-safe.
+ * A KV cache on the Java heap: per layer, values of shape {@code (capacity, kvHeads * headDim)},
+ * position-major so that one position's heads lie together, and keys transposed in tiles of
+ * positions as {@link Attention} reads them. Keys are stored after RoPE. Not thread-safe.
  */
 final class JavaSequence extends GuardedSequence {
     private final JavaCausalLM model;
-    private float[][] keys;   // per layer (capacity, kvHeads * headDim)
+    private final Attention attention;
+    private float[][] keys;   // per layer, transposed: see Attention.keyIndex
     private float[][] values; // per layer (capacity, kvHeads * headDim)
 
     JavaSequence(JavaCausalLM model, int capacity) {
@@ -20,7 +21,8 @@ final class JavaSequence extends GuardedSequence {
         this.model = model;
         ModelConfig c = model.config();
         int width = c.numKvHeads() * c.headDim();
-        keys = new float[c.numLayers()][Math.multiplyExact(capacity, width)];
+        attention = new Attention(c.numHeads(), c.numKvHeads(), c.headDim());
+        keys = new float[c.numLayers()][Attention.keysLength(capacity, c.numKvHeads(), c.headDim())];
         values = new float[c.numLayers()][Math.multiplyExact(capacity, width)];
     }
 
@@ -35,6 +37,10 @@ final class JavaSequence extends GuardedSequence {
 
     void passEnded(ForwardPass pass) {
         passClosed(pass);
+    }
+
+    Attention attention() {
+        return attention;
     }
 
     float[] keys(int layer) {
@@ -52,7 +58,7 @@ final class JavaSequence extends GuardedSequence {
         for (int l = 0; l < keys.length; l++) {
             // keptRows ascend and keptRows[i] >= i, so copying forward never overwrites a row still to move
             for (int i = 0; i < keptRows.length; i++) {
-                System.arraycopy(keys[l], (base + keptRows[i]) * width, keys[l], (base + i) * width, width);
+                attention.moveKey(keys[l], capacity(), base + keptRows[i], base + i);
                 System.arraycopy(values[l], (base + keptRows[i]) * width, values[l], (base + i) * width, width);
             }
         }

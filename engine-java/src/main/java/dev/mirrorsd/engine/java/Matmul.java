@@ -6,15 +6,30 @@ package dev.mirrorsd.engine.java;
  * weight row once: Q4_1 and Q8_0 rows meet four window rows per pass over their blocks, each block
  * widened once in registers; other formats widen the row into a per-worker scratch row that stays
  * in L1, and every window row dots it there. Either way the weights cross the memory bus once per
- * window, not once per row.
+ * window, not once per row. A long window (a prompt) goes a slice of rows at a time, each slice
+ * small enough to stay in L2; Q4_1 and Q8_0 rows are then widened too, two at a time, once per
+ * slice, since unpacking their blocks again for every four rows would cost more than the products.
  */
 final class Matmul {
+    /** Floats of window rows (256 KiB) that one pass over a range of weight rows reads. */
+    private static final int X_SLICE_FLOATS = 64 * 1024;
+    /**
+     * From this many window rows a weight row is widened once and met by the rows as floats: its
+     * blocks' unpacking, which dominates the four-row kernels, is then shared by the whole slice.
+     */
+    static final int WIDEN_ROWS = 32;
+
     private final RowPool pool;
-    private final float[][] scratch; // per worker (maxCols)
+    private final float[][] scratch; // per worker (2, maxCols): widened weight rows
 
     Matmul(RowPool pool, int maxCols) {
         this.pool = pool;
-        this.scratch = new float[pool.threads()][maxCols];
+        this.scratch = new float[pool.threads()][2 * maxCols];
+    }
+
+    /** Window rows per slice of a long window: a multiple of four. */
+    static int sliceRows(int cols) {
+        return Math.max(4, X_SLICE_FLOATS / cols / 4 * 4);
     }
 
     RowPool pool() {
@@ -68,6 +83,42 @@ final class Matmul {
         if (w == 1 && m.hasFusedDot()) {
             for (int c = lo; c < hi; c++) {
                 out[c] = m.dot(ids == null ? c : ids[c], x, 0);
+            }
+            return;
+        }
+        if (w >= WIDEN_ROWS && m.hasFourRowDot()) {
+            // a long window (a prompt) meets the weights a slice of rows at a time, so that the slice
+            // stays in L2 while every weight row of the range passes over it, widened once per slice
+            float[] rows = scratch[worker];
+            int slice = sliceRows(cols);
+            for (int r0 = 0; r0 < w; r0 += slice) {
+                int r1 = Math.min(w, r0 + slice);
+                int c = lo;
+                for (; c + 2 <= hi; c += 2) {
+                    for (int k = 0; k < 2; k++) {
+                        m.widenRow(ids == null ? c + k : ids[c + k], rows, k * cols);
+                    }
+                    int r = r0;
+                    for (; r + 4 <= r1; r += 4) {
+                        Kernels.dot2x4(rows, cols, x, r, out, r * width + c, width);
+                    }
+                    for (; r < r1; r++) {
+                        for (int k = 0; k < 2; k++) {
+                            out[r * width + c + k] = m.dot(ids == null ? c + k : ids[c + k], x, r * cols);
+                        }
+                    }
+                }
+                for (; c < hi; c++) {
+                    int id = ids == null ? c : ids[c];
+                    m.widenRow(id, rows, 0);
+                    int r = r0;
+                    for (; r + 4 <= r1; r += 4) {
+                        Kernels.dot4(rows, cols, x, r, out, r * width + c, width);
+                    }
+                    for (; r < r1; r++) {
+                        out[r * width + c] = m.dot(id, x, r * cols);
+                    }
+                }
             }
             return;
         }

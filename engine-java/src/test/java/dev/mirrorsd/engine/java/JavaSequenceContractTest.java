@@ -5,6 +5,7 @@ import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.model.ForwardPass;
 import dev.mirrorsd.core.model.Logits;
 import dev.mirrorsd.core.model.ModelConfig;
+import dev.mirrorsd.core.model.PrefillProgress;
 import dev.mirrorsd.core.model.Sequence;
 import dev.mirrorsd.core.model.Window;
 import dev.mirrorsd.core.testing.RandomWeights;
@@ -15,7 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -215,6 +218,26 @@ class JavaSequenceContractTest {
             assertEquals(3, three.threads());
             assertClose(all(one, PROMPT).values(), all(three, PROMPT).values(), 1e-5f, "1 vs 3 threads");
         }
+    }
+
+    @Test
+    void shouldReportAChunkedPrefillsProgressAfterEachChunk() {
+        ModelWeights weights = RandomWeights.of(config(false, 1024), 23);
+        int chunk = JavaCausalLM.PREFILL_CHUNK;
+        int[] prompt = new int[chunk * 2 + 37];
+        Arrays.fill(prompt, 9);
+        List<String> heard = new ArrayList<>();
+        try (JavaCausalLM java = JavaCausalLM.load(weights, 1); Sequence s = java.newSequence(prompt.length + 1)) {
+            PrefillProgress.reporting((fed, total) -> heard.add(fed + "/" + total), () -> {
+                s.forward(Window.chain(prompt, 0), prompt.length - 1);
+                // one pass's worth: nothing to report
+                return s.forward(Window.chain(new int[] {4}, prompt.length), 0);
+            });
+        }
+        // the head in full chunks, its remainder, then the tail of one chunk's rows once its last layer has run
+        int head = prompt.length - chunk;
+        assertEquals(List.of(chunk + "/" + prompt.length, head + "/" + prompt.length, prompt.length + "/" + prompt.length),
+                heard);
     }
 
     @Test
