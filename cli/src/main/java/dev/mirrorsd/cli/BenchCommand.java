@@ -55,9 +55,7 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         List<List<ChatMessage>> conversations = prompts(QuestionFile.read(questionFile()), prompts);
         double bandwidth = MemoryBandwidth.readBytesPerSecond(1L << 30, Runtime.getRuntime().availableProcessors(), 5);
-        boolean needDraft = strategies.stream().map(Strategy::byName)
-                .anyMatch(Strategy::needsDraftModel);
-        try (PlacedModels loaded = models.load(needDraft)) {
+        try (PlacedModels loaded = models.load(strategies.stream().map(Strategy::byName).toList())) {
             report(loaded, conversations, bandwidth);
         }
         System.out.printf(Locale.ROOT, "peak RSS: %.2f GB%n", ProcessMemory.peakResidentBytes() / 1e9);

@@ -16,6 +16,8 @@ import dev.mirrorsd.pipeline.Strategy;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.Collection;
+import java.util.List;
 
 /** Which models and which strategy; the defaults are the ones bin/mirror-sd fetches and the repository ships. */
 final class ModelOptions {
@@ -99,23 +101,25 @@ final class ModelOptions {
         return Path.of(fromEnv);
     }
 
-    /**
-     * {@code --draft}, or the project's: the feature draft (models/feature-draft) for the strategies
-     * that run it (draft, mirror) when the target's engine gives hidden states and no draft export is
-     * named, the token draft (models/draft) otherwise.
-     */
+    /** {@link #draftPath(Collection)} for the one strategy this command runs. */
     Path draftPath() {
+        return draftPath(List.of(strategy == null ? defaultStrategyAsWritten() : Strategy.byName(strategy)));
+    }
+
+    /**
+     * {@code --draft}, or the project's: the feature draft (models/feature-draft) when the strategies
+     * to run include one that runs it (draft, mirror) and none that needs a token draft (streaming),
+     * the target's engine gives hidden states and no draft export is named; the token draft
+     * (models/draft) otherwise.
+     */
+    Path draftPath(Collection<Strategy> runs) {
         if (draft != null) {
             return draft;
         }
         Path models = Path.of(System.getenv().getOrDefault("MIRRORSD_HOME", "."), "models");
         Path featureDraft = models.resolve("feature-draft");
-        // the plan as written: probing devices here would need the draft path again
-        DeviceId targetDevice = DevicePlan.parse(plan == null ? Deployment.DEFAULT_PLAN : plan).target().device();
-        Strategy chosen = strategy != null ? Strategy.byName(strategy)
-                : Strategy.fastestOn(targetDevice.kind()).strategy();
-        boolean runsFeatureDraft = chosen == Strategy.DRAFT || chosen == Strategy.MIRROR;
-        if (runsFeatureDraft && draftGraphs == null && FeatureDraft.isFeatureDraft(featureDraft)
+        DeviceId targetDevice = planAsWritten().target().device();
+        if (runsFeatureDraft(runs) && draftGraphs == null && FeatureDraft.isFeatureDraft(featureDraft)
                 && Engines.get(targetDevice.engine()).hiddenStates()) {
             return featureDraft;
         }
@@ -133,18 +137,36 @@ final class ModelOptions {
 
     /** Where the models run and from which files, with the strategies' options. */
     Deployment deployment() {
+        return deployment(draftPath());
+    }
+
+    private Deployment deployment(Path draftPath) {
         MirrorOptions mirror = MirrorOptions.defaults().withKappa(kappa).withWaitPolicy(waitPolicy())
                 .withMissPolicy(OptionName.parse(MissPolicy.class, onMiss, "miss policy"));
         DraftOptions options = DraftOptions.defaults().withExitLayer(exitLayer)
                 .withConfidenceThreshold(confidenceThreshold).withRootBranches(treeBranches)
                 .withDynamicTree(treeBranching, treeNodes).withMirror(mirror);
-        return Deployment.plan(plan).target(targetPath()).draft(draftPath()).targetExport(targetGraphs)
+        return Deployment.plan(plan).target(targetPath()).draft(draftPath).targetExport(targetGraphs)
                 .draftExport(draftGraphs).options(options);
     }
 
-    /** Loads the target, and the draft when {@code needDraft}, where the device plan says. */
-    PlacedModels load(boolean needDraft) {
-        return deployment().load(needDraft);
+    /** Loads the target, and the draft that {@code runs} need, where the device plan says. */
+    PlacedModels load(Collection<Strategy> runs) {
+        return deployment(draftPath(runs)).load(runs.stream().anyMatch(Strategy::needsDraftModel));
+    }
+
+    /** Whether strategies run together may share the feature draft: one runs it and none needs tokens only. */
+    static boolean runsFeatureDraft(Collection<Strategy> runs) {
+        return (runs.contains(Strategy.DRAFT) || runs.contains(Strategy.MIRROR)) && !runs.contains(Strategy.STREAMING);
+    }
+
+    // the plan as written: probing devices here would need the draft path again
+    private DevicePlan planAsWritten() {
+        return DevicePlan.parse(plan == null ? Deployment.DEFAULT_PLAN : plan);
+    }
+
+    private Strategy defaultStrategyAsWritten() {
+        return Strategy.fastestOn(planAsWritten().target().device().kind()).strategy();
     }
 
     /** The plan given, checked against what this machine has; the target on java:cpu and the draft on pytorch:cpu without one. */

@@ -109,8 +109,7 @@ final class SpecbenchCommand implements Callable<Integer> {
         }
         Peer peer = peerDirectory == null ? null : Peer.read(peerDirectory);
         SpecBenchRunner runner = SpecBenchRunner.greedy(maxNewTokens, gamma, warmups);
-        boolean needDraft = strategies.stream().anyMatch(Strategy::needsDraftModel);
-        try (PlacedModels loaded = models.load(needDraft)) {
+        try (PlacedModels loaded = models.load(strategies)) {
             Checkpoint checkpoint = loaded.checkpoint();
             // the generators share the models; they are closed once, at the end
             Map<String, Generator> generators = new LinkedHashMap<>();
