@@ -5,6 +5,8 @@ import dev.mirrorsd.core.model.Logits;
 import dev.mirrorsd.core.model.Sequence;
 import dev.mirrorsd.core.model.Window;
 
+import java.util.Arrays;
+
 /**
  * Runs the target's windows as usual, and on the way reads the hidden states a feature-conditioned
  * draft wants (EAGLE's features) at its layers: the pass stops at each, copies the residual
@@ -49,6 +51,37 @@ final class FeatureTap {
             pass.runTo(pass.layers());
             return pass.logits(fromRow);
         }
+    }
+
+    /**
+     * The prompt, in pieces the target takes whole (a chunked pass keeps no hidden states of its
+     * head rows); {@link #features()} then holds every prompt row's. Logits of the last row.
+     */
+    Logits prefill(Sequence target, int[] prompt) {
+        int piece = Math.max(1, target.maxWindow());
+        if (prompt.length <= piece) {
+            return forward(target, Window.chain(prompt, 0), prompt.length - 1);
+        }
+        int width = width();
+        float[] all = new float[prompt.length * width];
+        Logits logits = null;
+        for (int from = 0; from < prompt.length; from += piece) {
+            int to = Math.min(prompt.length, from + piece);
+            try (ForwardPass pass = target.begin(Window.chain(Arrays.copyOfRange(prompt, from, to), from))) {
+                boolean captured = capture(pass, to - from);
+                pass.runTo(pass.layers());
+                if (to == prompt.length) {
+                    logits = pass.logits(to - from - 1);
+                }
+                if (captured) {
+                    System.arraycopy(rows, 0, all, from * width, (to - from) * width);
+                }
+            }
+        }
+        if (failure == null) {
+            rows = all;
+        }
+        return logits;
     }
 
     /**

@@ -102,7 +102,7 @@ final class MirrorLoop implements DecodingLoop {
             return DecodingLoop.super.prefill(target, prompt);
         }
         try {
-            Logits logits = features.forward(target, Window.chain(prompt, 0), prompt.length - 1);
+            Logits logits = features.prefill(target, prompt);
             if (features.failure() == null) {
                 draft.promptFeatures(java.util.Arrays.copyOf(features.features(), prompt.length * features.width()),
                         features.width());

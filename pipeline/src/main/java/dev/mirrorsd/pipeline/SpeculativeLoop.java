@@ -47,7 +47,7 @@ final class SpeculativeLoop implements DecodingLoop {
         if (features == null) {
             return DecodingLoop.super.prefill(target, prompt);
         }
-        Logits logits = features.forward(target, Window.chain(prompt, 0), prompt.length - 1);
+        Logits logits = features.prefill(target, prompt);
         if (features.failure() == null) {
             int[] rows = new int[prompt.length];
             for (int i = 0; i < rows.length; i++) {

@@ -3,7 +3,9 @@ package dev.mirrorsd.pipeline;
 import dev.mirrorsd.core.engine.Engines;
 import dev.mirrorsd.core.engine.ModelSource;
 import dev.mirrorsd.core.model.CausalLM;
+import dev.mirrorsd.core.model.ChunkedSequence;
 import dev.mirrorsd.core.model.ForwardPass;
+import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.model.Sequence;
 import dev.mirrorsd.core.model.Window;
 import dev.mirrorsd.core.sampling.SamplingConfig;
@@ -42,6 +44,42 @@ class FeatureHandOverTest {
     void shouldHandTheDraftTheTargetsHiddenStatesOfEveryCommittedPosition() {
         try (CausalLM target = Engines.load(ModelSource.of(RandomWeights.of(RandomWeights.tinyConfig(false), 7)),
                 "pytorch:cpu")) {
+            checkHandOver(target, target);
+        }
+    }
+
+    @Test
+    void shouldHandOverThePromptsHiddenStatesWhereTheTargetTakesItInChunks() {
+        // an engine with a window limit (the java engine's prefill chunk, a compiled graph's rows)
+        // keeps no hidden states of a chunked pass's head rows: the 12-token prompt goes in 5-row pieces
+        try (CausalLM inner = Engines.load(ModelSource.of(RandomWeights.of(RandomWeights.tinyConfig(false), 7)),
+                "pytorch:cpu")) {
+            checkHandOver(inner, new CausalLM() {
+                @Override
+                public ModelConfig config() {
+                    return inner.config();
+                }
+
+                @Override
+                public Sequence newSequence(int capacity) {
+                    return new ChunkedSequence(inner.newSequence(capacity), 5);
+                }
+
+                @Override
+                public String device() {
+                    return inner.device() + ", 5 rows a pass";
+                }
+
+                @Override
+                public void close() {
+                }
+            });
+        }
+    }
+
+    /** {@code target}'s generation hands over what one fresh pass of {@code reference} (same weights) computes. */
+    private static void checkHandOver(CausalLM reference, CausalLM target) {
+        {
             int hidden = target.config().hiddenSize();
             Recording drafter = new Recording(hidden);
             Generator generator = Generator.speculative(target, new IdTokenizer(96), null, drafter);
@@ -56,7 +94,7 @@ class FeatureHandOverTest {
             System.arraycopy(result.tokenIds(), 0, all, prompt.length, result.tokenIds().length);
             int cached = all.length - 1; // the newest token never enters the cache
             float[][] expected = new float[LAYERS.length][cached * hidden];
-            try (Sequence fresh = target.newSequence(all.length);
+            try (Sequence fresh = reference.newSequence(all.length);
                  ForwardPass pass = fresh.begin(Window.chain(Arrays.copyOf(all, cached), 0))) {
                 for (int l = 0; l < LAYERS.length; l++) {
                     pass.runTo(LAYERS[l]);

@@ -35,6 +35,11 @@ public final class ChunkedSequence implements Sequence {
     }
 
     @Override
+    public int maxWindow() {
+        return Math.min(maxWindow, inner.maxWindow());
+    }
+
+    @Override
     public ForwardPass begin(Window window) {
         int n = window.size();
         if (n <= maxWindow) {

@@ -22,6 +22,14 @@ public interface Sequence extends AutoCloseable {
      */
     ForwardPass begin(Window window);
 
+    /**
+     * Most rows one forward pass takes whole. A longer chain is fed in chunks whose head rows keep
+     * neither logits nor hidden states, so a caller that wants them feeds pieces of this size itself.
+     */
+    default int maxWindow() {
+        return Integer.MAX_VALUE;
+    }
+
     /** All layers over the window; logits of rows {@code fromRow..window-1}. */
     default Logits forward(Window window, int fromRow) {
         try (ForwardPass pass = begin(window)) {
