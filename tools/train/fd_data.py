@@ -97,7 +97,7 @@ class Generator:
         h = lm.embed_tokens(ids)
         cos, sin = lm.rotary_emb(h, pos)
         rep = self.nh // self.nkv
-        gmask = mask.repeat(1, 1, rep, 1)  # row r*T+t of a KV group is query head r at position t
+        gmask = mask.repeat(1, 1, rep, 1) if T > 1 else None  # row r*T+t of a KV group is query head r at t
         for li, layer in enumerate(lm.layers):
             a = layer.self_attn
             x = layer.input_layernorm(h)
@@ -107,20 +107,42 @@ class Generator:
             q, k = apply_rotary_pos_emb(q, k, cos, sin)
             kv[li, 0, :, :, start:start + T] = k
             kv[li, 1, :, :, start:start + T] = v
-            o = torch.nn.functional.scaled_dot_product_attention(
-                q.reshape(B, self.nkv, rep * T, self.hd), kv[li, 0, :, :, :start + T], kv[li, 1, :, :, :start + T],
-                attn_mask=gmask)
+            k_all, v_all = kv[li, 0, :, :, :start + T], kv[li, 1, :, :, :start + T]
+            if T == 1:
+                o = self._decode_attention(q.reshape(B, self.nkv, rep, self.hd), k_all, v_all, mask)
+            else:
+                o = torch.nn.functional.scaled_dot_product_attention(
+                    q.reshape(B, self.nkv, rep * T, self.hd), k_all, v_all, attn_mask=gmask)
             o = o.reshape(B, self.nh, T, self.hd).transpose(1, 2).reshape(B, T, self.nh * self.hd)
             h = h + a.o_proj(o)
             h = h + layer.mlp(layer.post_attention_layernorm(h))
         return self.m.lm_head(lm.norm(h[:, -1]))
 
+    def _decode_attention(self, q, k, v, mask):
+        """One query row per sequence: q [B,nkv,rep,hd], k/v [B,nkv,S,hd], mask [B,1,1,S]. Two batched matmuls
+        that read the cache once. SDPA's cuDNN kernel pads the rep rows to a tile of 64 and, worse, builds a new
+        plan for every cache length, which cost more than the rest of the step together."""
+        s = torch.matmul(q, k.transpose(-1, -2)).float() * self.hd ** -0.5
+        s = s.masked_fill(~mask, float("-inf"))
+        return torch.matmul(torch.softmax(s, -1).to(v.dtype), v)
+
     @staticmethod
-    def _pick(logits, sample, temperature, top_p):
+    def _pick(logits, sample, temperature, top_p, k=1024):
+        """Greedy, or nucleus sampling. The nucleus is taken from the top k tokens, a fraction of a full sort's
+        cost; rows whose top k hold less than top_p of the mass fall back to the full sort, so the result is
+        exact either way."""
         if not sample:
             return logits.argmax(-1)
         p = torch.softmax(logits.float() / temperature, -1)
-        ps, pi = p.sort(-1, descending=True)
+        ps, pi = p.topk(min(k, p.shape[-1]), -1)
+        out = Generator._nucleus_pick(ps, pi, top_p)
+        short = ps.sum(-1) < top_p
+        if bool(short.any()):
+            out[short] = Generator._nucleus_pick(*p[short].sort(-1, descending=True), top_p)
+        return out
+
+    @staticmethod
+    def _nucleus_pick(ps, pi, top_p):
         drop = ps.cumsum(-1) - ps > top_p  # keep the smallest prefix whose mass reaches top_p
         ps = ps.masked_fill(drop, 0.0)
         return pi.gather(-1, torch.multinomial(ps, 1)).squeeze(-1)

@@ -36,9 +36,11 @@ def test_greedy_equals_hf_generate_on_a_left_padded_batch(seed):
     assert any(len(r) < 40 for r in want), "no row finished early: the compaction went untested"
 
 
-def test_sampling_keeps_only_the_top_p_nucleus():
+@pytest.mark.parametrize("k", [1, 2, 1024])
+def test_sampling_keeps_only_the_top_p_nucleus(k):
+    """k < 2 holds less than top_p of the mass, so the rows take the full sort; k >= 2 holds the nucleus."""
     logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]).repeat(4000, 1))
-    picks = Generator._pick(logits, True, 1.0, 0.7)
+    picks = Generator._pick(logits, True, 1.0, 0.7, k=k)
     counts = torch.bincount(picks, minlength=4).float() / picks.numel()
     assert counts[2] == 0 and counts[3] == 0
     assert abs(float(counts[0]) - 0.5 / 0.8) < 0.03
