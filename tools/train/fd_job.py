@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fd_data import Generator, OverlapIndex, chat_ids, corpus_users, load_corpus_prompts, magpie_round  # noqa: E402
 from fd_draft import FeatureDraft, fresh_draft, make_config  # noqa: E402
 from fd_eval import tau_on  # noqa: E402
-from fd_export import reference, save  # noqa: E402
+from fd_export import load as load_draft, reference, save  # noqa: E402
 from fd_target import load_target, load_tokenizer  # noqa: E402
 from fd_train import train  # noqa: E402
 
@@ -32,6 +32,7 @@ ap.add_argument("--budget", type=float, default=560, help="seconds this call may
 ap.add_argument("--gen-seconds", type=float, default=200, help="seconds of new data generation in this call")
 ap.add_argument("--gen-round", type=int, default=4096, help="user turns sampled per generation round")
 ap.add_argument("--gen-batch", type=int, default=1024)
+ap.add_argument("--kv-gib", type=float, default=24, help="GPU memory for the generator's KV cache")
 ap.add_argument("--corpus", default="", help="make_prompts.py's prompts.jsonl.gz: instruction prompts over passages")
 ap.add_argument("--corpus-round", type=int, default=4096, help="corpus prompts added to each generation round")
 ap.add_argument("--max-answer", type=int, default=320)
@@ -39,6 +40,8 @@ ap.add_argument("--train-seconds-total", type=float, default=600, help="the cosi
 ap.add_argument("--eval-reserve", type=float, default=45)
 ap.add_argument("--feature-layers", default="24")
 ap.add_argument("--init-layer", type=int, default=24)
+ap.add_argument("--init-from", default="", help="a draft directory (model.safetensors, config.json) to train on from, "
+                "its draft vocabulary kept, instead of a new draft")
 ap.add_argument("--K", type=int, default=4)
 ap.add_argument("--lr", type=float, default=5e-4)
 ap.add_argument("--token-budget", type=int, default=24000)
@@ -109,7 +112,7 @@ if not args.no_selftest:
 overlap = OverlapIndex.from_specbench(args.specbench) if args.specbench else None
 if args.gen_seconds > 0:
     gm = copy.deepcopy(target).to(torch.bfloat16)
-    gen = Generator(gm, EOS, batch=args.gen_batch, log=log)
+    gen = Generator(gm, EOS, batch=args.gen_batch, log=log, kv_bytes=int(args.kv_gib * (1 << 30)))
     corpus = load_corpus_prompts(args.corpus) if args.corpus else []
     rng = random.Random(1000 + data["rounds"])
     g0 = time.time()
@@ -149,6 +152,21 @@ if os.path.exists(ckpt_path):
     opt = torch.optim.AdamW(draft.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=0.0)
     opt.load_state_dict(ck["opt"])
     log(f"resumed at step {state['step']}")
+elif args.init_from:
+    draft = load_draft(args.init_from, emb.cpu()).to(dev)
+    draft.set_embed(emb.to(dev))
+    if draft.c["feature_layers"] != layers:
+        sys.exit(f"--init-from {args.init_from} reads layers {draft.c['feature_layers']}, not --feature-layers {layers}")
+    counts = torch.zeros(cfg["target_vocab_size"], dtype=torch.float64)
+    for x in train_samples:
+        counts += torch.bincount(torch.tensor([t for t, m in zip(x["ids"], x["mask"]) if m], dtype=torch.long),
+                                 minlength=cfg["target_vocab_size"]).double()
+    cover = float(counts[draft.d2t.long().cpu()].sum() / counts.sum())
+    log(f"initialized from {args.init_from}; its draft vocabulary covers {cover:.4f} of answer tokens")
+    state = {"step": 0, "tokens": 0, "train_s": 0.0, "epoch": 0, "batch_in_epoch": 0, "d2t_cover": cover,
+             "init_from": dict(json.load(open(os.path.join(args.init_from, "config.json"))).get("training") or {},
+                               path=args.init_from)}
+    opt = torch.optim.AdamW(draft.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=0.0)
 else:
     draft, cover = fresh_draft(layers, target, train_samples, EOS, args.init_layer, emb)
     log(f"d2t: draft vocabulary covers {cover:.4f} of answer tokens")
@@ -161,6 +179,7 @@ def training_meta():
             "answer_tokens_seen": state["tokens"], "chats": len(train_samples), "answer_tokens": n_answer,
             "generation_seconds": round(data["gen_s"], 1), "K": args.K, "lr": args.lr,
             "token_budget": args.token_budget, "init_layer": args.init_layer, "d2t_cover": state.get("d2t_cover"),
+            "continued_from": state.get("init_from"),
             "device": torch.cuda.get_device_name(0) if dev.type == "cuda" else "cpu"}
 
 
