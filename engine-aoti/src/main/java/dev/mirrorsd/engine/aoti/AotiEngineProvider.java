@@ -58,6 +58,12 @@ public final class AotiEngineProvider implements EngineProvider {
         return AotiCausalLM.load(source.path(), BACKENDS.place(device, AotiDevice::cpu, AotiDevice::gpu));
     }
 
+    /** At the stages' boundaries below the last layer: a feature draft's layers must be exit layers of the export. */
+    @Override
+    public boolean hiddenStates() {
+        return true;
+    }
+
     @Override
     public boolean needsExport() {
         return true;

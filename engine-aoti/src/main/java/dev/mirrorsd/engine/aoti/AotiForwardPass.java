@@ -148,6 +148,23 @@ final class AotiForwardPass extends GuardedForwardPass {
         }
     }
 
+    /**
+     * The residual stream where the last stage run stopped: a feature layer must be one of the
+     * export's stage boundaries below the last layer (its early exit, e.g. l_e).
+     */
+    @Override
+    protected int readHiddenStates(int fromRow, float[] out) {
+        if (hidden == null) {
+            throw new IllegalStateException("hidden states after " + layersDone() + " layers: this model's compiled"
+                    + " stages keep them only where they stop below the last layer, after layers "
+                    + model.manifest().exitLayers() + " (export again with --exit-layer N for a feature layer N)");
+        }
+        float[] all = hidden.toFloats();
+        int n = all.length - fromRow * model.config().hiddenSize();
+        System.arraycopy(all, all.length - n, out, 0, n);
+        return n;
+    }
+
     private DeviceTensor[] run(AotiGraph graph, DeviceTensor... args) {
         return graphed ? graph.runStep(stepKey, args) : graph.run(args);
     }

@@ -2,10 +2,13 @@ package dev.mirrorsd.engine.aoti;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.mirrorsd.core.format.hf.HfCheckpoint;
 import dev.mirrorsd.core.model.ForwardPass;
+import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.model.Logits;
 import dev.mirrorsd.core.model.Sequence;
 import dev.mirrorsd.core.model.Window;
+import dev.mirrorsd.core.weights.ModelWeights;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Tag;
@@ -17,6 +20,7 @@ import static dev.mirrorsd.core.testing.Fixtures.floats;
 import static dev.mirrorsd.core.testing.Fixtures.ints;
 import static dev.mirrorsd.core.testing.Fixtures.json;
 import static dev.mirrorsd.core.testing.Fixtures.maxAbsDifference;
+import static dev.mirrorsd.core.testing.Fixtures.path;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -82,6 +86,53 @@ class AotiReferenceTest {
             }
             assertArrayEquals(greedy, actual, "greedy continuation");
         }
+    }
+
+    /**
+     * At the exit layer the hidden states are the residual stream the exit head reads: the final
+     * norm and LM head applied to them in plain Java give its logits. A feature draft reads them.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama", "tiny-qwen2"})
+    void shouldGiveTheResidualStreamAtTheExitLayer(String fixture) {
+        ModelWeights weights = HfCheckpoint.load(path(fixture));
+        ModelConfig c = weights.config();
+        int[] prompt = ints(json(fixture + "/reference.json").get("input_ids"));
+        int rows = 3;
+        float[] hidden = new float[rows * c.hiddenSize()];
+        try (AotiCausalLM model = AotiCausalLM.load(exported(fixture), device());
+             Sequence sequence = model.newSequence(prompt.length + 8);
+             ForwardPass pass = sequence.begin(Window.chain(prompt, 0))) {
+            pass.runTo(1);
+            assertEquals(hidden.length, pass.hiddenStates(prompt.length - rows, hidden));
+            Logits exit = pass.logits(prompt.length - rows);
+            for (int r = 0; r < rows; r++) {
+                float[] row = java.util.Arrays.copyOfRange(hidden, r * c.hiddenSize(), (r + 1) * c.hiddenSize());
+                float diff = maxAbsDifference(head(weights, row), exit.row(r));
+                assertTrue(diff < TOLERANCE, "row " + r + ": the head over the hidden states differs by " + diff);
+            }
+        }
+    }
+
+    /** The final RMS norm and LM head of {@code weights} over one hidden row. */
+    private static float[] head(ModelWeights weights, float[] hidden) {
+        ModelConfig c = weights.config();
+        float[] norm = weights.require(ModelWeights.FINAL_NORM).data();
+        float[] lmHead = weights.require(c.tieWordEmbeddings() ? ModelWeights.EMBED : ModelWeights.LM_HEAD).data();
+        double squares = 0;
+        for (float v : hidden) {
+            squares += v * v;
+        }
+        double scale = 1 / Math.sqrt(squares / hidden.length + c.rmsNormEps());
+        float[] logits = new float[c.vocabSize()];
+        for (int t = 0; t < logits.length; t++) {
+            double sum = 0;
+            for (int i = 0; i < hidden.length; i++) {
+                sum += hidden[i] * scale * norm[i] * lmHead[t * hidden.length + i];
+            }
+            logits[t] = (float) sum;
+        }
+        return logits;
     }
 
     @Test
