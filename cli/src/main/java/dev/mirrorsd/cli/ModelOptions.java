@@ -26,8 +26,10 @@ final class ModelOptions {
             + " (default: $MIRRORSD_TARGET, set by bin/mirror-sd to SmolLM2-135M-Instruct).")
     Path target;
 
-    @Option(names = "--draft", description = "Draft model for the draft and streaming strategies: the project's"
-            + " draft directory (default: models/draft) or any GGUF file / Hugging Face directory with the target's tokenizer.")
+    @Option(names = "--draft", description = "Draft model for the draft, streaming and mirror strategies: a"
+            + " project draft directory or any GGUF file / Hugging Face directory with the target's tokenizer"
+            + " (default: models/feature-draft where the target's engine gives hidden states and no streaming"
+            + " runs, models/draft otherwise).")
     Path draft;
 
     @Option(names = "--target-graphs", description = "The target's AOTInductor graphs, a folder written by"

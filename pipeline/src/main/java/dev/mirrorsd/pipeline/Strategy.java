@@ -42,14 +42,14 @@ public enum Strategy {
      * The fastest lossless strategy measured for a target on {@code targetKind}, and why. Figures
      * and their commands: docs/results/cpu.md and docs/results/h200.md. On the CPU the default engine
      * (java) decodes one row so fast that a verification window of five rows costs about two of them:
-     * on Spec-Bench prompt lookup runs at 0.87x and the feature draft at 0.44x autoregressive there.
+     * on Spec-Bench prompt lookup runs at 0.87x and the feature draft at 0.58x autoregressive there.
      * On a GPU no speculative setting has beaten autoregressive decoding yet.
      */
     public static Choice fastestOn(DeviceKind targetKind) {
         String where = targetKind.name().toLowerCase(Locale.ROOT);
         if (targetKind == DeviceKind.CPU) {
             return new Choice(AUTOREGRESSIVE, "fastest measured with the target on a CPU: on Spec-Bench prompt lookup"
-                    + " runs at 0.87x and the feature draft at 0.44x autoregressive on the default CPU engine"
+                    + " runs at 0.87x and the feature draft at 0.58x autoregressive on the default CPU engine"
                     + " (docs/results/cpu.md)");
         }
         return new Choice(AUTOREGRESSIVE, "fastest measured with the target on " + where + ": no speculative"
