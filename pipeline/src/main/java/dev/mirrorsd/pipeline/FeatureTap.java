@@ -2,6 +2,7 @@ package dev.mirrorsd.pipeline;
 
 import dev.mirrorsd.core.model.ForwardPass;
 import dev.mirrorsd.core.model.Logits;
+import dev.mirrorsd.core.model.PrefillProgress;
 import dev.mirrorsd.core.model.Sequence;
 import dev.mirrorsd.core.model.Window;
 
@@ -77,6 +78,7 @@ final class FeatureTap {
                     System.arraycopy(rows, 0, all, from * width, (to - from) * width);
                 }
             }
+            PrefillProgress.fed(to, prompt.length);
         }
         if (failure == null) {
             rows = all;

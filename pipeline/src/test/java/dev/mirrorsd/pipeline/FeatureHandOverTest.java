@@ -6,6 +6,7 @@ import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.model.ChunkedSequence;
 import dev.mirrorsd.core.model.ForwardPass;
 import dev.mirrorsd.core.model.ModelConfig;
+import dev.mirrorsd.core.model.PrefillProgress;
 import dev.mirrorsd.core.model.Sequence;
 import dev.mirrorsd.core.model.Window;
 import dev.mirrorsd.core.sampling.SamplingConfig;
@@ -22,8 +23,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.random.RandomGenerator;
 
@@ -44,7 +47,7 @@ class FeatureHandOverTest {
     void shouldHandTheDraftTheTargetsHiddenStatesOfEveryCommittedPosition() {
         try (CausalLM target = Engines.load(ModelSource.of(RandomWeights.of(RandomWeights.tinyConfig(false), 7)),
                 "pytorch:cpu")) {
-            checkHandOver(target, target);
+            assertEquals(List.of(), checkHandOver(target, target), "a prompt taken whole reports no progress");
         }
     }
 
@@ -54,7 +57,7 @@ class FeatureHandOverTest {
         // keeps no hidden states of a chunked pass's head rows: the 12-token prompt goes in 5-row pieces
         try (CausalLM inner = Engines.load(ModelSource.of(RandomWeights.of(RandomWeights.tinyConfig(false), 7)),
                 "pytorch:cpu")) {
-            checkHandOver(inner, new CausalLM() {
+            List<Integer> progress = checkHandOver(inner, new CausalLM() {
                 @Override
                 public ModelConfig config() {
                     return inner.config();
@@ -74,20 +77,25 @@ class FeatureHandOverTest {
                 public void close() {
                 }
             });
+            assertEquals(List.of(5, 10, 12), progress, "the prefill's progress, piece by piece");
         }
     }
 
-    /** {@code target}'s generation hands over what one fresh pass of {@code reference} (same weights) computes. */
-    private static void checkHandOver(CausalLM reference, CausalLM target) {
+    /**
+     * {@code target}'s generation hands over what one fresh pass of {@code reference} (same weights)
+     * computes; returns the prefill progress it reported.
+     */
+    private static List<Integer> checkHandOver(CausalLM reference, CausalLM target) {
+        List<Integer> progress = new ArrayList<>();
         {
             int hidden = target.config().hiddenSize();
             Recording drafter = new Recording(hidden);
             Generator generator = Generator.speculative(target, new IdTokenizer(96), null, drafter);
             // a small alphabet repeats n-grams: prompt lookup's drafts are accepted now and then
             int[] prompt = {3, 4, 5, 3, 4, 5, 6, 3, 4, 5, 3, 4};
-            GenerationResult result = generator.generateFromIds(prompt, GenerationConfig.defaults()
-                    .withMaxNewTokens(30).withIgnoreEos(true).withNumAssistantTokens(3), TokenListener.NONE,
-                    new Cancellation());
+            GenerationResult result = PrefillProgress.reporting((fed, total) -> progress.add(fed),
+                    () -> generator.generateFromIds(prompt, GenerationConfig.defaults().withMaxNewTokens(30)
+                            .withIgnoreEos(true).withNumAssistantTokens(3), TokenListener.NONE, new Cancellation()));
             assertTrue(result.stats().acceptedTokens() > 0, "no draft token accepted: kept paths go untested");
             int[] all = new int[prompt.length + result.tokenIds().length];
             System.arraycopy(prompt, 0, all, 0, prompt.length);
@@ -112,6 +120,7 @@ class FeatureHandOverTest {
                 }
             }
         }
+        return progress;
     }
 
     @Test
