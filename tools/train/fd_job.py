@@ -220,6 +220,15 @@ if args.specbench:
     res["specbench"] = tau_on(draft, target, sb["ids"], sb["starts"])
     res["specbench"]["question_ids"] = sb["qids"]
     log(f"spec-bench: {res['specbench']}")
+if args.init_from:  # the draft it started from, on the same held-out chats and questions
+    base = load_draft(args.init_from, emb.cpu()).to(dev).eval()
+    base.set_embed(emb.to(dev))
+    res["init_from"] = {"path": args.init_from}
+    if ho:
+        res["init_from"]["heldout_chat"] = tau_on(base, target, [x["ids"] for x in ho], [x["prompt_len"] for x in ho])
+    if args.specbench:
+        res["init_from"]["specbench"] = tau_on(base, target, sb["ids"], sb["starts"])
+    log(f"the draft it started from: {res['init_from']}")
 res["data_stats"] = data["stats"]
 try:
     reference(args.out, str(dev), target=target, tok=tok)
