@@ -105,7 +105,7 @@ final class ModelOptions {
 
     /** {@link #draftPath(Collection)} for the one strategy this command runs. */
     Path draftPath() {
-        return draftPath(List.of(strategy == null ? defaultStrategyAsWritten() : Strategy.byName(strategy)));
+        return draftPath(List.of(strategy == null ? defaultStrategyAsWritten().strategy() : Strategy.byName(strategy)));
     }
 
     /**
@@ -134,7 +134,7 @@ final class ModelOptions {
 
     /** The fastest strategy measured for where the plan puts the target. */
     Strategy.Choice defaultStrategy() {
-        return Strategy.fastestOn(devicePlan().target().device().kind());
+        return fastestFor(devicePlan().target().device());
     }
 
     /** Where the models run and from which files, with the strategies' options. */
@@ -167,8 +167,13 @@ final class ModelOptions {
         return DevicePlan.parse(plan == null ? Deployment.DEFAULT_PLAN : plan);
     }
 
-    private Strategy defaultStrategyAsWritten() {
-        return Strategy.fastestOn(planAsWritten().target().device().kind()).strategy();
+    /** {@link #defaultStrategy} for the plan as written, before it is checked against this machine. */
+    Strategy.Choice defaultStrategyAsWritten() {
+        return fastestFor(planAsWritten().target().device());
+    }
+
+    private static Strategy.Choice fastestFor(DeviceId target) {
+        return Strategy.fastestOn(target.kind(), Engines.get(target.engine()).cheapCpuWindows());
     }
 
     /** The plan given, checked against what this machine has; the target on java:cpu and the draft on pytorch:cpu without one. */

@@ -5,11 +5,21 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Which of the project's drafts a command loads for the strategies it runs. */
+/** Which of the project's drafts a command loads for the strategies it runs, and which strategy by default. */
 class ModelOptionsTest {
+
+    @Test
+    void shouldDefaultToTheStrategyMeasuredFastestOnThePlansTargetEngine() {
+        ModelOptions options = new ModelOptions();
+        assertEquals(Strategy.AUTOREGRESSIVE, options.defaultStrategyAsWritten().strategy(), "the default plan");
+        options.plan = "target=pytorch:cpu,draft=pytorch:cpu";
+        assertEquals(Strategy.PROMPT_LOOKUP, options.defaultStrategyAsWritten().strategy());
+        assertTrue(options.defaultStrategyAsWritten().reason().contains("1.67x"));
+    }
 
     @Test
     void shouldRunTheFeatureDraftWhereverAStrategyDraftsWithIt() {

@@ -39,18 +39,25 @@ public enum Strategy {
     }
 
     /**
-     * The fastest lossless strategy measured for a target on {@code targetKind}, and why. Figures
-     * and their commands: docs/results/cpu.md and docs/results/h200.md. On the CPU the default engine
-     * (java) decodes one row so fast that a verification window of five rows costs about two of them:
-     * on Spec-Bench prompt lookup runs at 0.87x and the feature draft at 0.58x autoregressive there.
-     * On a GPU no speculative setting has beaten autoregressive decoding yet.
+     * The fastest lossless strategy measured for a target on {@code targetKind}, on an engine whose
+     * CPU windows are cheap or not ({@code EngineProvider.cheapCpuWindows}), and why. Figures and
+     * their commands: docs/results/cpu.md and docs/results/h200.md. The java engine decodes one row
+     * so fast that a five-row window costs about two and a half: on Spec-Bench prompt lookup runs at
+     * 0.87x and the feature draft at 0.58x autoregressive there. On the DJL engine a window costs
+     * about one row, and prompt lookup runs at 1.67x. On a GPU no speculative setting has beaten
+     * autoregressive decoding yet.
      */
-    public static Choice fastestOn(DeviceKind targetKind) {
+    public static Choice fastestOn(DeviceKind targetKind, boolean cheapCpuWindows) {
         String where = targetKind.name().toLowerCase(Locale.ROOT);
+        if (targetKind == DeviceKind.CPU && cheapCpuWindows) {
+            return new Choice(PROMPT_LOOKUP, "fastest measured with the target on a CPU engine whose windows cost"
+                    + " about one row: on Spec-Bench prompt lookup runs at 1.67x and the feature draft at 1.24x"
+                    + " autoregressive (docs/results/cpu.md)");
+        }
         if (targetKind == DeviceKind.CPU) {
-            return new Choice(AUTOREGRESSIVE, "fastest measured with the target on a CPU: on Spec-Bench prompt lookup"
-                    + " runs at 0.87x and the feature draft at 0.58x autoregressive on the default CPU engine"
-                    + " (docs/results/cpu.md)");
+            return new Choice(AUTOREGRESSIVE, "fastest measured with the target on a CPU engine whose windows cost"
+                    + " more than a row: on Spec-Bench prompt lookup runs at 0.87x and the feature draft at 0.58x"
+                    + " autoregressive on the default CPU engine (docs/results/cpu.md)");
         }
         return new Choice(AUTOREGRESSIVE, "fastest measured with the target on " + where + ": no speculative"
                 + " setting has beaten it there yet (docs/results/h200.md)");

@@ -57,6 +57,16 @@ public interface EngineProvider {
     }
 
     /**
+     * Whether a verification window of a few rows costs about one row's time when the engine runs
+     * on a CPU, as measured (docs/results/cpu.md): speculation pays there even at a modest
+     * acceptance rate, so the default strategy drafts. An engine whose one-row step is already
+     * arithmetic-bound pays for every extra row, and says no.
+     */
+    default boolean cheapCpuWindows() {
+        return false;
+    }
+
+    /**
      * Whether the engine loads a model exported for it (a folder of compiled graphs) rather than
      * the checkpoint itself; such a model is named apart from its checkpoint, which still gives the
      * tokenizer.

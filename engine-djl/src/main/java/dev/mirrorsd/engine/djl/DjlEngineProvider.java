@@ -64,6 +64,12 @@ public final class DjlEngineProvider implements EngineProvider {
         return true;
     }
 
+    /** Op-at-a-time libtorch spends a step on dispatch and memory, not arithmetic: five rows cost about one. */
+    @Override
+    public boolean cheapCpuWindows() {
+        return true;
+    }
+
     /** A GGUF file or a Hugging Face folder of safetensors (config.json beside them). */
     @Override
     public boolean accepts(Path model) {
