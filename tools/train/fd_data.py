@@ -13,6 +13,8 @@ import time
 
 import torch
 
+from common import chat_ids  # noqa: F401  (re-exported for the fd_* scripts)
+
 MARK = "\u2063MARK\u2063"
 
 
@@ -51,13 +53,6 @@ def user_turn_prefix(tok):
     text = tok.apply_chat_template([{"role": "user", "content": MARK}], tokenize=False, add_generation_prompt=False)
     pre = text[: text.index(MARK)]
     return tok(pre, add_special_tokens=False)["input_ids"]
-
-
-def chat_ids(tok, user):
-    out = tok.apply_chat_template([{"role": "user", "content": user}], add_generation_prompt=True)
-    if not isinstance(out, list):
-        out = out["input_ids"]
-    return list(out)
 
 
 def clean_turn(text):
