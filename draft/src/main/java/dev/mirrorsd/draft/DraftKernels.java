@@ -67,21 +67,61 @@ final class DraftKernels {
     static void matvec(Int8Rows w, float[] x, int xOff, float[] out, int outOff) {
         int cols = w.cols();
         byte[] q = w.values();
+        float[] scales = w.scales();
         int bound = B.loopBound(cols);
-        for (int r = 0; r < w.rows(); r++) {
+        int r = 0;
+        // four rows at a time, as the float kernel: four independent FMA chains instead of one that
+        // waits out the FMA's latency every step (the head's 16,384 rows took 1.5 ms so)
+        for (; r + 4 <= w.rows(); r += 4) {
+            int w0 = r * cols;
+            int w1 = w0 + cols;
+            int w2 = w1 + cols;
+            int w3 = w2 + cols;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = FloatVector.zero(F);
+            FloatVector a2 = FloatVector.zero(F);
+            FloatVector a3 = FloatVector.zero(F);
+            int c = 0;
+            for (; c < bound; c += B.length()) {
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
+                a0 = widen(q, w0 + c).fma(xv, a0);
+                a1 = widen(q, w1 + c).fma(xv, a1);
+                a2 = widen(q, w2 + c).fma(xv, a2);
+                a3 = widen(q, w3 + c).fma(xv, a3);
+            }
+            float s0 = a0.reduceLanes(VectorOperators.ADD);
+            float s1 = a1.reduceLanes(VectorOperators.ADD);
+            float s2 = a2.reduceLanes(VectorOperators.ADD);
+            float s3 = a3.reduceLanes(VectorOperators.ADD);
+            for (; c < cols; c++) {
+                float xc = x[xOff + c];
+                s0 += q[w0 + c] * xc;
+                s1 += q[w1 + c] * xc;
+                s2 += q[w2 + c] * xc;
+                s3 += q[w3 + c] * xc;
+            }
+            out[outOff + r] = s0 * scales[r];
+            out[outOff + r + 1] = s1 * scales[r + 1];
+            out[outOff + r + 2] = s2 * scales[r + 2];
+            out[outOff + r + 3] = s3 * scales[r + 3];
+        }
+        for (; r < w.rows(); r++) {
             int row = r * cols;
             FloatVector acc = FloatVector.zero(F);
             int c = 0;
             for (; c < bound; c += B.length()) {
-                FloatVector wv = (FloatVector) ByteVector.fromArray(B, q, row + c).convertShape(VectorOperators.B2F, F, 0);
-                acc = wv.fma(FloatVector.fromArray(F, x, xOff + c), acc);
+                acc = widen(q, row + c).fma(FloatVector.fromArray(F, x, xOff + c), acc);
             }
             float s = acc.reduceLanes(VectorOperators.ADD);
             for (; c < cols; c++) {
                 s += q[row + c] * x[xOff + c];
             }
-            out[outOff + r] = s * w.scales()[r];
+            out[outOff + r] = s * scales[r];
         }
+    }
+
+    private static FloatVector widen(byte[] q, int offset) {
+        return (FloatVector) ByteVector.fromArray(B, q, offset).convertShape(VectorOperators.B2F, F, 0);
     }
 
     /**
