@@ -8,6 +8,8 @@
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR check     # greedy equality with the CPU engine, decode and serial
 #                                                          # SD tokens/s, with CUDA graphs off, then on
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR mirror    # AR vs serial SD vs Mirror: draft on GPU 0, then GPU 1
+#                                                          # (FEATURE_DRAFT=models/feature-draft: and the feature
+#                                                          # draft, run in Java beside the target, fed its layer 24)
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR compile8b # only the 8B export, on GPU 0 (detached)
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR decode8b  # 8B: AOTI engine from Java vs HF eager, GPU 0
 #                                                          # (PROFILE=1: and profiled runs, MIRRORSD_AOTI_PROFILE)
@@ -104,7 +106,8 @@ mirror_table() {
         log "$name table: target $t, draft $d"
         timeout "${MIRROR_TIMEOUT:-280}" "${java[@]}" -Dgpucheck.decode="${DECODE:-256}" -Dgpucheck.prompts="${PROMPTS:-2}" \
             -Dgpucheck.gammas="${GAMMAS:-2,4}" -Dgpucheck.kappas="${KAPPAS:-2}" \
-            -Dgpucheck.onMiss="${ON_MISS:-redraft,target-step}" GpuCheck mirror \
+            -Dgpucheck.onMiss="${ON_MISS:-redraft,target-step}" ${FEATURE_DRAFT:+-Dgpucheck.featureDraft="$FEATURE_DRAFT"} \
+            ${FEATURE_DRAFT:+-Dgpucheck.gguf="$gguf"} GpuCheck mirror \
             "$stage/reference-smollm2.json" "$target" "$draft" "$map" "$t" "$d" "$out/$tag.json" 2>&1 | grep -v SLF4J \
             | tee "$out/$tag.log"
     done

@@ -16,6 +16,7 @@ import dev.mirrorsd.core.model.Sequence;
 import dev.mirrorsd.core.model.Window;
 import dev.mirrorsd.core.tokenizer.ChatMessage;
 import dev.mirrorsd.core.tokenizer.TextTokenizer;
+import dev.mirrorsd.draft.FeatureDraft;
 import dev.mirrorsd.draft.MissPolicy;
 import dev.mirrorsd.pipeline.Cancellation;
 import dev.mirrorsd.pipeline.DraftOptions;
@@ -49,7 +50,8 @@ import java.util.List;
  * mirror: autoregressive vs serial SD (draft, streaming) vs Mirror-SD on one device pair, summed
  * over the first {@code gpucheck.prompts} fixture prompts: tokens/s, tau, Mirror's hit rate and
  * overlap, and whether each run's token ids equal autoregressive's. Mirror's l_e runs over the
- * target export's exit layers (its stage boundaries), or {@code gpucheck.exitLayers}.
+ * target export's exit layers (its stage boundaries), or {@code gpucheck.exitLayers}. With
+ * {@code gpucheck.featureDraft=DIR} and {@code gpucheck.gguf=TARGET.gguf}, the feature draft too.
  *
  * decode: autoregressive decode tokens/s of one target (the synthetic 8B shape): engine loop and
  * generate(), first fixture prompt.
@@ -375,11 +377,48 @@ public final class GpuCheck {
                     }
                 }
             }
+            String featureDir = System.getProperty("gpucheck.featureDraft");
+            if (featureDir != null) {
+                featureDraftRuns(runs, target, tokenizer, featureDir, Path.of(System.getProperty("gpucheck.gguf")),
+                        gammas, exits, kappas, missPolicies, prompts, config, arTokens);
+            }
             graphs(report, "target", target);
             graphs(report, "draft", draft);
         }
         report.add("runs", runs);
         Files.writeString(Path.of(args[7]), new GsonBuilder().setPrettyPrinting().create().toJson(report));
+    }
+
+    /**
+     * The feature draft (run in Java on the host, reading the AOTI target's hidden states at its
+     * feature layers, which must be exit layers of the export): serial SD, and Mirror-SD at each
+     * exit layer at or above its feature layers. Its embedding and head rows are the GGUF's.
+     */
+    static void featureDraftRuns(JsonArray runs, AotiCausalLM target, TextTokenizer tokenizer, String featureDir,
+                                 Path gguf, int[] gammas, int[] exits, int[] kappas, List<MissPolicy> missPolicies,
+                                 List<int[]> prompts, GenerationConfig config, List<int[]> arTokens) {
+        FeatureDraft draft = FeatureDraft.load(Path.of(featureDir), Checkpoint.open(gguf).weights());
+        int deepest = Arrays.stream(draft.featureLayers()).max().orElseThrow();
+        DraftOptions withFeatures = DraftOptions.defaults().withFeatureDraft(draft);
+        for (int gamma : gammas) {
+            GenerationConfig c = config.withNumAssistantTokens(gamma);
+            runs.add(measure("feature-draft g" + gamma, Generators.build(Strategy.DRAFT, target, tokenizer, null,
+                    withFeatures), prompts, c, arTokens, null).json());
+            for (int exit : exits) {
+                if (exit < deepest) {
+                    continue;
+                }
+                for (int kappa : kappas) {
+                    for (MissPolicy onMiss : missPolicies) {
+                        DraftOptions o = withFeatures.withExitLayer(exit)
+                                .withMirror(MirrorOptions.defaults().withKappa(kappa).withMissPolicy(onMiss));
+                        runs.add(measure("feature-mirror g" + gamma + " l_e" + exit + " k" + kappa + " "
+                                + OptionName.of(onMiss), Generators.build(Strategy.MIRROR, target, tokenizer, null, o),
+                                prompts, c, arTokens, null).json());
+                    }
+                }
+            }
+        }
     }
 
     static void decode(String[] args) throws Exception {

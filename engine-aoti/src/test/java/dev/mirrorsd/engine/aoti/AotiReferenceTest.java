@@ -8,6 +8,7 @@ import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.model.Logits;
 import dev.mirrorsd.core.model.Sequence;
 import dev.mirrorsd.core.model.Window;
+import dev.mirrorsd.core.testing.ReferenceHead;
 import dev.mirrorsd.core.weights.ModelWeights;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,31 +109,10 @@ class AotiReferenceTest {
             Logits exit = pass.logits(prompt.length - rows);
             for (int r = 0; r < rows; r++) {
                 float[] row = java.util.Arrays.copyOfRange(hidden, r * c.hiddenSize(), (r + 1) * c.hiddenSize());
-                float diff = maxAbsDifference(head(weights, row), exit.row(r));
+                float diff = maxAbsDifference(ReferenceHead.logits(weights, row), exit.row(r));
                 assertTrue(diff < TOLERANCE, "row " + r + ": the head over the hidden states differs by " + diff);
             }
         }
-    }
-
-    /** The final RMS norm and LM head of {@code weights} over one hidden row. */
-    private static float[] head(ModelWeights weights, float[] hidden) {
-        ModelConfig c = weights.config();
-        float[] norm = weights.require(ModelWeights.FINAL_NORM).data();
-        float[] lmHead = weights.require(c.tieWordEmbeddings() ? ModelWeights.EMBED : ModelWeights.LM_HEAD).data();
-        double squares = 0;
-        for (float v : hidden) {
-            squares += v * v;
-        }
-        double scale = 1 / Math.sqrt(squares / hidden.length + c.rmsNormEps());
-        float[] logits = new float[c.vocabSize()];
-        for (int t = 0; t < logits.length; t++) {
-            double sum = 0;
-            for (int i = 0; i < hidden.length; i++) {
-                sum += hidden[i] * scale * norm[i] * lmHead[t * hidden.length + i];
-            }
-            logits[t] = (float) sum;
-        }
-        return logits;
     }
 
     @Test

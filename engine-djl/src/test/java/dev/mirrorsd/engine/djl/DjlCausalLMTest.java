@@ -6,6 +6,7 @@ import dev.mirrorsd.core.model.Logits;
 import dev.mirrorsd.core.model.Sequence;
 import dev.mirrorsd.core.model.Window;
 import dev.mirrorsd.core.testing.RandomWeights;
+import dev.mirrorsd.core.testing.ReferenceHead;
 import dev.mirrorsd.core.weights.ModelWeights;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -62,7 +63,7 @@ class DjlCausalLMTest {
                 Logits logits = pass.logits(PROMPT.length - 2);
                 for (int r = 0; r < 2; r++) {
                     float[] row = Arrays.copyOfRange(whole, r * h, (r + 1) * h);
-                    assertClose(logits.row(r), head(weights, row), 1e-4f);
+                    assertClose(logits.row(r), ReferenceHead.logits(weights, row), 1e-4f);
                 }
             }
             pass.hiddenStates(0, whole);
@@ -77,27 +78,6 @@ class DjlCausalLMTest {
                 assertClose(Arrays.copyOfRange(whole, i * h, (i + 1) * h), one, 1e-4f);
             }
         }
-    }
-
-    /** The final RMS norm and the (tied) LM head of {@code weights} over one hidden row. */
-    private static float[] head(ModelWeights weights, float[] hidden) {
-        ModelConfig c = weights.config();
-        float[] norm = weights.require(ModelWeights.FINAL_NORM).data();
-        float[] lmHead = weights.require(c.tieWordEmbeddings() ? ModelWeights.EMBED : ModelWeights.LM_HEAD).data();
-        double squares = 0;
-        for (float v : hidden) {
-            squares += v * v;
-        }
-        float scale = (float) (1 / Math.sqrt(squares / hidden.length + c.rmsNormEps()));
-        float[] logits = new float[c.vocabSize()];
-        for (int t = 0; t < logits.length; t++) {
-            double sum = 0;
-            for (int i = 0; i < hidden.length; i++) {
-                sum += (double) hidden[i] * scale * norm[i] * lmHead[t * hidden.length + i];
-            }
-            logits[t] = (float) sum;
-        }
-        return logits;
     }
 
     @Test
