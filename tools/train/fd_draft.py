@@ -297,17 +297,28 @@ def build_d2t(counts, draft_vocab, target_vocab, must=()):
     return torch.tensor(sorted(order[:draft_vocab]), dtype=torch.int32)
 
 
+def answer_token_counts(samples, target_vocab):
+    """How often each target token occurs among the samples' answer tokens (mask 1), float64 [target_vocab]."""
+    counts = torch.zeros(target_vocab, dtype=torch.float64)
+    for x in samples:
+        a = torch.tensor([t for t, m in zip(x["ids"], x["mask"]) if m], dtype=torch.long)
+        counts += torch.bincount(a, minlength=target_vocab).double()
+    return counts
+
+
+def vocabulary_cover(d2t, counts):
+    """The share of the counted answer tokens that a draft vocabulary d2t holds."""
+    return float(counts[d2t.long().cpu()].sum() / counts.sum())
+
+
 def fresh_draft(layers, target, samples, eos, init_layer, emb):
     """A new draft on the target's device: d2t from the answer tokens' counts (EOS always in), weights from the
     target's layer `init_layer`. Returns (draft, the share of answer tokens its vocabulary covers)."""
     cfg = make_config(layers)
-    counts = torch.zeros(cfg["target_vocab_size"], dtype=torch.float64)
-    for x in samples:
-        a = torch.tensor([t for t, m in zip(x["ids"], x["mask"]) if m], dtype=torch.long)
-        counts += torch.bincount(a, minlength=cfg["target_vocab_size"]).double()
+    counts = answer_token_counts(samples, cfg["target_vocab_size"])
     draft = FeatureDraft(cfg, emb.cpu())
     draft.d2t.copy_(build_d2t(counts, cfg["draft_vocab_size"], cfg["target_vocab_size"], must=[eos]))
-    cover = float(counts[draft.d2t.long()].sum() / counts.sum())
+    cover = vocabulary_cover(draft.d2t, counts)
     dev = emb.device
     init_from_target(draft, target.cpu(), init_layer)
     target.to(dev)

@@ -19,7 +19,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fd_data import Generator, OverlapIndex, chat_ids, corpus_users, load_corpus_prompts, magpie_round  # noqa: E402
-from fd_draft import FeatureDraft, fresh_draft, make_config  # noqa: E402
+from fd_draft import FeatureDraft, answer_token_counts, fresh_draft, make_config, vocabulary_cover  # noqa: E402
 from fd_eval import tau_on  # noqa: E402
 from fd_export import load as load_draft, reference, save  # noqa: E402
 from fd_target import load_target, load_tokenizer  # noqa: E402
@@ -144,34 +144,37 @@ n_answer = sum(sum(x["mask"]) for x in train_samples)
 ckpt_path = os.path.join(args.work, f"ckpt-{args.name}.pt")
 cfg = make_config(layers)
 emb = target.get_input_embeddings().weight.detach().float()
-if os.path.exists(ckpt_path):
+ck = torch.load(ckpt_path, map_location=dev, weights_only=False) if os.path.exists(ckpt_path) else None
+
+
+def load_init_from():
+    """The --init-from draft on the device, reading the target's embedding."""
+    d = load_draft(args.init_from, emb.cpu()).to(dev)
+    d.set_embed(emb.to(dev))
+    return d
+
+
+if ck is not None:
     draft = FeatureDraft(cfg, emb).to(dev)
-    ck = torch.load(ckpt_path, map_location=dev, weights_only=False)
     draft.load_state_dict(ck["draft"], strict=True)
     state = ck["state"]
-    opt = torch.optim.AdamW(draft.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=0.0)
-    opt.load_state_dict(ck["opt"])
     log(f"resumed at step {state['step']}")
 elif args.init_from:
-    draft = load_draft(args.init_from, emb.cpu()).to(dev)
-    draft.set_embed(emb.to(dev))
+    draft = load_init_from()
     if draft.c["feature_layers"] != layers:
         sys.exit(f"--init-from {args.init_from} reads layers {draft.c['feature_layers']}, not --feature-layers {layers}")
-    counts = torch.zeros(cfg["target_vocab_size"], dtype=torch.float64)
-    for x in train_samples:
-        counts += torch.bincount(torch.tensor([t for t, m in zip(x["ids"], x["mask"]) if m], dtype=torch.long),
-                                 minlength=cfg["target_vocab_size"]).double()
-    cover = float(counts[draft.d2t.long().cpu()].sum() / counts.sum())
+    cover = vocabulary_cover(draft.d2t, answer_token_counts(train_samples, cfg["target_vocab_size"]))
     log(f"initialized from {args.init_from}; its draft vocabulary covers {cover:.4f} of answer tokens")
     state = {"step": 0, "tokens": 0, "train_s": 0.0, "epoch": 0, "batch_in_epoch": 0, "d2t_cover": cover,
              "init_from": dict(json.load(open(os.path.join(args.init_from, "config.json"))).get("training") or {},
                                path=args.init_from)}
-    opt = torch.optim.AdamW(draft.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=0.0)
 else:
     draft, cover = fresh_draft(layers, target, train_samples, EOS, args.init_layer, emb)
     log(f"d2t: draft vocabulary covers {cover:.4f} of answer tokens")
-    state = {"step": 0, "tokens": 0, "train_s": 0.0, "epoch": 0, "batch_in_epoch": 0, "d2t_cover": float(cover)}
-    opt = torch.optim.AdamW(draft.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=0.0)
+    state = {"step": 0, "tokens": 0, "train_s": 0.0, "epoch": 0, "batch_in_epoch": 0, "d2t_cover": cover}
+opt = torch.optim.AdamW(draft.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=0.0)
+if ck is not None:
+    opt.load_state_dict(ck["opt"])
 
 
 def training_meta():
@@ -221,8 +224,7 @@ if args.specbench:
     res["specbench"]["question_ids"] = sb["qids"]
     log(f"spec-bench: {res['specbench']}")
 if args.init_from:  # the draft it started from, on the same held-out chats and questions
-    base = load_draft(args.init_from, emb.cpu()).to(dev).eval()
-    base.set_embed(emb.to(dev))
+    base = load_init_from().eval()
     res["init_from"] = {"path": args.init_from}
     if ho:
         res["init_from"]["heldout_chat"] = tau_on(base, target, [x["ids"] for x in ho], [x["prompt_len"] for x in ho])
