@@ -357,22 +357,8 @@ public final class GpuCheck {
                 for (int exit : exits) {
                     for (int kappa : kappas) {
                         for (MissPolicy onMiss : missPolicies) {
-                            DraftOptions o = withDraft.withExitLayer(exit)
-                                    .withMirror(MirrorOptions.defaults().withKappa(kappa).withMissPolicy(onMiss));
-                            String name = "mirror g" + gamma + " l_e" + exit + " k" + kappa + " "
-                                    + OptionName.of(onMiss);
-                            Run run;
-                            try {
-                                run = measure(name, Generators.build(Strategy.MIRROR, target, tokenizer, null, o),
-                                        prompts, c, arTokens, null);
-                            } catch (RuntimeException e) {
-                                e.printStackTrace();
-                                run = new Run(name);
-                                run.failure = e.toString();
-                                run.equal = false;
-                                run.nanos = 1;
-                            }
-                            runs.add(run.json());
+                            runs.add(mirrorRun("mirror", target, tokenizer, withDraft, gamma, exit, kappa, onMiss,
+                                    prompts, c, arTokens).json());
                         }
                     }
                 }
@@ -410,14 +396,31 @@ public final class GpuCheck {
                 }
                 for (int kappa : kappas) {
                     for (MissPolicy onMiss : missPolicies) {
-                        DraftOptions o = withFeatures.withExitLayer(exit)
-                                .withMirror(MirrorOptions.defaults().withKappa(kappa).withMissPolicy(onMiss));
-                        runs.add(measure("feature-mirror g" + gamma + " l_e" + exit + " k" + kappa + " "
-                                + OptionName.of(onMiss), Generators.build(Strategy.MIRROR, target, tokenizer, null, o),
-                                prompts, c, arTokens, null).json());
+                        runs.add(mirrorRun("feature-mirror", target, tokenizer, withFeatures, gamma, exit, kappa,
+                                onMiss, prompts, c, arTokens).json());
                     }
                 }
             }
+        }
+    }
+
+    /** One Mirror-SD setting over {@code draftOptions}' draft; a setting that fails is reported as such. */
+    static Run mirrorRun(String label, AotiCausalLM target, TextTokenizer tokenizer, DraftOptions draftOptions,
+                         int gamma, int exit, int kappa, MissPolicy onMiss, List<int[]> prompts, GenerationConfig c,
+                         List<int[]> arTokens) {
+        DraftOptions o = draftOptions.withExitLayer(exit)
+                .withMirror(MirrorOptions.defaults().withKappa(kappa).withMissPolicy(onMiss));
+        String name = label + " g" + gamma + " l_e" + exit + " k" + kappa + " " + OptionName.of(onMiss);
+        try {
+            return measure(name, Generators.build(Strategy.MIRROR, target, tokenizer, null, o), prompts, c, arTokens,
+                    null);
+        } catch (RuntimeException e) {
+            e.printStackTrace();
+            Run run = new Run(name);
+            run.failure = e.toString();
+            run.equal = false;
+            run.nanos = 1;
+            return run;
         }
     }
 
