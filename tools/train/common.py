@@ -8,7 +8,6 @@ Draft model (what models/draft/ stores; see models/README.md):
   u_k   = h_L + SiLU(h_L @ mtp.k.weight^T + mtp.k.bias)    k = 0,1,2
   logits(t+2+k) = RMSNorm(u_k; model.norm.weight) @ lm_head.weight^T
 """
-import math
 import os
 
 import torch

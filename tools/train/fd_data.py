@@ -7,7 +7,6 @@ turn that shares a word 13-gram with Spec-Bench's questions. Answers: the target
 A sample is {"ids": [...], "mask": [...]} where mask[i] = 1 for tokens the target wrote as the assistant.
 """
 import json
-import random
 import re
 import time
 

@@ -51,6 +51,10 @@ ap.add_argument("--specbench", default="")
 ap.add_argument("--specbench-n", type=int, default=40)
 ap.add_argument("--heldout-n", type=int, default=100)
 ap.add_argument("--name", default="fd-l24")
+ap.add_argument("--seed", type=int, default=0, help="the generation's seed: a later stage passes a new one, so that its "
+                "Magpie turns differ from the data an earlier stage trained on")
+ap.add_argument("--target-bf16", action="store_true", help="the target's forward pass in training under bf16 autocast "
+                "(features and soft labels at bf16 precision; the evaluation keeps fp32)")
 ap.add_argument("--no-selftest", action="store_true", help="skip the few-second run of every stage at the start")
 args = ap.parse_args()
 
@@ -114,11 +118,11 @@ if args.gen_seconds > 0:
     gm = copy.deepcopy(target).to(torch.bfloat16)
     gen = Generator(gm, EOS, batch=args.gen_batch, log=log, kv_bytes=int(args.kv_gib * (1 << 30)))
     corpus = load_corpus_prompts(args.corpus) if args.corpus else []
-    rng = random.Random(1000 + data["rounds"])
+    rng = random.Random(1000 + 7919 * args.seed + data["rounds"])
     g0 = time.time()
     while time.time() - g0 < args.gen_seconds and time.time() < DEADLINE - 200:
         t = time.time()
-        torch.manual_seed(data["rounds"] + 17)
+        torch.manual_seed(data["rounds"] + 17 + 1000 * args.seed)
         pos = data.get("corpus_pos", 0)
         extra = corpus_users(gen, tok, corpus[pos:pos + args.corpus_round]) if corpus else []
         data["corpus_pos"] = pos + args.corpus_round

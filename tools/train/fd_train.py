@@ -95,7 +95,9 @@ def train(draft, target, samples, state, opt, args, deadline, log, ckpt_fn):
             ids, am, mk = pad_batch([samples[i] for i in plan[bi]], pad)
             ids, am, mk = ids.to(dev), am.to(dev), mk.to(dev)
             rows = loss_rows(mk)
-            feats, tl = features_and_logits(target, ids, am, draft.c["feature_layers"], rows, draft.d2t)
+            target_bf16 = dev.type == "cuda" and getattr(args, "target_bf16", False)
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=target_bf16):
+                feats, tl = features_and_logits(target, ids, am, draft.c["feature_layers"], rows, draft.d2t)
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda"):
                 loss, st = ttt_loss(draft, ids, feats, rows, tl, args.K)
             opt.zero_grad(set_to_none=True)

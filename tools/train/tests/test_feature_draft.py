@@ -161,3 +161,25 @@ def test_overlap_index_finds_a_shared_13_gram_only():
     idx = OverlapIndex([q], n=13)
     assert idx.hits("Please compose an engaging travel blog post about a recent trip to Hawaii highlighting cultural things")
     assert not idx.hits("Compose an engaging travel blog post about a recent trip to Iceland, highlighting food.")
+
+
+def test_features_and_logits_equal_the_full_forward_at_the_rows_and_d2t():
+    from transformers import LlamaConfig, LlamaForCausalLM
+    from fd_target import features_and_logits
+    torch.manual_seed(1)
+    cfg = LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=4,
+                      num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True)
+    target = LlamaForCausalLM(cfg).eval()
+    ids = torch.randint(0, 64, (2, 9))
+    am = torch.ones_like(ids)
+    am[1, 6:] = 0
+    rows = torch.zeros(2, 9, dtype=torch.bool)
+    rows[0, 3:8] = True
+    rows[1, 2:5] = True
+    d2t = torch.sort(torch.randperm(64)[:40]).values.to(torch.int32)
+    feats, lg = features_and_logits(target, ids, am, [1, 3], rows, d2t)
+    with torch.no_grad():
+        full = target(input_ids=ids, attention_mask=am, output_hidden_states=True)
+    want = torch.cat([full.hidden_states[1], full.hidden_states[3]], -1)
+    torch.testing.assert_close(feats, want)
+    torch.testing.assert_close(lg, full.logits[rows][:, d2t.long()], rtol=1e-5, atol=1e-5)
