@@ -86,6 +86,11 @@ final class ModelOptions {
             + " nodes expanded per depth (default ${DEFAULT-VALUE}).")
     int treeBranching;
 
+    @Option(names = "--lookup-ngram", defaultValue = "" + DraftOptions.LOOKUP_NGRAM, description = "The draft"
+            + " strategy leaves a round to prompt lookup when the context's last N or more tokens occurred before"
+            + " (default ${DEFAULT-VALUE}; 0 = the draft drafts every round).")
+    int lookupNgram;
+
     Path targetPath() {
         return targetOrDefault(target);
     }
@@ -147,7 +152,7 @@ final class ModelOptions {
                 .withMissPolicy(OptionName.parse(MissPolicy.class, onMiss, "miss policy"));
         DraftOptions options = DraftOptions.defaults().withExitLayer(exitLayer)
                 .withConfidenceThreshold(confidenceThreshold).withRootBranches(treeBranches)
-                .withDynamicTree(treeBranching, treeNodes).withMirror(mirror);
+                .withDynamicTree(treeBranching, treeNodes).withLookupNgram(lookupNgram).withMirror(mirror);
         return Deployment.plan(plan).target(targetPath()).draft(draftPath).targetExport(targetGraphs)
                 .draftExport(draftGraphs).options(options);
     }

@@ -13,12 +13,15 @@ import java.util.random.RandomGenerator;
  * greedy and rejection-sampling verification.
  */
 public final class NgramDrafter implements Drafter {
+    /** Hugging Face's longest n-gram. */
+    public static final int MAX_NGRAM = 3;
+
     private final int maxNgram;
     private final int minNgram;
 
     /** Hugging Face's defaults: n-grams of 3 down to 1 tokens. */
     public NgramDrafter() {
-        this(3, 1);
+        this(MAX_NGRAM, 1);
     }
 
     public NgramDrafter(int maxNgram, int minNgram) {

@@ -8,6 +8,7 @@ import dev.mirrorsd.draft.DynamicTreeDrafter;
 import dev.mirrorsd.draft.EarlyExitDrafter;
 import dev.mirrorsd.draft.FeatureDrafter;
 import dev.mirrorsd.draft.FeatureMirrorDrafter;
+import dev.mirrorsd.draft.LookupFirstDrafter;
 import dev.mirrorsd.draft.MirrorDrafter;
 import dev.mirrorsd.draft.ModelDrafter;
 import dev.mirrorsd.draft.ModelMirrorDrafter;
@@ -57,18 +58,9 @@ public final class Generators {
             case EARLY_EXIT:
                 return new EarlyExitDrafter(target, options.exitLayer(), options.confidenceThreshold(), options.rootBranches());
             case DRAFT:
-                if (options.featureDraft() != null) {
-                    return options.treeNodes() > 0
-                            ? new FeatureDrafter(options.featureDraft(), options.treeBranching(), options.treeNodes())
-                            : new FeatureDrafter(options.featureDraft());
-                }
-                requireDraft(strategy, tokenizer, options);
-                if (options.treeNodes() > 0) {
-                    return new DynamicTreeDrafter(options.draftModel(), options.draftToTarget(), vocab,
-                            options.treeBranching(), options.treeNodes());
-                }
-                return new ModelDrafter(options.draftModel(), options.draftToTarget(), vocab,
-                        options.confidenceThreshold(), options.rootBranches());
+                Drafter draft = draftModel(strategy, target, tokenizer, options);
+                int n = options.lookupNgram();
+                return n > 0 ? new LookupFirstDrafter(draft, Math.max(n, NgramDrafter.MAX_NGRAM), n) : draft;
             case STREAMING:
                 requireDraft(strategy, tokenizer, options);
                 return new StreamingDrafter(options.draftModel(), options.draftToTarget(), vocab,
@@ -76,6 +68,23 @@ public final class Generators {
             default:
                 throw new IllegalArgumentException("strategy '" + strategy + "' is not available yet");
         }
+    }
+
+    /** The draft strategy's model: the feature draft where there is one, else the token draft. */
+    private static Drafter draftModel(Strategy strategy, CausalLM target, TextTokenizer tokenizer, DraftOptions options) {
+        if (options.featureDraft() != null) {
+            return options.treeNodes() > 0
+                    ? new FeatureDrafter(options.featureDraft(), options.treeBranching(), options.treeNodes())
+                    : new FeatureDrafter(options.featureDraft());
+        }
+        requireDraft(strategy, tokenizer, options);
+        int vocab = target.config().vocabSize();
+        if (options.treeNodes() > 0) {
+            return new DynamicTreeDrafter(options.draftModel(), options.draftToTarget(), vocab,
+                    options.treeBranching(), options.treeNodes());
+        }
+        return new ModelDrafter(options.draftModel(), options.draftToTarget(), vocab,
+                options.confidenceThreshold(), options.rootBranches());
     }
 
     private static void requireDraft(Strategy strategy, TextTokenizer tokenizer, DraftOptions options) {

@@ -13,6 +13,7 @@ import dev.mirrorsd.core.testing.RandomWeights;
 import dev.mirrorsd.draft.FeatureDraft;
 import dev.mirrorsd.draft.FeatureDrafter;
 import dev.mirrorsd.draft.FeatureMirrorDrafter;
+import dev.mirrorsd.draft.LookupFirstDrafter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -176,6 +177,14 @@ class SampledJointDistributionTest {
         Generator generator = Generator.speculative(TARGET, new IdTokenizer(VOCAB), null,
                 new FeatureDrafter(featureDraft(dir)));
         assertJointIsTheTargets("feature draft (chain)", requests(generator), 4_000_000);
+    }
+
+    /** One-token repeats are frequent in a 4-token vocabulary: rounds mix lookups and drafted chains. */
+    @Test
+    void lookupFirstSamplingShouldHaveTheTargetsJointDistribution(@TempDir Path dir) throws IOException {
+        Generator generator = Generator.speculative(TARGET, new IdTokenizer(VOCAB), null,
+                new LookupFirstDrafter(new FeatureDrafter(featureDraft(dir)), 3, 1));
+        assertJointIsTheTargets("feature draft after prompt lookup", requests(generator), 4_000_000);
     }
 
     @Test
