@@ -2,6 +2,7 @@ package dev.mirrorsd.engine.java;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -27,6 +28,8 @@ final class Kernels {
     static final boolean VECTORIZED = LANES >= 8 && LANES <= 16;
     private static final VectorSpecies<Byte> B = VECTORIZED
             ? VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 8)) : null;
+    private static final VectorSpecies<Integer> I = VECTORIZED
+            ? VectorSpecies.of(int.class, F.vectorShape()) : null;
     private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
@@ -142,25 +145,42 @@ final class Kernels {
 
     // ---- Q4_1: f16 d, f16 m, 16 bytes of nibbles; q * d + m ----
 
-    static float dotQ4_1(MemorySegment data, long at, int n, float[] x, int xo) {
+    /**
+     * Row {@code .} x for a Q4_1 row, given {@code sums[so + b]}, the sum of x's block {@code b}
+     * ({@link #blockSums}): (q d + m) . x is d (q . x) + m sum(x), and the second term needs no
+     * vector work once the block sums are known, which are the same for every weight row.
+     * Nibbles split after widening to ints: AVX2 has no byte shift, and an int shift is one
+     * instruction where a byte vector's is several.
+     */
+    static float dotQ4_1(MemorySegment data, long at, int n, float[] x, int xo, float[] sums, int so) {
         FloatVector accQ = FloatVector.zero(F);
-        FloatVector accM = FloatVector.zero(F);
+        float accM = 0f;
         for (int b = 0; b < n; b += 32, at += 20) {
             FloatVector s = FloatVector.zero(F);
-            FloatVector sx = FloatVector.zero(F);
             for (int j = 0; j < 16; j += LANES) {
-                ByteVector raw = ByteVector.fromMemorySegment(B, data, at + 4 + j, LE);
-                FloatVector xlo = FloatVector.fromArray(F, x, xo + b + j);
-                FloatVector xhi = FloatVector.fromArray(F, x, xo + b + 16 + j);
-                s = bytesToFloats(raw.and((byte) 0x0F)).fma(xlo, s);
-                s = bytesToFloats(raw.lanewise(VectorOperators.LSHR, 4)).fma(xhi, s);
-                sx = sx.add(xlo).add(xhi);
+                IntVector raw = (IntVector) ByteVector.fromMemorySegment(B, data, at + 4 + j, LE)
+                        .convertShape(VectorOperators.B2I, I, 0);
+                FloatVector lo = (FloatVector) raw.and(0x0F).convert(VectorOperators.I2F, 0);
+                FloatVector hi = (FloatVector) raw.lanewise(VectorOperators.LSHR, 4).and(0x0F)
+                        .convert(VectorOperators.I2F, 0);
+                s = lo.fma(FloatVector.fromArray(F, x, xo + b + j), s);
+                s = hi.fma(FloatVector.fromArray(F, x, xo + b + 16 + j), s);
             }
-            // sum of (q d + m) x = d * sum(q x) + m * sum(x)
             accQ = s.fma(FloatVector.broadcast(F, f16(data, at)), accQ);
-            accM = sx.fma(FloatVector.broadcast(F, f16(data, at + 2)), accM);
+            accM = Math.fma(f16(data, at + 2), sums[so + (b >> 5)], accM);
         }
-        return accQ.add(accM).reduceLanes(VectorOperators.ADD);
+        return accQ.reduceLanes(VectorOperators.ADD) + accM;
+    }
+
+    /** {@code sums[so + b] = x[xo + 32 b ..][0..32)} summed, for each of the {@code n / 32} blocks. */
+    static void blockSums(float[] x, int xo, int n, float[] sums, int so) {
+        for (int b = 0; b < n; b += 32) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + b);
+            for (int j = LANES; j < 32; j += LANES) {
+                v = v.add(FloatVector.fromArray(F, x, xo + b + j));
+            }
+            sums[so + (b >> 5)] = v.reduceLanes(VectorOperators.ADD);
+        }
     }
 
     static void widenQ4_1(MemorySegment data, long at, int n, float[] dst, int off) {

@@ -21,10 +21,12 @@ final class Matmul {
 
     private final RowPool pool;
     private final float[][] scratch; // per worker (2, maxCols): widened weight rows
+    private final float[][] sums;    // per worker (window rows, cols / 32): x's block sums, grown on demand
 
     Matmul(RowPool pool, int maxCols) {
         this.pool = pool;
         this.scratch = new float[pool.threads()][2 * maxCols];
+        this.sums = new float[pool.threads()][0];
     }
 
     /** Window rows per slice of a long window: a multiple of four. */
@@ -80,9 +82,11 @@ final class Matmul {
     /** Output columns {@code lo..hi-1} (weight rows {@code ids[c]} or {@code c}) of {@code out (w, width)}. */
     private void rows(Matrix m, int lo, int hi, int[] ids, float[] x, int w, float[] out, int width, int worker) {
         int cols = m.cols();
+        int blocks = cols / 32;
+        float[] xs = m.readsBlockSums() ? blockSums(worker, x, w, cols) : null;
         if (w == 1 && m.hasFusedDot()) {
             for (int c = lo; c < hi; c++) {
-                out[c] = m.dot(ids == null ? c : ids[c], x, 0);
+                out[c] = m.dot(ids == null ? c : ids[c], x, 0, xs, 0);
             }
             return;
         }
@@ -104,7 +108,7 @@ final class Matmul {
                     }
                     for (; r < r1; r++) {
                         for (int k = 0; k < 2; k++) {
-                            out[r * width + c + k] = m.dot(ids == null ? c + k : ids[c + k], x, r * cols);
+                            out[r * width + c + k] = m.dot(ids == null ? c + k : ids[c + k], x, r * cols, xs, r * blocks);
                         }
                     }
                 }
@@ -116,7 +120,7 @@ final class Matmul {
                         Kernels.dot4(rows, cols, x, r, out, r * width + c, width);
                     }
                     for (; r < r1; r++) {
-                        out[r * width + c] = m.dot(id, x, r * cols);
+                        out[r * width + c] = m.dot(id, x, r * cols, xs, r * blocks);
                     }
                 }
             }
@@ -130,7 +134,7 @@ final class Matmul {
                     m.dot4(id, x, r, out, r * width + c, width);
                 }
                 for (; r < w; r++) { // the row's blocks are in cache now
-                    out[r * width + c] = m.dot(id, x, r * cols);
+                    out[r * width + c] = m.dot(id, x, r * cols, xs, r * blocks);
                 }
             }
             return;
@@ -142,5 +146,21 @@ final class Matmul {
                 out[r * width + c] = Kernels.dot(row, 0, x, r * cols, cols);
             }
         }
+    }
+
+    /**
+     * The block sums of window rows {@code 0..w-1} of {@code x (w, cols)}, row-major, in this
+     * worker's buffer: every weight row of the worker's range reads the same ones.
+     */
+    private float[] blockSums(int worker, float[] x, int w, int cols) {
+        int blocks = cols / 32;
+        if (sums[worker].length < w * blocks) {
+            sums[worker] = new float[w * blocks];
+        }
+        float[] out = sums[worker];
+        for (int r = 0; r < w; r++) {
+            Kernels.blockSums(x, r * cols, cols, out, r * blocks);
+        }
+        return out;
     }
 }

@@ -79,14 +79,22 @@ record Matrix(String name, GgmlType type, int rows, int cols, MemorySegment data
         }
     }
 
-    /** Row {@code row} dotted with {@code x[xOffset .. xOffset + cols)}; {@link #hasFusedDot} types only. */
-    float dot(int row, float[] x, int xOffset) {
+    /** Whether {@link #dot} reads the 32-element block sums of x ({@link Kernels#blockSums}): Q4_1's minimum term. */
+    boolean readsBlockSums() {
+        return type == GgmlType.Q4_1;
+    }
+
+    /**
+     * Row {@code row} dotted with {@code x[xOffset .. xOffset + cols)}; {@link #hasFusedDot} types
+     * only. {@code sums[sumOffset ..]} holds that stretch of x's block sums where {@link #readsBlockSums}.
+     */
+    float dot(int row, float[] x, int xOffset, float[] sums, int sumOffset) {
         long at = rowOffset(row);
         return switch (type) {
             case F32 -> Kernels.dotF32(data, at, cols, x, xOffset);
             case Q8_0 -> Kernels.dotQ8_0(data, at, cols, x, xOffset);
             case Q4_0 -> Kernels.dotQ4_0(data, at, cols, x, xOffset);
-            case Q4_1 -> Kernels.dotQ4_1(data, at, cols, x, xOffset);
+            case Q4_1 -> Kernels.dotQ4_1(data, at, cols, x, xOffset, sums, sumOffset);
             default -> throw new IllegalStateException(type + " has no fused dot; widen the row");
         };
     }

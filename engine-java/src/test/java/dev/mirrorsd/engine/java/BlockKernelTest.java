@@ -53,6 +53,10 @@ class BlockKernelTest {
                 for (int i = 0; i < x.length; i++) {
                     x[i] = (float) random.nextGaussian();
                 }
+                float[] sums = m.readsBlockSums() ? new float[cols / 32] : null;
+                if (sums != null) {
+                    Kernels.blockSums(x, 0, cols, sums, 0);
+                }
                 float[] one = new float[rows];
                 float[] many = new float[w * rows];
                 Matmul matmul = new Matmul(pool, cols);
@@ -77,7 +81,7 @@ class BlockKernelTest {
                         if (k == 0) {
                             assertTrue(Math.abs(one[r] - expected) <= tolerance, what + ": one-row matmul " + one[r] + " vs " + expected);
                             if (m.hasFusedDot()) {
-                                float fused = m.dot(r, x, 0);
+                                float fused = m.dot(r, x, 0, sums, 0);
                                 assertTrue(Math.abs(fused - expected) <= tolerance, what + ": fused dot " + fused + " vs " + expected);
                             }
                         }

@@ -45,11 +45,15 @@ class PromptMatmulTest {
             for (int i = 0; i < x.length; i++) {
                 x[i] = (float) random.nextGaussian();
             }
+            float[] sums = new float[w * (cols / 32)];
+            for (int k = 0; k < w; k++) {
+                Kernels.blockSums(x, k * cols, cols, sums, k * (cols / 32));
+            }
             float[] out = new float[w * rows];
             new Matmul(pool, cols).multiply(m, out, x, w);
             for (int k = 0; k < w; k++) {
                 for (int r = 0; r < rows; r++) {
-                    float expected = m.dot(r, x, k * cols);
+                    float expected = m.dot(r, x, k * cols, sums, k * (cols / 32));
                     float actual = out[k * rows + r];
                     assertTrue(Math.abs(actual - expected) <= 1e-4f * (1 + Math.abs(expected)),
                             type + " weight row " + r + ", window row " + k + ": " + actual + " vs " + expected);
