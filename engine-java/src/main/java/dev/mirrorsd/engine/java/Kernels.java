@@ -40,6 +40,22 @@ final class Kernels {
         return Float.float16ToFloat(data.get(F16, at));
     }
 
+    /**
+     * {@code LANES} bytes of nibbles widened to ints, to be split there: AVX2 has no byte shift, so
+     * a byte vector's shift costs several instructions where an int vector's costs one.
+     */
+    private static IntVector nibbleBytes(MemorySegment data, long at) {
+        return (IntVector) ByteVector.fromMemorySegment(B, data, at, LE).convertShape(VectorOperators.B2I, I, 0);
+    }
+
+    private static FloatVector lowNibbles(IntVector bytes) {
+        return (FloatVector) bytes.and(0x0F).convert(VectorOperators.I2F, 0);
+    }
+
+    private static FloatVector highNibbles(IntVector bytes) {
+        return (FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).and(0x0F).convert(VectorOperators.I2F, 0);
+    }
+
     private static FloatVector bytesToFloats(ByteVector bytes) {
         return (FloatVector) bytes.convertShape(VectorOperators.B2F, F, 0);
     }
@@ -149,8 +165,6 @@ final class Kernels {
      * Row {@code .} x for a Q4_1 row, given {@code sums[so + b]}, the sum of x's block {@code b}
      * ({@link #blockSums}): (q d + m) . x is d (q . x) + m sum(x), and the second term needs no
      * vector work once the block sums are known, which are the same for every weight row.
-     * Nibbles split after widening to ints: AVX2 has no byte shift, and an int shift is one
-     * instruction where a byte vector's is several.
      */
     static float dotQ4_1(MemorySegment data, long at, int n, float[] x, int xo, float[] sums, int so) {
         FloatVector accQ = FloatVector.zero(F);
@@ -158,13 +172,9 @@ final class Kernels {
         for (int b = 0; b < n; b += 32, at += 20) {
             FloatVector s = FloatVector.zero(F);
             for (int j = 0; j < 16; j += LANES) {
-                IntVector raw = (IntVector) ByteVector.fromMemorySegment(B, data, at + 4 + j, LE)
-                        .convertShape(VectorOperators.B2I, I, 0);
-                FloatVector lo = (FloatVector) raw.and(0x0F).convert(VectorOperators.I2F, 0);
-                FloatVector hi = (FloatVector) raw.lanewise(VectorOperators.LSHR, 4).and(0x0F)
-                        .convert(VectorOperators.I2F, 0);
-                s = lo.fma(FloatVector.fromArray(F, x, xo + b + j), s);
-                s = hi.fma(FloatVector.fromArray(F, x, xo + b + 16 + j), s);
+                IntVector raw = nibbleBytes(data, at + 4 + j);
+                s = lowNibbles(raw).fma(FloatVector.fromArray(F, x, xo + b + j), s);
+                s = highNibbles(raw).fma(FloatVector.fromArray(F, x, xo + b + 16 + j), s);
             }
             accQ = s.fma(FloatVector.broadcast(F, f16(data, at)), accQ);
             accM = Math.fma(f16(data, at + 2), sums[so + (b >> 5)], accM);
@@ -214,9 +224,9 @@ final class Kernels {
             FloatVector d = FloatVector.broadcast(F, f16(data, at));
             FloatVector m = FloatVector.broadcast(F, f16(data, at + 2));
             for (int j = 0; j < 16; j += LANES) {
-                ByteVector raw = ByteVector.fromMemorySegment(B, data, at + 4 + j, LE);
-                FloatVector lo = bytesToFloats(raw.and((byte) 0x0F)).fma(d, m);
-                FloatVector hi = bytesToFloats(raw.lanewise(VectorOperators.LSHR, 4)).fma(d, m);
+                IntVector raw = nibbleBytes(data, at + 4 + j);
+                FloatVector lo = lowNibbles(raw).fma(d, m);
+                FloatVector hi = highNibbles(raw).fma(d, m);
                 int c = b + j;
                 a0 = hi.fma(FloatVector.fromArray(F, x, x0 + c + 16), lo.fma(FloatVector.fromArray(F, x, x0 + c), a0));
                 a1 = hi.fma(FloatVector.fromArray(F, x, x1 + c + 16), lo.fma(FloatVector.fromArray(F, x, x1 + c), a1));
