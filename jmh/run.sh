@@ -5,4 +5,4 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 mvn -B -q -f "$root/pom.xml" -pl jmh -am package -DskipTests >&2
 cd "$root/jmh"
-exec java --add-modules jdk.incubator.vector -Dai.djl.offline=true -cp "target/classes:$(cat target/benchmarks.classpath)" org.openjdk.jmh.Main "$@"
+exec java --add-modules jdk.incubator.vector -Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0 -Dai.djl.offline=true -cp "target/classes:$(cat target/benchmarks.classpath)" org.openjdk.jmh.Main "$@"
