@@ -186,7 +186,10 @@ class Generator:
         b = 0
         while b < len(order):
             L = len(prompts[order[b]])
-            n = max(1, min(self.batch, self.kv_bytes // (per_row * (L + max_new))))
+            # the prefill's attention builds (heads, L, L) scores and a mask per row: bound them by a quarter of the
+            # cache's budget, or a batch of long prompts runs out of memory before its first token
+            prefill_row = self.nh * L * L * (torch.finfo(self.dtype).bits // 8 + 1)
+            n = max(1, min(self.batch, self.kv_bytes // (per_row * (L + max_new)), self.kv_bytes // 4 // prefill_row))
             idx = order[b:b + n]
             for i, r in zip(idx, self._batch([prompts[i] for i in idx], max_new, sample, temperature, top_p)):
                 out[i] = r
