@@ -42,8 +42,8 @@ public enum Strategy {
      * The fastest lossless strategy measured for a target on {@code targetKind}, on an engine whose
      * CPU windows are cheap or not ({@code EngineProvider.cheapCpuWindows}), and why. Figures and
      * their commands: docs/results/cpu.md and docs/results/h200.md. The java engine decodes one row
-     * so fast that a five-row window costs about two and a half: on Spec-Bench prompt lookup runs at
-     * 0.96x and the feature draft (prompt lookup first) at 0.72x autoregressive there. On the DJL
+     * so fast that a five-row window costs about three: on Spec-Bench prompt lookup runs at 0.85x
+     * and the feature draft (prompt lookup first) at 0.68x autoregressive there. On the DJL
      * engine a window costs about one row, and prompt lookup runs at 1.67x. On a GPU no speculative setting has beaten
      * autoregressive decoding yet.
      */
@@ -56,7 +56,7 @@ public enum Strategy {
         }
         if (targetKind == DeviceKind.CPU) {
             return new Choice(AUTOREGRESSIVE, "fastest measured with the target on a CPU engine whose windows cost"
-                    + " more than a row: on Spec-Bench prompt lookup runs at 0.96x and the feature draft at 0.72x"
+                    + " more than a row: on Spec-Bench prompt lookup runs at 0.85x and the feature draft at 0.68x"
                     + " autoregressive on the default CPU engine (docs/results/cpu.md)");
         }
         return new Choice(AUTOREGRESSIVE, "fastest measured with the target on " + where + ": no speculative"
