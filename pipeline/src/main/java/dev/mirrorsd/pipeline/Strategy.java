@@ -44,14 +44,14 @@ public enum Strategy {
      * their commands: docs/results/cpu.md and docs/results/h200.md. The java engine decodes one row
      * so fast that a five-row window costs about three: on Spec-Bench prompt lookup runs at 0.85x
      * and the feature draft (prompt lookup first) at 0.68x autoregressive there. On the DJL
-     * engine a window costs about one row, and prompt lookup runs at 1.67x. On a GPU no speculative setting has beaten
-     * autoregressive decoding yet.
+     * engine a window costs about one row, and prompt lookup runs at 1.37x. On a GPU no
+     * speculative setting has beaten autoregressive decoding yet.
      */
     public static Choice fastestOn(DeviceKind targetKind, boolean cheapCpuWindows) {
         String where = targetKind.name().toLowerCase(Locale.ROOT);
         if (targetKind == DeviceKind.CPU && cheapCpuWindows) {
             return new Choice(PROMPT_LOOKUP, "fastest measured with the target on a CPU engine whose windows cost"
-                    + " about one row: on Spec-Bench prompt lookup runs at 1.67x and the feature draft at 1.24x"
+                    + " about one row: on Spec-Bench prompt lookup runs at 1.37x and the feature draft at 1.28x"
                     + " autoregressive (docs/results/cpu.md)");
         }
         if (targetKind == DeviceKind.CPU) {
