@@ -9,7 +9,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The feature draft's arithmetic on the CPU: a one-row draft step is a few matrix-vector products
  * over weights that do not fit in cache, so each product is one pass over its rows in SIMD lanes
- * (the Vector API), four rows at a time so that every load of {@code x} feeds four rows.
+ * (the Vector API), four rows at a time so that every load of {@code x} feeds four rows. Vectors
+ * never pass through a helper method: C2 does not always inline one, and then boxes each vector.
  */
 final class DraftKernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -84,10 +85,18 @@ final class DraftKernels {
             int c = 0;
             for (; c < bound; c += B.length()) {
                 FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
-                a0 = widen(q, w0 + c).fma(xv, a0);
-                a1 = widen(q, w1 + c).fma(xv, a1);
-                a2 = widen(q, w2 + c).fma(xv, a2);
-                a3 = widen(q, w3 + c).fma(xv, a3);
+                FloatVector q0 = (FloatVector) ByteVector.fromArray(B, q, w0 + c)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                FloatVector q1 = (FloatVector) ByteVector.fromArray(B, q, w1 + c)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                FloatVector q2 = (FloatVector) ByteVector.fromArray(B, q, w2 + c)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                FloatVector q3 = (FloatVector) ByteVector.fromArray(B, q, w3 + c)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                a0 = q0.fma(xv, a0);
+                a1 = q1.fma(xv, a1);
+                a2 = q2.fma(xv, a2);
+                a3 = q3.fma(xv, a3);
             }
             float s0 = a0.reduceLanes(VectorOperators.ADD);
             float s1 = a1.reduceLanes(VectorOperators.ADD);
@@ -110,7 +119,9 @@ final class DraftKernels {
             FloatVector acc = FloatVector.zero(F);
             int c = 0;
             for (; c < bound; c += B.length()) {
-                acc = widen(q, row + c).fma(FloatVector.fromArray(F, x, xOff + c), acc);
+                FloatVector wv = (FloatVector) ByteVector.fromArray(B, q, row + c)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                acc = wv.fma(FloatVector.fromArray(F, x, xOff + c), acc);
             }
             float s = acc.reduceLanes(VectorOperators.ADD);
             for (; c < cols; c++) {
@@ -118,10 +129,6 @@ final class DraftKernels {
             }
             out[outOff + r] = s * scales[r];
         }
-    }
-
-    private static FloatVector widen(byte[] q, int offset) {
-        return (FloatVector) ByteVector.fromArray(B, q, offset).convertShape(VectorOperators.B2F, F, 0);
     }
 
     /**

@@ -14,7 +14,14 @@ import java.nio.ByteOrder;
 /**
  * The hot loops, on the Vector API. Block kernels dequantize in registers: a block's bytes load
  * as one byte vector per {@code LANES} elements, widen to floats, and meet the activations without
- * ever being written out; the scale multiplies a block's partial sum once.
+ * ever being written out; the scale multiplies a block's partial sum once. The Q4_1 dot kernels
+ * widen the nibble bytes to ints before splitting them: AVX2 has no byte shift, so a byte vector's
+ * shift costs several instructions where an int vector's costs one.
+ *
+ * <p>No vector crosses a method boundary of this class: each kernel is one method. C2 sometimes
+ * declines to inline a small helper that returns a vector (once it has compiled it on its own, for
+ * one), and the vector is then boxed on every call; measured, a decode step's window then cost 11
+ * one-row passes instead of 3 in some runs and not others.
  *
  * <p>Block layouts (ggml's {@code block_q8_0}, {@code block_q4_0}, {@code block_q4_1}), 32 elements:
  * Q8_0 is an f16 scale then 32 int8; Q4_0 an f16 scale then 16 bytes whose low nibbles are
@@ -38,26 +45,6 @@ final class Kernels {
 
     static float f16(MemorySegment data, long at) {
         return Float.float16ToFloat(data.get(F16, at));
-    }
-
-    /**
-     * {@code LANES} bytes of nibbles widened to ints, to be split there: AVX2 has no byte shift, so
-     * a byte vector's shift costs several instructions where an int vector's costs one.
-     */
-    private static IntVector nibbleBytes(MemorySegment data, long at) {
-        return (IntVector) ByteVector.fromMemorySegment(B, data, at, LE).convertShape(VectorOperators.B2I, I, 0);
-    }
-
-    private static FloatVector lowNibbles(IntVector bytes) {
-        return (FloatVector) bytes.and(0x0F).convert(VectorOperators.I2F, 0);
-    }
-
-    private static FloatVector highNibbles(IntVector bytes) {
-        return (FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).and(0x0F).convert(VectorOperators.I2F, 0);
-    }
-
-    private static FloatVector bytesToFloats(ByteVector bytes) {
-        return (FloatVector) bytes.convertShape(VectorOperators.B2F, F, 0);
     }
 
     // ---- fp32 ----
@@ -113,7 +100,8 @@ final class Kernels {
         for (int b = 0; b < n; b += 32, at += 34) {
             FloatVector s = FloatVector.zero(F);
             for (int j = 0; j < 32; j += LANES) {
-                FloatVector q = bytesToFloats(ByteVector.fromMemorySegment(B, data, at + 2 + j, LE));
+                ByteVector raw = ByteVector.fromMemorySegment(B, data, at + 2 + j, LE);
+                FloatVector q = (FloatVector) raw.convertShape(VectorOperators.B2F, F, 0);
                 s = q.fma(FloatVector.fromArray(F, x, xo + b + j), s);
             }
             acc = s.fma(FloatVector.broadcast(F, f16(data, at)), acc);
@@ -125,7 +113,9 @@ final class Kernels {
         for (int b = 0; b < n; b += 32, at += 34) {
             FloatVector d = FloatVector.broadcast(F, f16(data, at));
             for (int j = 0; j < 32; j += LANES) {
-                bytesToFloats(ByteVector.fromMemorySegment(B, data, at + 2 + j, LE)).mul(d).intoArray(dst, off + b + j);
+                ByteVector raw = ByteVector.fromMemorySegment(B, data, at + 2 + j, LE);
+                FloatVector q = (FloatVector) raw.convertShape(VectorOperators.B2F, F, 0);
+                q.mul(d).intoArray(dst, off + b + j);
             }
         }
     }
@@ -138,8 +128,10 @@ final class Kernels {
             FloatVector s = FloatVector.zero(F);
             for (int j = 0; j < 16; j += LANES) {
                 ByteVector raw = ByteVector.fromMemorySegment(B, data, at + 2 + j, LE);
-                FloatVector lo = bytesToFloats(raw.and((byte) 0x0F).sub((byte) 8));
-                FloatVector hi = bytesToFloats(raw.lanewise(VectorOperators.LSHR, 4).sub((byte) 8));
+                FloatVector lo = (FloatVector) raw.and((byte) 0x0F).sub((byte) 8)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                FloatVector hi = (FloatVector) raw.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)
+                        .convertShape(VectorOperators.B2F, F, 0);
                 s = lo.fma(FloatVector.fromArray(F, x, xo + b + j), s);
                 s = hi.fma(FloatVector.fromArray(F, x, xo + b + 16 + j), s);
             }
@@ -153,8 +145,12 @@ final class Kernels {
             FloatVector d = FloatVector.broadcast(F, f16(data, at));
             for (int j = 0; j < 16; j += LANES) {
                 ByteVector raw = ByteVector.fromMemorySegment(B, data, at + 2 + j, LE);
-                bytesToFloats(raw.and((byte) 0x0F).sub((byte) 8)).mul(d).intoArray(dst, off + b + j);
-                bytesToFloats(raw.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).mul(d).intoArray(dst, off + b + 16 + j);
+                FloatVector lo = (FloatVector) raw.and((byte) 0x0F).sub((byte) 8)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                FloatVector hi = (FloatVector) raw.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                lo.mul(d).intoArray(dst, off + b + j);
+                hi.mul(d).intoArray(dst, off + b + 16 + j);
             }
         }
     }
@@ -172,9 +168,13 @@ final class Kernels {
         for (int b = 0; b < n; b += 32, at += 20) {
             FloatVector s = FloatVector.zero(F);
             for (int j = 0; j < 16; j += LANES) {
-                IntVector raw = nibbleBytes(data, at + 4 + j);
-                s = lowNibbles(raw).fma(FloatVector.fromArray(F, x, xo + b + j), s);
-                s = highNibbles(raw).fma(FloatVector.fromArray(F, x, xo + b + 16 + j), s);
+                IntVector raw = (IntVector) ByteVector.fromMemorySegment(B, data, at + 4 + j, LE)
+                        .convertShape(VectorOperators.B2I, I, 0);
+                FloatVector lo = (FloatVector) raw.and(0x0F).convert(VectorOperators.I2F, 0);
+                FloatVector hi = (FloatVector) raw.lanewise(VectorOperators.LSHR, 4).and(0x0F)
+                        .convert(VectorOperators.I2F, 0);
+                s = lo.fma(FloatVector.fromArray(F, x, xo + b + j), s);
+                s = hi.fma(FloatVector.fromArray(F, x, xo + b + 16 + j), s);
             }
             accQ = s.fma(FloatVector.broadcast(F, f16(data, at)), accQ);
             accM = Math.fma(f16(data, at + 2), sums[so + (b >> 5)], accM);
@@ -199,8 +199,11 @@ final class Kernels {
             FloatVector m = FloatVector.broadcast(F, f16(data, at + 2));
             for (int j = 0; j < 16; j += LANES) {
                 ByteVector raw = ByteVector.fromMemorySegment(B, data, at + 4 + j, LE);
-                bytesToFloats(raw.and((byte) 0x0F)).fma(d, m).intoArray(dst, off + b + j);
-                bytesToFloats(raw.lanewise(VectorOperators.LSHR, 4)).fma(d, m).intoArray(dst, off + b + 16 + j);
+                FloatVector lo = (FloatVector) raw.and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector hi = (FloatVector) raw.lanewise(VectorOperators.LSHR, 4)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                lo.fma(d, m).intoArray(dst, off + b + j);
+                hi.fma(d, m).intoArray(dst, off + b + 16 + j);
             }
         }
     }
@@ -224,9 +227,11 @@ final class Kernels {
             FloatVector d = FloatVector.broadcast(F, f16(data, at));
             FloatVector m = FloatVector.broadcast(F, f16(data, at + 2));
             for (int j = 0; j < 16; j += LANES) {
-                IntVector raw = nibbleBytes(data, at + 4 + j);
-                FloatVector lo = lowNibbles(raw).fma(d, m);
-                FloatVector hi = highNibbles(raw).fma(d, m);
+                IntVector raw = (IntVector) ByteVector.fromMemorySegment(B, data, at + 4 + j, LE)
+                        .convertShape(VectorOperators.B2I, I, 0);
+                FloatVector lo = ((FloatVector) raw.and(0x0F).convert(VectorOperators.I2F, 0)).fma(d, m);
+                FloatVector hi = ((FloatVector) raw.lanewise(VectorOperators.LSHR, 4).and(0x0F)
+                        .convert(VectorOperators.I2F, 0)).fma(d, m);
                 int c = b + j;
                 a0 = hi.fma(FloatVector.fromArray(F, x, x0 + c + 16), lo.fma(FloatVector.fromArray(F, x, x0 + c), a0));
                 a1 = hi.fma(FloatVector.fromArray(F, x, x1 + c + 16), lo.fma(FloatVector.fromArray(F, x, x1 + c), a1));
@@ -253,7 +258,8 @@ final class Kernels {
         for (int b = 0; b < n; b += 32, at += 34) {
             FloatVector d = FloatVector.broadcast(F, f16(data, at));
             for (int j = 0; j < 32; j += LANES) {
-                FloatVector w = bytesToFloats(ByteVector.fromMemorySegment(B, data, at + 2 + j, LE)).mul(d);
+                ByteVector raw = ByteVector.fromMemorySegment(B, data, at + 2 + j, LE);
+                FloatVector w = ((FloatVector) raw.convertShape(VectorOperators.B2F, F, 0)).mul(d);
                 int c = b + j;
                 a0 = w.fma(FloatVector.fromArray(F, x, x0 + c), a0);
                 a1 = w.fma(FloatVector.fromArray(F, x, x1 + c), a1);
