@@ -16,11 +16,12 @@ import static dev.mirrorsd.engine.java.Kernels.LANES;
  * <p>Keys are cached transposed in tiles of {@link #TILE} positions: per KV head, tile after tile,
  * each tile {@code (headDim, TILE)}. A query's scores for a tile are then {@code headDim} vector
  * multiply-adds over positions, not {@code TILE} dot products that each end in a horizontal sum;
- * a tile is one contiguous run, so a block streams from memory. Values stay position-major.
+ * a tile is one contiguous run, so a block streams from memory. Values are one run of positions per
+ * KV head, so they stream too.
  *
  * <p>A work item is one KV head and up to {@link #ROWS} window rows: the {@code group} query heads
- * of that KV head for all those rows, up to four at a time against each key tile and value row, so
- * a block of the cache is read from memory once for all of them. A row sees the cached positions
+ * of that KV head for all those rows, up to four at a time against each key tile, so a block of the
+ * cache is read from memory once for all of them. A row sees the cached positions
  * and the window rows on its path; where that path is every row before it (a chain) that is the
  * one range {@code [0, start + r]}, otherwise the range {@code [0, start)} and the path's keys and
  * values gathered into a buffer. When the items are fewer than the threads could share (a decode
@@ -32,6 +33,8 @@ final class Attention {
     static final int TILE = LANES;
     /** Positions scored before their softmax update; a multiple of {@link #TILE}. */
     private static final int BLOCK = 256;
+    /** Positions whose values are summed for every query before the next ones are read. */
+    private static final int SUB = 32;
     /** Window rows per work item. */
     private static final int ROWS = 8;
     /** Positions per piece of a range when a pass has few items. */
@@ -85,14 +88,30 @@ final class Attention {
         }
     }
 
-    /** Moves the key at position {@code from} to position {@code to}, every KV head. */
-    void moveKey(float[] keysT, int capacity, int from, int to) {
+    /** Stores {@code rows} values {@code v (rows, kvHeads * headDim)} at positions {@code from..from+rows-1}. */
+    void storeValues(float[] values, int capacity, float[] v, int rows, int from) {
+        int kvWidth = kvHeads * headDim;
+        for (int r = 0; r < rows; r++) {
+            for (int kv = 0; kv < kvHeads; kv++) {
+                System.arraycopy(v, r * kvWidth + kv * headDim, values, valueIndex(capacity, kv, from + r), headDim);
+            }
+        }
+    }
+
+    /** Index of KV head {@code kvHead}'s value at {@code position}: each head's values are one run of positions. */
+    int valueIndex(int capacity, int kvHead, int position) {
+        return (kvHead * capacity + position) * headDim;
+    }
+
+    /** Moves the key and value at position {@code from} to position {@code to}, every KV head. */
+    void move(float[] keysT, float[] values, int capacity, int from, int to) {
         for (int kv = 0; kv < kvHeads; kv++) {
             int src = keyIndex(capacity, headDim, kv, from, 0);
             int dst = keyIndex(capacity, headDim, kv, to, 0);
             for (int d = 0; d < headDim; d++) {
                 keysT[dst + d * TILE] = keysT[src + d * TILE];
             }
+            System.arraycopy(values, valueIndex(capacity, kv, from), values, valueIndex(capacity, kv, to), headDim);
         }
     }
 
@@ -103,7 +122,7 @@ final class Attention {
      *
      * @param q      (w, heads * headDim), after RoPE
      * @param keysT  transposed keys of {@code capacity} positions, the window's already stored
-     * @param values (capacity, kvHeads * headDim), the window's already stored
+     * @param values (kvHeads, capacity, headDim), the window's already stored
      */
     void attend(RowPool pool, float[] q, float[] keysT, float[] values, int capacity, int start, int[][] visible,
                 float[] out) {
@@ -160,7 +179,7 @@ final class Attention {
         Arrays.fill(s.acc, 0, n * headDim, 0f);
         int from = (int) ((long) longest * split / splits) / TILE * TILE;
         int to = split + 1 == splits ? longest : (int) ((long) longest * (split + 1) / splits) / TILE * TILE;
-        range(s, q, 0, n, keysT, keyIndex(capacity, headDim, kv, 0, 0), values, kv * headDim, kvHeads * headDim,
+        range(s, q, 0, n, keysT, keyIndex(capacity, headDim, kv, 0, 0), values, valueIndex(capacity, kv, 0), headDim,
                 from, to);
         if (split + 1 == splits) {
             for (int r = r0; r < r1; r++) {
@@ -183,7 +202,6 @@ final class Attention {
     /** The window rows on one row's path, gathered into the scratch, for the row's {@code group} queries. */
     private void path(Scratch s, float[] q, int firstQuery, float[] keysT, float[] values, int capacity, int start,
                       int[] path, int kv) {
-        int kvWidth = kvHeads * headDim;
         int length = path.length;
         for (int i = 0; i < length; i++) {
             int slot = start + path[i];
@@ -192,7 +210,7 @@ final class Attention {
             for (int d = 0; d < headDim; d++) {
                 s.pathKeys[dst + d * TILE] = keysT[src + d * TILE];
             }
-            System.arraycopy(values, slot * kvWidth + kv * headDim, s.pathValues, i * headDim, headDim);
+            System.arraycopy(values, valueIndex(capacity, kv, slot), s.pathValues, i * headDim, headDim);
         }
         int[] saved = Arrays.copyOfRange(s.limit, firstQuery, firstQuery + group);
         Arrays.fill(s.limit, firstQuery, firstQuery + group, length);
@@ -209,18 +227,20 @@ final class Attention {
                        int vStride, int from, int to) {
         for (int b0 = from; b0 < to; b0 += BLOCK) {
             int b1 = Math.min(to, b0 + BLOCK);
-            for (int t = b0; t < b1; t += TILE) {
+            for (int t = b0; t < b1; t += 2 * TILE) {
                 for (int i = qFrom; i < qTo; i += 4) {
-                    scoreTile(s, q, i, Math.min(4, qTo - i), kt, ktBase + t * headDim, t - b0);
+                    if (t + TILE < b1) {
+                        scoreTwoTiles(s, q, i, Math.min(4, qTo - i), kt, ktBase + t * headDim, t - b0);
+                    } else {
+                        scoreTile(s, q, i, Math.min(4, qTo - i), kt, ktBase + t * headDim, t - b0);
+                    }
                 }
             }
             int length = b1 - b0;
             for (int i = qFrom; i < qTo; i++) {
                 softmaxStep(s, i, Math.min(length, s.limit[i] - b0), length);
             }
-            for (int i = qFrom; i < qTo; i += 4) {
-                accumulate(s, i, Math.min(4, qTo - i), v, vBase + b0 * vStride, vStride, length);
-            }
+            accumulate(s, qFrom, qTo, v, vBase + b0 * vStride, vStride, b0, length);
         }
     }
 
@@ -251,6 +271,58 @@ final class Attention {
         }
         if (count > 3) {
             a3.mul(scale).intoArray(scores, (first + 3) * BLOCK + at);
+        }
+    }
+
+    /**
+     * {@link #scoreTile} for two adjacent tiles at once: eight chains of multiply-adds instead of
+     * four, enough to hide their latency.
+     */
+    private void scoreTwoTiles(Scratch s, float[] q, int first, int count, float[] kt, int tile, int at) {
+        int o0 = s.queryAt[first];
+        int o1 = s.queryAt[first + Math.min(1, count - 1)];
+        int o2 = s.queryAt[first + Math.min(2, count - 1)];
+        int o3 = s.queryAt[first + Math.min(3, count - 1)];
+        int next = tile + TILE * headDim;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        for (int d = 0; d < headDim; d++) {
+            FloatVector k = FloatVector.fromArray(F, kt, tile + d * TILE);
+            FloatVector l = FloatVector.fromArray(F, kt, next + d * TILE);
+            FloatVector q0 = FloatVector.broadcast(F, q[o0 + d]);
+            FloatVector q1 = FloatVector.broadcast(F, q[o1 + d]);
+            FloatVector q2 = FloatVector.broadcast(F, q[o2 + d]);
+            FloatVector q3 = FloatVector.broadcast(F, q[o3 + d]);
+            a0 = k.fma(q0, a0);
+            b0 = l.fma(q0, b0);
+            a1 = k.fma(q1, a1);
+            b1 = l.fma(q1, b1);
+            a2 = k.fma(q2, a2);
+            b2 = l.fma(q2, b2);
+            a3 = k.fma(q3, a3);
+            b3 = l.fma(q3, b3);
+        }
+        float[] scores = s.scores;
+        int p = first * BLOCK + at;
+        a0.mul(scale).intoArray(scores, p);
+        b0.mul(scale).intoArray(scores, p + TILE);
+        if (count > 1) {
+            a1.mul(scale).intoArray(scores, p + BLOCK);
+            b1.mul(scale).intoArray(scores, p + BLOCK + TILE);
+        }
+        if (count > 2) {
+            a2.mul(scale).intoArray(scores, p + 2 * BLOCK);
+            b2.mul(scale).intoArray(scores, p + 2 * BLOCK + TILE);
+        }
+        if (count > 3) {
+            a3.mul(scale).intoArray(scores, p + 3 * BLOCK);
+            b3.mul(scale).intoArray(scores, p + 3 * BLOCK + TILE);
         }
     }
 
@@ -299,49 +371,76 @@ final class Attention {
         s.sum[i] += sum;
     }
 
-    /** Adds the block's weighted values to the sums of {@code count} (1 to 4) queries from {@code first}. */
-    private void accumulate(Scratch s, int first, int count, float[] v, int vAt, int vStride, int length) {
+    /**
+     * Adds the block's weighted values to the sums of queries {@code qFrom..qTo-1}. Positions go
+     * {@link #SUB} at a time, and within them one query at a time over whole value rows: a row is
+     * read from memory once, in order, and stays in L1 for the other queries, and each query's sum
+     * is eight independent accumulators rather than a few long chains of multiply-adds.
+     */
+    private void accumulate(Scratch s, int qFrom, int qTo, float[] v, int vAt, int vStride, int b0, int length) {
         float[] p = s.scores;
         float[] acc = s.acc;
-        int p0 = first * BLOCK;
-        int p1 = (first + Math.min(1, count - 1)) * BLOCK;
-        int p2 = (first + Math.min(2, count - 1)) * BLOCK;
-        int p3 = (first + Math.min(3, count - 1)) * BLOCK;
-        int vectors = headDim / LANES * LANES;
-        for (int c = 0; c < vectors; c += LANES) {
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector a1 = FloatVector.zero(F);
-            FloatVector a2 = FloatVector.zero(F);
-            FloatVector a3 = FloatVector.zero(F);
-            for (int j = 0, at = vAt + c; j < length; j++, at += vStride) {
-                FloatVector x = FloatVector.fromArray(F, v, at);
-                a0 = x.fma(FloatVector.broadcast(F, p[p0 + j]), a0);
-                a1 = x.fma(FloatVector.broadcast(F, p[p1 + j]), a1);
-                a2 = x.fma(FloatVector.broadcast(F, p[p2 + j]), a2);
-                a3 = x.fma(FloatVector.broadcast(F, p[p3 + j]), a3);
-            }
-            int o = first * headDim + c;
-            a0.add(FloatVector.fromArray(F, acc, o)).intoArray(acc, o);
-            if (count > 1) {
-                a1.add(FloatVector.fromArray(F, acc, o + headDim)).intoArray(acc, o + headDim);
-            }
-            if (count > 2) {
-                a2.add(FloatVector.fromArray(F, acc, o + 2 * headDim)).intoArray(acc, o + 2 * headDim);
-            }
-            if (count > 3) {
-                a3.add(FloatVector.fromArray(F, acc, o + 3 * headDim)).intoArray(acc, o + 3 * headDim);
-            }
-        }
-        for (int c = vectors; c < headDim; c++) {
-            for (int k = 0; k < count; k++) {
-                float sum = 0f;
-                int pk = (first + k) * BLOCK;
-                for (int j = 0, at = vAt + c; j < length; j++, at += vStride) {
-                    sum += p[pk + j] * v[at];
+        for (int j0 = 0; j0 < length; j0 += SUB) {
+            int j1 = Math.min(length, j0 + SUB);
+            for (int i = qFrom; i < qTo; i++) {
+                int end = Math.min(j1, s.limit[i] - b0); // the weights past a query's limit are zero
+                if (end <= j0) {
+                    continue;
                 }
-                acc[(first + k) * headDim + c] += sum;
+                int pAt = i * BLOCK;
+                int o = i * headDim;
+                int c = 0;
+                for (; c + 8 * LANES <= headDim; c += 8 * LANES) {
+                    accumulate8(p, pAt, j0, end, v, vAt + c, vStride, acc, o + c);
+                }
+                for (; c + LANES <= headDim; c += LANES) {
+                    FloatVector a = FloatVector.fromArray(F, acc, o + c);
+                    for (int j = j0, at = vAt + c + j0 * vStride; j < end; j++, at += vStride) {
+                        a = FloatVector.fromArray(F, v, at).fma(FloatVector.broadcast(F, p[pAt + j]), a);
+                    }
+                    a.intoArray(acc, o + c);
+                }
+                for (; c < headDim; c++) {
+                    float sum = 0f;
+                    for (int j = j0, at = vAt + c + j0 * vStride; j < end; j++, at += vStride) {
+                        sum += p[pAt + j] * v[at];
+                    }
+                    acc[o + c] += sum;
+                }
             }
         }
+    }
+
+    /** {@code acc[o .. o + 8 * LANES)} += each weight {@code p[pAt + j]} times position j's values from column {@code vAt}, j in j0..j1-1. */
+    private static void accumulate8(float[] p, int pAt, int j0, int j1, float[] v, int vAt, int vStride, float[] acc,
+                                    int o) {
+        FloatVector a0 = FloatVector.fromArray(F, acc, o);
+        FloatVector a1 = FloatVector.fromArray(F, acc, o + LANES);
+        FloatVector a2 = FloatVector.fromArray(F, acc, o + 2 * LANES);
+        FloatVector a3 = FloatVector.fromArray(F, acc, o + 3 * LANES);
+        FloatVector a4 = FloatVector.fromArray(F, acc, o + 4 * LANES);
+        FloatVector a5 = FloatVector.fromArray(F, acc, o + 5 * LANES);
+        FloatVector a6 = FloatVector.fromArray(F, acc, o + 6 * LANES);
+        FloatVector a7 = FloatVector.fromArray(F, acc, o + 7 * LANES);
+        for (int j = j0, at = vAt + j0 * vStride; j < j1; j++, at += vStride) {
+            FloatVector w = FloatVector.broadcast(F, p[pAt + j]);
+            a0 = FloatVector.fromArray(F, v, at).fma(w, a0);
+            a1 = FloatVector.fromArray(F, v, at + LANES).fma(w, a1);
+            a2 = FloatVector.fromArray(F, v, at + 2 * LANES).fma(w, a2);
+            a3 = FloatVector.fromArray(F, v, at + 3 * LANES).fma(w, a3);
+            a4 = FloatVector.fromArray(F, v, at + 4 * LANES).fma(w, a4);
+            a5 = FloatVector.fromArray(F, v, at + 5 * LANES).fma(w, a5);
+            a6 = FloatVector.fromArray(F, v, at + 6 * LANES).fma(w, a6);
+            a7 = FloatVector.fromArray(F, v, at + 7 * LANES).fma(w, a7);
+        }
+        a0.intoArray(acc, o);
+        a1.intoArray(acc, o + LANES);
+        a2.intoArray(acc, o + 2 * LANES);
+        a3.intoArray(acc, o + 3 * LANES);
+        a4.intoArray(acc, o + 4 * LANES);
+        a5.intoArray(acc, o + 5 * LANES);
+        a6.intoArray(acc, o + 6 * LANES);
+        a7.intoArray(acc, o + 7 * LANES);
     }
 
     private void scale(float[] x, int at, float factor) {

@@ -86,7 +86,7 @@ final class JavaForwardPass extends GuardedForwardPass {
         }
         Attention attention = sequence.attention();
         attention.storeKeys(keys, sequence.capacity(), k, w, start);
-        System.arraycopy(v, 0, values, start * kvWidth, w * kvWidth);
+        attention.storeValues(values, sequence.capacity(), v, w, start);
         // grouped-query attention
         float[] attended = new float[w * qWidth];
         attention.attend(matmul.pool(), q, keys, values, sequence.capacity(), start, visible, attended);

@@ -6,15 +6,15 @@ import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.model.Window;
 
 /**
- * A KV cache on the Java heap: per layer, values of shape {@code (capacity, kvHeads * headDim)},
- * position-major so that one position's heads lie together, and keys transposed in tiles of
- * positions as {@link Attention} reads them. Keys are stored after RoPE. Not thread-safe.
+ * A KV cache on the Java heap: per layer, values of shape {@code (kvHeads, capacity, headDim)}, so
+ * that each head's values stream in order, and keys transposed in tiles of positions, both as
+ * {@link Attention} reads them. Keys are stored after RoPE. Not thread-safe.
  */
 final class JavaSequence extends GuardedSequence {
     private final JavaCausalLM model;
     private final Attention attention;
     private float[][] keys;   // per layer, transposed: see Attention.keyIndex
-    private float[][] values; // per layer (capacity, kvHeads * headDim)
+    private float[][] values; // per layer (kvHeads, capacity, headDim): see Attention.valueIndex
 
     JavaSequence(JavaCausalLM model, int capacity) {
         super(capacity);
@@ -53,13 +53,10 @@ final class JavaSequence extends GuardedSequence {
 
     @Override
     protected void moveRows(int base, int[] keptRows) {
-        ModelConfig c = model.config();
-        int width = c.numKvHeads() * c.headDim();
         for (int l = 0; l < keys.length; l++) {
             // keptRows ascend and keptRows[i] >= i, so copying forward never overwrites a row still to move
             for (int i = 0; i < keptRows.length; i++) {
-                attention.moveKey(keys[l], capacity(), base + keptRows[i], base + i);
-                System.arraycopy(values[l], (base + keptRows[i]) * width, values[l], (base + i) * width, width);
+                attention.move(keys[l], values[l], capacity(), base + keptRows[i], base + i);
             }
         }
     }

@@ -57,9 +57,11 @@ class AttentionTest {
         Attention attention = new Attention(heads, kvHeads, headDim);
         float[] keysT = new float[Attention.keysLength(capacity, kvHeads, headDim)];
         attention.storeKeys(keysT, capacity, keys, capacity, 0);
+        float[] cachedValues = new float[capacity * kvWidth];
+        attention.storeValues(cachedValues, capacity, values, capacity, 0);
         float[] actual = new float[w * qWidth];
         try (RowPool pool = new RowPool(threads, "attention-test")) {
-            attention.attend(pool, q, keysT, values, capacity, start, visible, actual);
+            attention.attend(pool, q, keysT, cachedValues, capacity, start, visible, actual);
         }
         float worst = 0f;
         for (int i = 0; i < expected.length; i++) {
