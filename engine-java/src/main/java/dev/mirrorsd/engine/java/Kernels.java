@@ -275,87 +275,60 @@ final class Kernels {
 
     // ---- widened weight rows against window rows: a long window shares each row's unpacking ----
 
-    /**
-     * {@code out[o + k * outStride] = w[0..n) . x[(r + k) * n ..]} for {@code k < 4}: a widened
-     * weight row against window rows {@code r..r+3} of {@code x (rows, n)}, each weight vector
-     * loaded once for the four.
-     */
-    static void dot4(float[] w, int n, float[] x, int r, float[] out, int o, int outStride) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        int x0 = r * n;
-        int x1 = x0 + n;
-        int x2 = x1 + n;
-        int x3 = x2 + n;
-        int c = 0;
-        for (int bound = F.loopBound(n); c < bound; c += LANES) {
-            FloatVector v = FloatVector.fromArray(F, w, c);
-            a0 = v.fma(FloatVector.fromArray(F, x, x0 + c), a0);
-            a1 = v.fma(FloatVector.fromArray(F, x, x1 + c), a1);
-            a2 = v.fma(FloatVector.fromArray(F, x, x2 + c), a2);
-            a3 = v.fma(FloatVector.fromArray(F, x, x3 + c), a3);
-        }
-        out[o] = tail(w, 0, x, x0, c, n, a0.reduceLanes(VectorOperators.ADD));
-        out[o + outStride] = tail(w, 0, x, x1, c, n, a1.reduceLanes(VectorOperators.ADD));
-        out[o + 2 * outStride] = tail(w, 0, x, x2, c, n, a2.reduceLanes(VectorOperators.ADD));
-        out[o + 3 * outStride] = tail(w, 0, x, x3, c, n, a3.reduceLanes(VectorOperators.ADD));
-    }
+    /** Weight rows per panel of a prompt matmul ({@link #panel4}): two vectors of outputs. */
+    static final int PANEL = 2 * LANES;
 
     /**
-     * {@code out[o + i * outStride + k] = w[k * n ..] . x[(r + i) * n ..]} for {@code k < 2, i < 4}:
-     * two widened weight rows against window rows {@code r..r+3} of {@code x (rows, n)}, eight sums
-     * in registers (sixteen would not fit AVX2's sixteen), each loaded vector meeting two or four
-     * others. Each sum runs in the order of {@link #dot4}'s.
+     * {@code acc[(r + i) * PANEL + j] += x[(r + i) * cols + k] * p[k * PANEL + j]} summed over
+     * {@code k0 <= k < k1}, for window rows {@code r..r+rows-1} ({@code rows} 1 to 4) and every
+     * {@code j < PANEL}: weight rows widened and transposed into a panel, so each step broadcasts one
+     * activation per window row against two vectors of the panel, and the eight sums stay in
+     * registers with no horizontal reduction at the end. Each sum runs in order of {@code k}.
      */
-    static void dot2x4(float[] w, int n, float[] x, int r, float[] out, int o, int outStride) {
-        FloatVector a00 = FloatVector.zero(F);
-        FloatVector a01 = FloatVector.zero(F);
-        FloatVector a02 = FloatVector.zero(F);
-        FloatVector a03 = FloatVector.zero(F);
-        FloatVector a10 = FloatVector.zero(F);
-        FloatVector a11 = FloatVector.zero(F);
-        FloatVector a12 = FloatVector.zero(F);
-        FloatVector a13 = FloatVector.zero(F);
-        int w0o = 0;
-        int w1o = n;
-        int x0o = r * n;
-        int x1o = x0o + n;
-        int x2o = x1o + n;
-        int x3o = x2o + n;
-        int c = 0;
-        for (int bound = F.loopBound(n); c < bound; c += LANES) {
-            FloatVector w0 = FloatVector.fromArray(F, w, w0o + c);
-            FloatVector w1 = FloatVector.fromArray(F, w, w1o + c);
-            FloatVector x0 = FloatVector.fromArray(F, x, x0o + c);
-            a00 = w0.fma(x0, a00);
-            a10 = w1.fma(x0, a10);
-            FloatVector x1 = FloatVector.fromArray(F, x, x1o + c);
-            a01 = w0.fma(x1, a01);
-            a11 = w1.fma(x1, a11);
-            FloatVector x2 = FloatVector.fromArray(F, x, x2o + c);
-            a02 = w0.fma(x2, a02);
-            a12 = w1.fma(x2, a12);
-            FloatVector x3 = FloatVector.fromArray(F, x, x3o + c);
-            a03 = w0.fma(x3, a03);
-            a13 = w1.fma(x3, a13);
+    static void panel4(float[] p, int k0, int k1, float[] x, int cols, int r, int rows, float[] acc) {
+        int i1 = Math.min(1, rows - 1); // short of four rows, the last one repeats and writes the same sums
+        int i2 = Math.min(2, rows - 1);
+        int i3 = Math.min(3, rows - 1);
+        int x0 = r * cols;
+        int x1 = (r + i1) * cols;
+        int x2 = (r + i2) * cols;
+        int x3 = (r + i3) * cols;
+        int o0 = r * PANEL;
+        int o1 = (r + i1) * PANEL;
+        int o2 = (r + i2) * PANEL;
+        int o3 = (r + i3) * PANEL;
+        FloatVector c00 = FloatVector.fromArray(F, acc, o0);
+        FloatVector c01 = FloatVector.fromArray(F, acc, o0 + LANES);
+        FloatVector c10 = FloatVector.fromArray(F, acc, o1);
+        FloatVector c11 = FloatVector.fromArray(F, acc, o1 + LANES);
+        FloatVector c20 = FloatVector.fromArray(F, acc, o2);
+        FloatVector c21 = FloatVector.fromArray(F, acc, o2 + LANES);
+        FloatVector c30 = FloatVector.fromArray(F, acc, o3);
+        FloatVector c31 = FloatVector.fromArray(F, acc, o3 + LANES);
+        for (int k = k0; k < k1; k++) {
+            FloatVector p0 = FloatVector.fromArray(F, p, k * PANEL);
+            FloatVector p1 = FloatVector.fromArray(F, p, k * PANEL + LANES);
+            FloatVector b = FloatVector.broadcast(F, x[x0 + k]);
+            c00 = p0.fma(b, c00);
+            c01 = p1.fma(b, c01);
+            b = FloatVector.broadcast(F, x[x1 + k]);
+            c10 = p0.fma(b, c10);
+            c11 = p1.fma(b, c11);
+            b = FloatVector.broadcast(F, x[x2 + k]);
+            c20 = p0.fma(b, c20);
+            c21 = p1.fma(b, c21);
+            b = FloatVector.broadcast(F, x[x3 + k]);
+            c30 = p0.fma(b, c30);
+            c31 = p1.fma(b, c31);
         }
-        out[o + 0 * outStride + 0] = tail(w, w0o, x, x0o, c, n, a00.reduceLanes(VectorOperators.ADD));
-        out[o + 1 * outStride + 0] = tail(w, w0o, x, x1o, c, n, a01.reduceLanes(VectorOperators.ADD));
-        out[o + 2 * outStride + 0] = tail(w, w0o, x, x2o, c, n, a02.reduceLanes(VectorOperators.ADD));
-        out[o + 3 * outStride + 0] = tail(w, w0o, x, x3o, c, n, a03.reduceLanes(VectorOperators.ADD));
-        out[o + 0 * outStride + 1] = tail(w, w1o, x, x0o, c, n, a10.reduceLanes(VectorOperators.ADD));
-        out[o + 1 * outStride + 1] = tail(w, w1o, x, x1o, c, n, a11.reduceLanes(VectorOperators.ADD));
-        out[o + 2 * outStride + 1] = tail(w, w1o, x, x2o, c, n, a12.reduceLanes(VectorOperators.ADD));
-        out[o + 3 * outStride + 1] = tail(w, w1o, x, x3o, c, n, a13.reduceLanes(VectorOperators.ADD));
-    }
-
-    private static float tail(float[] a, int ao, float[] b, int bo, int from, int n, float sum) {
-        for (int c = from; c < n; c++) {
-            sum += a[ao + c] * b[bo + c];
-        }
-        return sum;
+        c00.intoArray(acc, o0);
+        c01.intoArray(acc, o0 + LANES);
+        c10.intoArray(acc, o1);
+        c11.intoArray(acc, o1 + LANES);
+        c20.intoArray(acc, o2);
+        c21.intoArray(acc, o2 + LANES);
+        c30.intoArray(acc, o3);
+        c31.intoArray(acc, o3 + LANES);
     }
 
     /** {@code gate[i] = silu(gate[i]) * up[i]}, silu(g) = g / (1 + e^-g); the exponential vectorized. */

@@ -1,37 +1,38 @@
 package dev.mirrorsd.engine.java;
 
+import java.util.Arrays;
+
 /**
  * {@code out = x @ W^T} for block-format weights, split over output rows on a {@link RowPool}.
  * One row of x dots each weight row straight from its blocks. A window of several rows reads each
  * weight row once: Q4_1 and Q8_0 rows meet four window rows per pass over their blocks, each block
  * widened once in registers; other formats widen the row into a per-worker scratch row that stays
  * in L1, and every window row dots it there. Either way the weights cross the memory bus once per
- * window, not once per row. A long window (a prompt) goes a slice of rows at a time, each slice
- * small enough to stay in L2; Q4_1 and Q8_0 rows are then widened too, two at a time, once per
- * slice, since unpacking their blocks again for every four rows would cost more than the products.
+ * window, not once per row. A long window (a prompt) widens every format's rows, a panel of them at
+ * a time, transposed, and runs as a small matrix product over the panel ({@link Kernels#panel4}),
+ * since unpacking blocks again for every four rows would cost more than the products.
  */
 final class Matmul {
-    /** Floats of window rows (256 KiB) that one pass over a range of weight rows reads. */
-    private static final int X_SLICE_FLOATS = 64 * 1024;
     /**
-     * From this many window rows a weight row is widened once and met by the rows as floats: its
-     * blocks' unpacking, which dominates the four-row kernels, is then shared by the whole slice.
+     * From this many window rows weight rows are widened once and met by the rows as floats: their
+     * blocks' unpacking, which dominates the four-row kernels, is then shared by the whole window.
      */
     static final int WIDEN_ROWS = 32;
+    /** Columns of a panel (times {@link Kernels#PANEL} floats: 16 KiB on AVX2) that stay in L1 while the window passes. */
+    private static final int K_BLOCK = 256;
 
     private final RowPool pool;
-    private final float[][] scratch; // per worker (2, maxCols): widened weight rows
+    private final float[][] scratch; // per worker (maxCols): a widened weight row
+    private final float[][] panels;  // per worker (maxCols, PANEL): widened weight rows, transposed
+    private final float[][] acc;     // per worker (window rows, PANEL): a prompt's sums, grown on demand
     private final float[][] sums;    // per worker (window rows, cols / 32): x's block sums, grown on demand
 
     Matmul(RowPool pool, int maxCols) {
         this.pool = pool;
-        this.scratch = new float[pool.threads()][2 * maxCols];
+        this.scratch = new float[pool.threads()][maxCols];
+        this.panels = new float[pool.threads()][maxCols * Kernels.PANEL];
+        this.acc = new float[pool.threads()][0];
         this.sums = new float[pool.threads()][0];
-    }
-
-    /** Window rows per slice of a long window: a multiple of four. */
-    static int sliceRows(int cols) {
-        return Math.max(4, X_SLICE_FLOATS / cols / 4 * 4);
     }
 
     RowPool pool() {
@@ -90,40 +91,8 @@ final class Matmul {
             }
             return;
         }
-        if (w >= WIDEN_ROWS && m.hasFourRowDot()) {
-            // a long window (a prompt) meets the weights a slice of rows at a time, so that the slice
-            // stays in L2 while every weight row of the range passes over it, widened once per slice
-            float[] rows = scratch[worker];
-            int slice = sliceRows(cols);
-            for (int r0 = 0; r0 < w; r0 += slice) {
-                int r1 = Math.min(w, r0 + slice);
-                int c = lo;
-                for (; c + 2 <= hi; c += 2) {
-                    for (int k = 0; k < 2; k++) {
-                        m.widenRow(ids == null ? c + k : ids[c + k], rows, k * cols);
-                    }
-                    int r = r0;
-                    for (; r + 4 <= r1; r += 4) {
-                        Kernels.dot2x4(rows, cols, x, r, out, r * width + c, width);
-                    }
-                    for (; r < r1; r++) {
-                        for (int k = 0; k < 2; k++) {
-                            out[r * width + c + k] = m.dot(ids == null ? c + k : ids[c + k], x, r * cols, xs, r * blocks);
-                        }
-                    }
-                }
-                for (; c < hi; c++) {
-                    int id = ids == null ? c : ids[c];
-                    m.widenRow(id, rows, 0);
-                    int r = r0;
-                    for (; r + 4 <= r1; r += 4) {
-                        Kernels.dot4(rows, cols, x, r, out, r * width + c, width);
-                    }
-                    for (; r < r1; r++) {
-                        out[r * width + c] = m.dot(id, x, r * cols, xs, r * blocks);
-                    }
-                }
-            }
+        if (w >= WIDEN_ROWS) {
+            prompt(m, lo, hi, ids, x, w, out, width, worker);
             return;
         }
         if (w >= 4 && m.hasFourRowDot()) {
@@ -144,6 +113,48 @@ final class Matmul {
             m.widenRow(ids == null ? c : ids[c], row, 0);
             for (int r = 0; r < w; r++) {
                 out[r * width + c] = Kernels.dot(row, 0, x, r * cols, cols);
+            }
+        }
+    }
+
+    /**
+     * A long window (a prompt): weight rows {@code PANEL} at a time, widened once into a transposed
+     * panel, then every window row meets the panel {@code K_BLOCK} columns at a time, so that the
+     * panel's block stays in L1 while all the rows pass over it; sums gather in a per-worker
+     * {@code (w, PANEL)} buffer until the last block.
+     */
+    private void prompt(Matrix m, int lo, int hi, int[] ids, float[] x, int w, float[] out, int width, int worker) {
+        int cols = m.cols();
+        int pw = Kernels.PANEL;
+        float[] row = scratch[worker];
+        float[] panel = panels[worker];
+        if (acc[worker].length < w * pw) {
+            acc[worker] = new float[w * pw];
+        }
+        float[] sums = acc[worker];
+        for (int c = lo; c < hi; c += pw) {
+            int n = Math.min(pw, hi - c);
+            for (int j = 0; j < pw; j++) {
+                if (j < n) {
+                    m.widenRow(ids == null ? c + j : ids[c + j], row, 0);
+                    for (int k = 0; k < cols; k++) {
+                        panel[k * pw + j] = row[k];
+                    }
+                } else {
+                    for (int k = 0; k < cols; k++) {
+                        panel[k * pw + j] = 0f;
+                    }
+                }
+            }
+            Arrays.fill(sums, 0, w * pw, 0f);
+            for (int k0 = 0; k0 < cols; k0 += K_BLOCK) {
+                int k1 = Math.min(cols, k0 + K_BLOCK);
+                for (int r = 0; r < w; r += 4) {
+                    Kernels.panel4(panel, k0, k1, x, cols, r, Math.min(4, w - r), sums);
+                }
+            }
+            for (int r = 0; r < w; r++) {
+                System.arraycopy(sums, r * pw, out, r * width + c, n);
             }
         }
     }

@@ -12,19 +12,19 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A prompt-sized window through the matmul (weight rows widened once per slice of window rows,
- * two at a time, an odd row left over, a slice boundary and a tail of rows short of four) against
- * the fused one-row dot of every weight row with every window row, on random blocks. One thread,
- * so that one range holds every weight row.
+ * A prompt-sized window through the matmul (weight rows widened into transposed panels: two whole
+ * panels and a short one, columns in two blocks, a tail of window rows short of four) against the
+ * fused one-row dot of every weight row with every window row, on random blocks. One thread, so
+ * that one range holds every weight row.
  */
 class PromptMatmulTest {
 
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q4_1", "Q8_0"})
     void shouldMatchTheOneRowDotOnEveryWindowRow(GgmlType type) {
-        int cols = 96;
-        int rows = 7;
-        int w = Matmul.sliceRows(cols) + 6;
+        int cols = 320;
+        int rows = 2 * Kernels.PANEL + 5;
+        int w = Matmul.WIDEN_ROWS + 7;
         assertTrue(w >= Matmul.WIDEN_ROWS, "the window must take the widening path");
         SplittableRandom random = new SplittableRandom(type.ordinal());
         int blockBytes = type == GgmlType.Q4_1 ? 20 : 34;
