@@ -13,10 +13,10 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The soak benchmark of issue 7: thousands of generations cycling through generators of mixed
+ * The soak benchmark: thousands of generations cycling through generators of mixed
  * strategies and engines, with native memory read after warm-up and at the end. The warm-up runs
- * every pair of workload and prompt once, so that every shape the mix produces has been allocated
- * before the first reading. What it reads:
+ * every pair of workload and prompt, pass after pass until resident memory settles, so that every
+ * shape the mix produces has been allocated before the first reading. What it reads:
  * <ul>
  *   <li>resident memory of the process (VmRSS): libtorch's and ONNX Runtime's allocators, the JVM;</li>
  *   <li>the models' native arrays ({@link CausalLM#liveArrays()}, and their bytes) where the engine counts them:
@@ -89,19 +89,39 @@ public final class NativeMemorySoak {
     }
 
     /**
-     * Runs a warm-up of every workload on every prompt, then {@code generations} generations,
+     * Warm-up passes at most: a leak keeps growing through them all, and then through the measured
+     * generations too, so capping the warm-up cannot hide one.
+     */
+    private static final int MAX_WARMUP_PASSES = 6;
+    /** A warm-up pass that grows resident memory by less than this ends the warm-up. */
+    private static final double SETTLED_GROWTH = 0.01;
+
+    /**
+     * Runs warm-up passes of every workload on every prompt until a pass leaves resident memory
+     * within 1% of the one before (libtorch's and glibc's allocators took three passes to reach
+     * their working size on one machine and one on another), then {@code generations} generations,
      * workload {@code i % workloads} on prompt {@code (i / workloads) % prompts}, and reads memory
      * between the two and at the end. Progress goes to {@code progress} every {@code progressEvery}
      * generations, with the resident memory then.
      */
     public static Result run(List<Workload> workloads, List<int[]> prompts, List<CausalLM> models,
                              int generations, int progressEvery, PrintStream progress) {
-        int warmups = workloads.size() * prompts.size();
+        int pass = workloads.size() * prompts.size();
         // a first GC drops what loading the models left behind; the JVM hands those pages back to the
         // OS concurrently, during the warm-up rather than between the two readings
         read(models);
-        for (int i = 0; i < warmups; i++) {
-            generate(workloads, prompts, i);
+        int warmups = 0;
+        long settled = 0;
+        for (int p = 0; p < MAX_WARMUP_PASSES; p++) {
+            for (int i = 0; i < pass; i++) {
+                generate(workloads, prompts, i);
+            }
+            warmups += pass;
+            long resident = read(models).residentBytes;
+            if (resident < settled * (1 + SETTLED_GROWTH)) {
+                break;
+            }
+            settled = resident;
         }
         Reading start = read(models);
         progress.printf(Locale.ROOT, "soak: warm-up of %d done, RSS %.1f MB, %d DJL arrays%n", warmups,

@@ -11,12 +11,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The CI variant of the soak benchmark ({@code mirror-sd soak} runs 2,000): 200 short generations
  * on the default target over every strategy, the draft on both DJL and ONNX Runtime, greedy and
- * sampled, on two short prompts. Memory is read after a warm-up of every workload on every prompt
- * (libtorch's and ONNX Runtime's allocators and the JIT reach their working size there) and after a
- * full GC.
+ * sampled, on two short prompts. Memory is read after warm-up passes of every workload on every
+ * prompt, until a pass leaves resident memory within 1% (libtorch's and ONNX Runtime's allocators
+ * and the JIT reach their working size there), and after a full GC.
  *
  * <p>Bounds: DJL's live arrays exactly as after warm-up (anything more is a leaked tensor); resident
- * memory within 5% (the issue's bound: allocator caching and heap sizing move RSS by a few MB, a
+ * memory within 5% (allocator caching and heap sizing move RSS by a few MB, a
  * leak of one KV cache per request would add ~300 MB over 200 requests); JVM direct buffers within
  * 4 MB (the ONNX engine's caches are freed by cleaners, which may lag one or two requests behind).
  */
