@@ -92,14 +92,19 @@ public final class NativeMemorySoak {
      * Warm-up passes at most: a leak keeps growing through them all, and then through the measured
      * generations too, so capping the warm-up cannot hide one.
      */
-    private static final int MAX_WARMUP_PASSES = 6;
+    private static final int MAX_WARMUP_PASSES = 12;
+    /**
+     * Warm-up passes at least: in a full CI run resident memory held still for one pass and then
+     * grew by half again over the next five before it settled.
+     */
+    private static final int MIN_WARMUP_PASSES = 8;
     /** A warm-up pass that grows resident memory by less than this ends the warm-up. */
     private static final double SETTLED_GROWTH = 0.01;
 
     /**
-     * Runs warm-up passes of every workload on every prompt until a pass leaves resident memory
-     * within 1% of the one before (libtorch's and glibc's allocators took three passes to reach
-     * their working size on one machine and one on another), then {@code generations} generations,
+     * Runs warm-up passes of every workload on every prompt, at least {@link #MIN_WARMUP_PASSES}
+     * and then until a pass leaves resident memory within 1% of the one before (libtorch's and
+     * glibc's allocators took up to seven passes to reach their working size here), then {@code generations} generations,
      * workload {@code i % workloads} on prompt {@code (i / workloads) % prompts}, and reads memory
      * between the two and at the end. Progress goes to {@code progress} every {@code progressEvery}
      * generations, with the resident memory then.
@@ -118,7 +123,7 @@ public final class NativeMemorySoak {
             }
             warmups += pass;
             long resident = read(models).residentBytes;
-            if (resident < settled * (1 + SETTLED_GROWTH)) {
+            if (p + 1 >= MIN_WARMUP_PASSES && resident < settled * (1 + SETTLED_GROWTH)) {
                 break;
             }
             settled = resident;

@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The CI variant of the soak benchmark ({@code mirror-sd soak} runs 2,000): 200 short generations
  * on the default target over every strategy, the draft on both DJL and ONNX Runtime, greedy and
  * sampled, on two short prompts. Memory is read after warm-up passes of every workload on every
- * prompt, until a pass leaves resident memory within 1% (libtorch's and ONNX Runtime's allocators
+ * prompt, at least eight and until a pass leaves resident memory within 1% (libtorch's and ONNX Runtime's allocators
  * and the JIT reach their working size there), and after a full GC.
  *
  * <p>Bounds: DJL's live arrays exactly as after warm-up (anything more is a leaked tensor); resident
