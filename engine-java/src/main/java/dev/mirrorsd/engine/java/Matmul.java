@@ -82,6 +82,10 @@ final class Matmul {
 
     /** Output columns {@code lo..hi-1} (weight rows {@code ids[c]} or {@code c}) of {@code out (w, width)}. */
     private void rows(Matrix m, int lo, int hi, int[] ids, float[] x, int w, float[] out, int width, int worker) {
+        if (w >= WIDEN_ROWS) { // a prompt widens every row, so it needs no block sums
+            prompt(m, lo, hi, ids, x, w, out, width, worker);
+            return;
+        }
         int cols = m.cols();
         int blocks = cols / 32;
         float[] xs = m.readsBlockSums() ? blockSums(worker, x, w, cols) : null;
@@ -89,10 +93,6 @@ final class Matmul {
             for (int c = lo; c < hi; c++) {
                 out[c] = m.dot(ids == null ? c : ids[c], x, 0, xs, 0);
             }
-            return;
-        }
-        if (w >= WIDEN_ROWS) {
-            prompt(m, lo, hi, ids, x, w, out, width, worker);
             return;
         }
         if (w >= 4 && m.hasFourRowDot()) {
