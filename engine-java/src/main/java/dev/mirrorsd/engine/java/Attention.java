@@ -229,11 +229,7 @@ final class Attention {
             int b1 = Math.min(to, b0 + BLOCK);
             for (int t = b0; t < b1; t += 2 * TILE) {
                 for (int i = qFrom; i < qTo; i += 4) {
-                    if (t + TILE < b1) {
-                        scoreTwoTiles(s, q, i, Math.min(4, qTo - i), kt, ktBase + t * headDim, t - b0);
-                    } else {
-                        scoreTile(s, q, i, Math.min(4, qTo - i), kt, ktBase + t * headDim, t - b0);
-                    }
+                    scoreTiles(s, q, i, Math.min(4, qTo - i), kt, ktBase + t * headDim, t + TILE < b1, t - b0);
                 }
             }
             int length = b1 - b0;
@@ -244,46 +240,18 @@ final class Attention {
         }
     }
 
-    /** Scores of {@code count} (1 to 4) queries from {@code first} against one key tile, into the block's scores at {@code at}. */
-    private void scoreTile(Scratch s, float[] q, int first, int count, float[] kt, int tile, int at) {
-        int o0 = s.queryAt[first];
-        int o1 = s.queryAt[first + Math.min(1, count - 1)];
-        int o2 = s.queryAt[first + Math.min(2, count - 1)];
-        int o3 = s.queryAt[first + Math.min(3, count - 1)];
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        for (int d = 0; d < headDim; d++) {
-            FloatVector k = FloatVector.fromArray(F, kt, tile + d * TILE);
-            a0 = k.fma(FloatVector.broadcast(F, q[o0 + d]), a0);
-            a1 = k.fma(FloatVector.broadcast(F, q[o1 + d]), a1);
-            a2 = k.fma(FloatVector.broadcast(F, q[o2 + d]), a2);
-            a3 = k.fma(FloatVector.broadcast(F, q[o3 + d]), a3);
-        }
-        float[] scores = s.scores;
-        a0.mul(scale).intoArray(scores, first * BLOCK + at);
-        if (count > 1) {
-            a1.mul(scale).intoArray(scores, (first + 1) * BLOCK + at);
-        }
-        if (count > 2) {
-            a2.mul(scale).intoArray(scores, (first + 2) * BLOCK + at);
-        }
-        if (count > 3) {
-            a3.mul(scale).intoArray(scores, (first + 3) * BLOCK + at);
-        }
-    }
-
     /**
-     * {@link #scoreTile} for two adjacent tiles at once: eight chains of multiply-adds instead of
-     * four, enough to hide their latency.
+     * Scores of {@code count} (1 to 4) queries from {@code first} against the key tile at
+     * {@code tile} and, if {@code two}, the one after it, into the block's scores at {@code at}. Two
+     * tiles make eight chains of multiply-adds, enough to hide their latency; a block's last odd
+     * tile is scored twice over and its copy dropped, rather than read past the range.
      */
-    private void scoreTwoTiles(Scratch s, float[] q, int first, int count, float[] kt, int tile, int at) {
+    private void scoreTiles(Scratch s, float[] q, int first, int count, float[] kt, int tile, boolean two, int at) {
         int o0 = s.queryAt[first];
         int o1 = s.queryAt[first + Math.min(1, count - 1)];
         int o2 = s.queryAt[first + Math.min(2, count - 1)];
         int o3 = s.queryAt[first + Math.min(3, count - 1)];
-        int next = tile + TILE * headDim;
+        int next = two ? tile + TILE * headDim : tile;
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -311,18 +279,26 @@ final class Attention {
         float[] scores = s.scores;
         int p = first * BLOCK + at;
         a0.mul(scale).intoArray(scores, p);
-        b0.mul(scale).intoArray(scores, p + TILE);
         if (count > 1) {
             a1.mul(scale).intoArray(scores, p + BLOCK);
-            b1.mul(scale).intoArray(scores, p + BLOCK + TILE);
         }
         if (count > 2) {
             a2.mul(scale).intoArray(scores, p + 2 * BLOCK);
-            b2.mul(scale).intoArray(scores, p + 2 * BLOCK + TILE);
         }
         if (count > 3) {
             a3.mul(scale).intoArray(scores, p + 3 * BLOCK);
-            b3.mul(scale).intoArray(scores, p + 3 * BLOCK + TILE);
+        }
+        if (two) {
+            b0.mul(scale).intoArray(scores, p + TILE);
+            if (count > 1) {
+                b1.mul(scale).intoArray(scores, p + BLOCK + TILE);
+            }
+            if (count > 2) {
+                b2.mul(scale).intoArray(scores, p + 2 * BLOCK + TILE);
+            }
+            if (count > 3) {
+                b3.mul(scale).intoArray(scores, p + 3 * BLOCK + TILE);
+            }
         }
     }
 
