@@ -41,7 +41,7 @@ class MirrorSamplingTest {
     @BeforeAll
     static void load() {
         ModelConfig config = RandomWeights.tinyConfig(false);
-        target = Engines.load(ModelSource.of(RandomWeights.of(config, 11)), "pytorch:cpu");
+        target = Engines.load(ModelSource.of(RandomWeights.of(config, 11)), "java:cpu");
         expected = histograms(Generator.of(target, new IdTokenizer(96), null), 1f, 1_000_000);
     }
 

@@ -37,9 +37,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *
  * <p>By default one question a category (17 prompts), so that CI fits its time on two cores; with
  * {@code -Dmirrorsd.identity.full=true} four a category (56 prompts), the set to run before a release.
+ * The target and the draft run on the default CPU engine ({@code java:cpu});
+ * {@code -Dmirrorsd.identity.engine=pytorch:cpu} runs the same checks on another engine (DJL's windows
+ * and caches are also checked on random models by {@link SpeculativeIdentityOnRandomModelsTest}).
  */
 class SpeculativeIdentityOnTargetTest {
     private static final int NEW_TOKENS = 16;
+    private static final String ENGINE = System.getProperty("mirrorsd.identity.engine", "java:cpu");
     private static final boolean FULL = Boolean.getBoolean("mirrorsd.identity.full");
     private static final int PER_CATEGORY = FULL ? 4 : 1;
     private static Checkpoint checkpoint;
@@ -52,8 +56,8 @@ class SpeculativeIdentityOnTargetTest {
     static void load() throws IOException {
         checkpoint = Checkpoint.open(SmolLM2Target.require());
         DraftCheckpoint draft = DraftCheckpoint.load(draftDir(), checkpoint.weights());
-        withDraft = DraftOptions.defaults().withDraft(Engines.load(ModelSource.of(draft.weights()), "pytorch:cpu"), null, draft.draftToTarget());
-        target = Engines.load(ModelSource.of(checkpoint.weights()), "pytorch:cpu");
+        withDraft = DraftOptions.defaults().withDraft(Engines.load(ModelSource.of(draft.weights()), ENGINE), null, draft.draftToTarget());
+        target = Engines.load(ModelSource.of(checkpoint.weights()), ENGINE);
         Generator autoregressive = Generator.of(target, checkpoint.tokenizer(), checkpoint.chatTemplate());
         for (String prompt : prompts()) {
             int[] ids = autoregressive.encode(List.of(ChatMessage.user(prompt)));
