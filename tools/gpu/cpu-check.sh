@@ -10,8 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root="$PWD"
 venv="$root/build/torch-venv"
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install -q --disable-pip-version-check torch==2.11.0 transformers==5.24.0 safetensors
+tools/gpu/torch-venv.sh
 for m in tiny-llama tiny-qwen2; do
     if [ ! -f "build/aoti/$m/mirror-sd-aoti.json" ]; then
         "$venv/bin/python" tools/gpu/export_aoti.py "build/aoti/$m" --target "core/src/test/resources/fixtures/$m" \
