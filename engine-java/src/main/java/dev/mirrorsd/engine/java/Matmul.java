@@ -80,35 +80,52 @@ final class Matmul {
         pool.run(ids.length, (long) m.cols() * w, (from, to, worker) -> rows(m, from, to, ids, x, w, out, ids.length, worker));
     }
 
-    /** Output columns {@code lo..hi-1} (weight rows {@code ids[c]} or {@code c}) of {@code out (w, width)}. */
+    /**
+     * Output columns {@code lo..hi-1} (weight rows {@code ids[c]} or {@code c}) of {@code out (w, width)}.
+     * Each kind of pass has a loop of its own: one compiled method serving them all was compiled for
+     * decoding's one-row passes, then thrown out and compiled again as windows and prompts came, and
+     * the final code for windows ran from three to four and a half one-row passes a window, from one
+     * process to the next.
+     */
     private void rows(Matrix m, int lo, int hi, int[] ids, float[] x, int w, float[] out, int width, int worker) {
         if (w >= WIDEN_ROWS) { // a prompt widens every row, so it needs no block sums
             prompt(m, lo, hi, ids, x, w, out, width, worker);
-            return;
+        } else if (w == 1 && m.hasFusedDot()) {
+            oneRow(m, lo, hi, ids, x, m.readsBlockSums() ? blockSums(worker, x, 1, m.cols()) : null, out);
+        } else if (w >= 4 && m.hasFourRowDot()) {
+            fourRows(m, lo, hi, ids, x, w, m.readsBlockSums() ? blockSums(worker, x, w, m.cols()) : null, out, width);
+        } else {
+            widened(m, lo, hi, ids, x, w, out, width, scratch[worker]);
         }
+    }
+
+    private static void oneRow(Matrix m, int lo, int hi, int[] ids, float[] x, float[] xs, float[] out) {
+        for (int c = lo; c < hi; c++) {
+            out[c] = m.dot(ids == null ? c : ids[c], x, 0, xs, 0);
+        }
+    }
+
+    /** Window rows four at a time against each weight row, the rest one at a time while the row is in cache. */
+    private static void fourRows(Matrix m, int lo, int hi, int[] ids, float[] x, int w, float[] xs, float[] out,
+                                 int width) {
         int cols = m.cols();
         int blocks = cols / 32;
-        float[] xs = m.readsBlockSums() ? blockSums(worker, x, w, cols) : null;
-        if (w == 1 && m.hasFusedDot()) {
-            for (int c = lo; c < hi; c++) {
-                out[c] = m.dot(ids == null ? c : ids[c], x, 0, xs, 0);
+        for (int c = lo; c < hi; c++) {
+            int id = ids == null ? c : ids[c];
+            int r = 0;
+            for (; r + 4 <= w; r += 4) {
+                m.dot4(id, x, r, out, r * width + c, width);
             }
-            return;
-        }
-        if (w >= 4 && m.hasFourRowDot()) {
-            for (int c = lo; c < hi; c++) {
-                int id = ids == null ? c : ids[c];
-                int r = 0;
-                for (; r + 4 <= w; r += 4) {
-                    m.dot4(id, x, r, out, r * width + c, width);
-                }
-                for (; r < w; r++) { // the row's blocks are in cache now
-                    out[r * width + c] = m.dot(id, x, r * cols, xs, r * blocks);
-                }
+            for (; r < w; r++) {
+                out[r * width + c] = m.dot(id, x, r * cols, xs, r * blocks);
             }
-            return;
         }
-        float[] row = scratch[worker];
+    }
+
+    /** Each weight row widened once into {@code row}, which stays in L1 while every window row dots it. */
+    private static void widened(Matrix m, int lo, int hi, int[] ids, float[] x, int w, float[] out, int width,
+                                float[] row) {
+        int cols = m.cols();
         for (int c = lo; c < hi; c++) {
             m.widenRow(ids == null ? c : ids[c], row, 0);
             for (int r = 0; r < w; r++) {
