@@ -91,9 +91,9 @@ final class Matmul {
         if (w >= WIDEN_ROWS) { // a prompt widens every row, so it needs no block sums
             prompt(m, lo, hi, ids, x, w, out, width, worker);
         } else if (w == 1 && m.hasFusedDot()) {
-            oneRow(m, lo, hi, ids, x, m.readsBlockSums() ? blockSums(worker, x, 1, m.cols()) : null, out);
+            oneRow(m, lo, hi, ids, x, blockSums(m, worker, x, 1), out);
         } else if (w >= 4 && m.hasFourRowDot()) {
-            fourRows(m, lo, hi, ids, x, w, m.readsBlockSums() ? blockSums(worker, x, w, m.cols()) : null, out, width);
+            fourRows(m, lo, hi, ids, x, w, blockSums(m, worker, x, w), out, width);
         } else {
             widened(m, lo, hi, ids, x, w, out, width, scratch[worker]);
         }
@@ -178,9 +178,14 @@ final class Matmul {
 
     /**
      * The block sums of window rows {@code 0..w-1} of {@code x (w, cols)}, row-major, in this
-     * worker's buffer: every weight row of the worker's range reads the same ones.
+     * worker's buffer: every weight row of the worker's range reads the same ones. Null where
+     * {@code m}'s kernels read none.
      */
-    private float[] blockSums(int worker, float[] x, int w, int cols) {
+    private float[] blockSums(Matrix m, int worker, float[] x, int w) {
+        if (!m.readsBlockSums()) {
+            return null;
+        }
+        int cols = m.cols();
         int blocks = cols / 32;
         if (sums[worker].length < w * blocks) {
             sums[worker] = new float[w * blocks];
