@@ -11,21 +11,43 @@ cd "$(dirname "$0")/../.."
 root="$PWD"
 venv="$root/build/torch-venv"
 tools/gpu/torch-venv.sh
+# Each export is one process of mostly single-threaded tracing and compiling: they run side by side, two at a
+# time on a 2-core machine, each logging to its own file, printed once all have finished.
+logs="$root/build/aoti/logs" && mkdir -p "$logs"
+exports=()
+export_in_background() { # name, then export_aoti.py's arguments
+    local name=$1; shift
+    ("$venv/bin/python" tools/gpu/export_aoti.py "$@" > "$logs/$name.log" 2>&1) &
+    exports+=("$!:$name")
+}
+wait_for_exports() {
+    local failed=0 entry
+    for entry in "${exports[@]}"; do
+        wait "${entry%%:*}" || failed=1
+        grep -E "^compiled|rror" "$logs/${entry#*:}.log" || true
+    done
+    exports=()
+    return $failed
+}
 for m in tiny-llama tiny-qwen2; do
     if [ ! -f "build/aoti/$m/mirror-sd-aoti.json" ]; then
-        "$venv/bin/python" tools/gpu/export_aoti.py "build/aoti/$m" --target "core/src/test/resources/fixtures/$m" \
-            --exit-layer 1 --device cpu --max-window 16 --max-context 256 2>&1 | grep -E "^compiled|rror" || true
-        [ -f "build/aoti/$m/mirror-sd-aoti.json" ] || { echo "export of $m failed"; exit 1; }
+        export_in_background "$m" "build/aoti/$m" --target "core/src/test/resources/fixtures/$m" \
+            --exit-layer 1 --device cpu --max-window 16 --max-context 256
     fi
+done
+wait_for_exports || true
+for m in tiny-llama tiny-qwen2; do
+    [ -f "build/aoti/$m/mirror-sd-aoti.json" ] || { echo "export of $m failed"; cat "$logs/$m.log"; exit 1; }
 done
 # a synthetic shape, each graph compiled by a process of its own as the GPU scripts do, against the same modules
 # run eagerly: the check (check_aoti.py --synthetic) that found the one-row bfloat16 fault on the GPU
 syn=build/aoti/synthetic-smollm2
 if [ ! -f "$syn/mirror-sd-aoti.json" ]; then
     for g in prefix suffix exit_head; do
-        "$venv/bin/python" tools/gpu/export_aoti.py "$syn" --synthetic smollm2-135m --synthetic-layers 2 --exit-layer 1 \
-            --device cpu --max-window 16 --max-context 256 --graphs $g 2>&1 | grep -E "^compiled|rror" || true
+        export_in_background "synthetic-$g" "$syn" --synthetic smollm2-135m --synthetic-layers 2 --exit-layer 1 \
+            --device cpu --max-window 16 --max-context 256 --graphs $g
     done
+    wait_for_exports || true
     "$venv/bin/python" tools/gpu/export_aoti.py "$syn" --merge
 fi
 OMP_NUM_THREADS=1 "$venv/bin/python" tools/gpu/check_aoti.py "$syn" --synthetic smollm2-135m --tol 1e-3 2>&1 \
