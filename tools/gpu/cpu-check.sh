@@ -11,8 +11,8 @@ cd "$(dirname "$0")/../.."
 root="$PWD"
 venv="$root/build/torch-venv"
 tools/gpu/torch-venv.sh
-# Each export is one process of mostly single-threaded tracing and compiling: they run side by side, two at a
-# time on a 2-core machine, each logging to its own file, printed once all have finished.
+# Each export is one process of mostly single-threaded tracing and compiling, so they run side by side, each
+# logging to its own file, printed once all have finished. What they wrote is checked, not their exit status.
 logs="$root/build/aoti/logs" && mkdir -p "$logs"
 exports=()
 export_in_background() { # name, then export_aoti.py's arguments
@@ -21,13 +21,12 @@ export_in_background() { # name, then export_aoti.py's arguments
     exports+=("$!:$name")
 }
 wait_for_exports() {
-    local failed=0 entry
+    local entry
     for entry in "${exports[@]}"; do
-        wait "${entry%%:*}" || failed=1
+        wait "${entry%%:*}" || true
         grep -E "^compiled|rror" "$logs/${entry#*:}.log" || true
     done
     exports=()
-    return $failed
 }
 for m in tiny-llama tiny-qwen2; do
     if [ ! -f "build/aoti/$m/mirror-sd-aoti.json" ]; then
@@ -35,7 +34,7 @@ for m in tiny-llama tiny-qwen2; do
             --exit-layer 1 --device cpu --max-window 16 --max-context 256
     fi
 done
-wait_for_exports || true
+wait_for_exports
 for m in tiny-llama tiny-qwen2; do
     [ -f "build/aoti/$m/mirror-sd-aoti.json" ] || { echo "export of $m failed"; cat "$logs/$m.log"; exit 1; }
 done
@@ -47,7 +46,7 @@ if [ ! -f "$syn/mirror-sd-aoti.json" ]; then
         export_in_background "synthetic-$g" "$syn" --synthetic smollm2-135m --synthetic-layers 2 --exit-layer 1 \
             --device cpu --max-window 16 --max-context 256 --graphs $g
     done
-    wait_for_exports || true
+    wait_for_exports
     "$venv/bin/python" tools/gpu/export_aoti.py "$syn" --merge
 fi
 OMP_NUM_THREADS=1 "$venv/bin/python" tools/gpu/check_aoti.py "$syn" --synthetic smollm2-135m --tol 1e-3 2>&1 \
