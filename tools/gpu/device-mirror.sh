@@ -9,7 +9,8 @@
 #                                                          # SD tokens/s, with CUDA graphs off, then on
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR mirror    # AR vs serial SD vs Mirror: draft on GPU 0, then GPU 1
 #                                                          # (FEATURE_DRAFT=models/feature-draft: and the feature
-#                                                          # draft, run in Java beside the target, fed its layer 24)
+#                                                          # draft fed the target's layer 24, in Java on the host
+#                                                          # and compiled on the draft's GPU; `compile` exports it)
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR compile8b # only the 8B export, on GPU 0 (detached)
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR decode8b  # 8B: AOTI engine from Java vs HF eager, GPU 0
 #                                                          # (PROFILE=1: and profiled runs, MIRRORSD_AOTI_PROFILE)
@@ -37,7 +38,7 @@ export MIRRORSD_TORCH_LIB="$(python3 -c 'import torch,os;print(os.path.join(os.p
 export TORCHINDUCTOR_COMPILE_THREADS=${TORCHINDUCTOR_COMPILE_THREADS:-3} PYTHONUNBUFFERED=1
 py="$stage/py/gpu"
 cp=$(ls "$stage"/lib/*.jar | tr '\n' ':')
-java=(/tmp/jre/bin/java -Xmx8g -Dmirrorsd.aoti.shim="$stage/libmirrorsd_aoti.so" -cp "$cp")
+java=(/tmp/jre/bin/java -Xmx8g --add-modules jdk.incubator.vector -Dmirrorsd.aoti.shim="$stage/libmirrorsd_aoti.so" -cp "$cp")
 # export_aoti.py "$3"... on GPU $1 in its own session (a compile that outlasts this command goes on into
 # the next one); its pid joins /tmp/$2.pids, its log /tmp/$2-<n>.log
 detach() {
@@ -107,7 +108,7 @@ mirror_table() {
         timeout "${MIRROR_TIMEOUT:-280}" "${java[@]}" -Dgpucheck.decode="${DECODE:-256}" -Dgpucheck.prompts="${PROMPTS:-2}" \
             -Dgpucheck.gammas="${GAMMAS:-2,4}" -Dgpucheck.kappas="${KAPPAS:-2}" \
             -Dgpucheck.onMiss="${ON_MISS:-redraft,target-step}" ${FEATURE_DRAFT:+-Dgpucheck.featureDraft="$FEATURE_DRAFT"} \
-            ${FEATURE_DRAFT:+-Dgpucheck.gguf="$gguf"} GpuCheck mirror \
+            ${FEATURE_DRAFT:+-Dgpucheck.gguf="$gguf"} ${FEATURE_DRAFT:+-Dgpucheck.featureGraphs=/tmp/aoti-fd32} GpuCheck mirror \
             "$stage/reference-smollm2.json" "$target" "$draft" "$map" "$t" "$d" "$out/$tag.json" 2>&1 | grep -v SLF4J \
             | tee "$out/$tag.log"
     done
@@ -135,12 +136,22 @@ compile)
             "${common[@]}" --graphs $g > "$out/exp-d-$g.log" 2>&1 &
         pids+=($!)
     done
+    if [ -n "${FEATURE_DRAFT:-}" ]; then
+        for g in fc step; do
+            CUDA_VISIBLE_DEVICES=0 exp /tmp/aoti-fd32 --feature-draft "$FEATURE_DRAFT" --embedding-from "$gguf" \
+                --dtype float32 "${common[@]}" --graphs $g > "$out/exp-fd-$g.log" 2>&1 &
+            pids+=($!)
+        done
+    fi
     [ "${SKIP_8B:-0}" != 1 ] && start8b "$last"
     [ "${SD_8B:-0}" = 1 ] && start8bsd "$last"
     wait "${pids[@]}"
     log "135M export done"
     grep -h "compiled\|Error\|error:" "$out"/exp-*.log | head -40
     exp /tmp/aoti-t32 --merge && exp /tmp/aoti-d32 --merge || { tail -n 20 "$out"/exp-*.log; exit 1; }
+    if [ -n "${FEATURE_DRAFT:-}" ]; then
+        exp /tmp/aoti-fd32 --merge || { tail -n 20 "$out"/exp-fd-*.log; exit 1; }
+    fi
     await exp-8b "${COMPILE_DEADLINE:-520}" /tmp/aoti-8b
     await exp-8bsd "${COMPILE_DEADLINE:-520}" /tmp/aoti-8bsd /tmp/aoti-d8b
     du -sh /tmp/aoti-* ;;

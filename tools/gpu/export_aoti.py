@@ -5,6 +5,7 @@
     export_aoti.py --draft models/draft --embedding-from MODEL.gguf OUTDIR   # the project's draft
     export_aoti.py --synthetic llama-3-8b OUTDIR                      # random weights of a real shape
     export_aoti.py --synthetic-draft llama-3-8b OUTDIR                # the project's draft layout at that shape
+    export_aoti.py --feature-draft models/feature-draft --embedding-from MODEL.gguf OUTDIR   # graphs fc and step
     ... --device cuda|cpu --dtype float32|bfloat16 --max-window 64 --max-context 2048
     ... --graphs prefix,exit_head          # compile only these (run several processes in parallel)
 
@@ -16,7 +17,8 @@ which dev.mirrorsd.engine.aoti reads. The KV cache is ONE persistent tensor per 
 (index_put_ at write_index); the caller owns it. See tools/gpu/README.md for the I/O contract.
 
 The model definition is tools/train/common.py's (RMSNorm, RoPE, Llama layers, the draft's heads);
-only the cached attention is written out here, as tools/export/export_onnx.py does.
+only the cached attention is written out here, as tools/export/export_onnx.py does. The feature draft's
+graphs are feature_draft_graphs.py's, compiled by the same machinery.
 """
 import argparse
 import json
@@ -345,10 +347,11 @@ def example_inputs(c, stage_input, device, dtype, w=3, past=2, capacity=16):
     return (x, positions, mask, write_index, cache)
 
 
-def export_program(module, args, dynamic):
+def export_program(module, args, dynamic, one=None):
     """torch.export with the declared dims; where a PyTorch version's shape solver cannot prove a
     guard over the whole declared range (seen on 2.11 for the window), with Dim.AUTO instead, then
-    checked to have kept the window dynamic (a one-row window must still run)."""
+    checked to have kept the window dynamic (a one-row window must still run: `one`, the inputs cut to
+    one row, where they are neither a layer stage's nor a head's)."""
     try:
         if os.environ.get("MIRRORSD_EXPORT_AUTO") != "1":  # 1: test the fallback
             return torch.export.export(module, args, dynamic_shapes=dynamic, strict=False)
@@ -356,10 +359,10 @@ def export_program(module, args, dynamic):
         print(f"export with declared dims failed ({str(e).splitlines()[0]}); retrying with Dim.AUTO", flush=True)
     auto = tuple({k: (Dim.AUTO if v is not Dim.STATIC else Dim.STATIC) for k, v in d.items()} for d in dynamic)
     ep = torch.export.export(module, args, dynamic_shapes=auto, strict=False)
-    if len(args) == 5:  # a layer stage: x, positions, mask (W, T = past + W), write_index, cache
+    if one is None and len(args) == 5:  # a layer stage: x, positions, mask (W, T = past + W), write_index, cache
         past = args[2].shape[1] - args[0].shape[0]
         one = (args[0][:1], args[1][:1], args[2][:1, : past + 1], args[3][:1], args[4])
-    else:  # a head: hidden (W, hidden_size)
+    elif one is None:  # a head: hidden (W, hidden_size)
         one = (args[0][:1],)
     ep.module()(*one)
     return ep
@@ -370,10 +373,10 @@ def export_program(module, args, dynamic):
 INDUCTOR_CONFIGS = {}
 
 
-def compile_graph(name, module, args, dynamic, outdir, device):
+def compile_graph(name, module, args, dynamic, outdir, device, one=None):
     t0 = time.time()
     with torch.no_grad():
-        ep = export_program(module, args, dynamic)
+        ep = export_program(module, args, dynamic, one)
         pt2 = os.path.join(outdir, name + ".pt2")
         torch._inductor.aoti_compile_and_package(ep, package_path=pt2, inductor_configs=INDUCTOR_CONFIGS)
     # unpack the shared library (and any kernel binaries) next to the manifest
@@ -396,14 +399,20 @@ def compile_graph(name, module, args, dynamic, outdir, device):
     return pt2, os.path.join(name, library)
 
 
-def export(c, stages, heads, width, outdir, device, dtype, max_window, max_context, only, extra, names=None):
-    os.makedirs(outdir, exist_ok=True)
+def window_dims(max_window, max_context):
+    """(window dim, example rows, attended-length dim, capacity dim) of a graph over a window and a cache."""
     # --max-window 1: a one-row decode graph of static shape, which Inductor compiles to faster kernels
     # than a dynamic window's (longer prompts are fed a row at a time by the engine's ChunkedSequence)
     win = Dim("window", min=1, max=max_window) if max_window > 1 else Dim.STATIC
     rows = min(3, max_window)
     total = Dim("attended", min=1, max=max_context)
     cap = Dim("capacity", min=2, max=max_context)
+    return win, rows, total, cap
+
+
+def export(c, stages, heads, width, outdir, device, dtype, max_window, max_context, only, extra, names=None):
+    os.makedirs(outdir, exist_ok=True)
+    win, rows, total, cap = window_dims(max_window, max_context)
     libraries = {}
     for name, module, first, last, stage_input, outs in stages:
         if only and name not in only:
@@ -447,22 +456,28 @@ def export(c, stages, heads, width, outdir, device, dtype, max_window, max_conte
     return manifest
 
 
+# the manifest lists that name graphs: a model's stages and heads, the feature draft's graphs
+GRAPH_LISTS = ("stages", "heads", "graphs")
+
+
 def merge_manifests(outdir):
     """After parallel `--graphs` runs: one manifest with every graph's library."""
     parts = [f for f in os.listdir(outdir) if f.startswith(MANIFEST + ".")]
+    if not parts:
+        sys.exit(f"no part manifests ({MANIFEST}.*) in {outdir}")
     merged = None
     for p in sorted(parts):
         with open(os.path.join(outdir, p)) as f:
             m = json.load(f)
         if merged is None:
             merged = m
-        for key in ("stages", "heads"):
-            for i, g in enumerate(m[key]):
+        for key in GRAPH_LISTS:
+            for i, g in enumerate(m.get(key, [])):
                 if not g["library"].endswith("MISSING"):
                     merged[key][i]["library"] = g["library"]
     with open(os.path.join(outdir, MANIFEST), "w") as f:
         json.dump(merged, f, indent=2)
-    missing = [g["graph"] for k in ("stages", "heads") for g in merged[k] if g["library"].endswith("MISSING")]
+    missing = [g["graph"] for k in GRAPH_LISTS for g in merged.get(k, []) if g["library"].endswith("MISSING")]
     if missing:
         sys.exit(f"graphs not compiled: {missing}")
     print("merged", len(parts), "manifests into", os.path.join(outdir, MANIFEST))
@@ -474,6 +489,7 @@ def main():
     src = ap.add_mutually_exclusive_group()
     src.add_argument("--target", help="GGUF file or Hugging Face directory")
     src.add_argument("--draft", help="the project's draft directory (models/draft)")
+    src.add_argument("--feature-draft", help="the feature draft's directory (models/feature-draft): graphs fc, step")
     src.add_argument("--synthetic", choices=sorted(SHAPES), help="random weights of a real shape (timing only)")
     src.add_argument("--synthetic-draft", choices=sorted(SHAPES),
                      help="the project's draft layout at a real shape, random weights (timing only)")
@@ -508,6 +524,19 @@ def main():
     only = set(args.graphs.split(",")) if args.graphs else None
     exits = [int(k) for k in args.exit_layer.split(",") if k.strip()]
     extra, names = {}, None
+    if args.feature_draft:
+        if not args.embedding_from:
+            ap.error("--feature-draft needs --embedding-from TARGET (the draft shares the target's embedding)")
+        # run as a script this module is __main__: feature_draft_graphs' `from export_aoti import` must find it, not
+        # load a second copy whose INDUCTOR_CONFIGS --max-autotune never set
+        sys.modules.setdefault("export_aoti", sys.modules[__name__])
+        import feature_draft_graphs
+        if only and not only <= set(feature_draft_graphs.GRAPHS):
+            ap.error(f"the feature draft's graphs are {','.join(feature_draft_graphs.GRAPHS)}")
+        draft = feature_draft_graphs.load(args.feature_draft, load_hf(args.embedding_from).model.embed_tokens.weight)
+        feature_draft_graphs.export(draft, args.outdir, args.device, dtype, args.max_window, args.max_context, only,
+                                    os.path.basename(os.path.abspath(args.feature_draft)))
+        return
     if args.target:
         c, stages, heads, width = target_plan(target_from_hf(load_hf(args.target)), exits, not args.no_exit_head)
         extra["source"] = os.path.basename(os.path.abspath(args.target))
@@ -534,7 +563,7 @@ def main():
         extra["source"] = args.synthetic_draft + " draft layout"
         extra["synthetic"] = True
     else:
-        ap.error("give --target, --draft, --synthetic or --synthetic-draft")
+        ap.error("give --target, --draft, --feature-draft, --synthetic or --synthetic-draft")
     if exits and not args.no_exit_head:
         extra["exit_layer"] = exits[0]
         extra["exit_layers"] = exits

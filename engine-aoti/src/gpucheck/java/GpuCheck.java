@@ -16,6 +16,7 @@ import dev.mirrorsd.core.model.Sequence;
 import dev.mirrorsd.core.model.Window;
 import dev.mirrorsd.core.tokenizer.ChatMessage;
 import dev.mirrorsd.core.tokenizer.TextTokenizer;
+import dev.mirrorsd.core.model.FeatureDraftModel;
 import dev.mirrorsd.draft.FeatureDraft;
 import dev.mirrorsd.draft.MissPolicy;
 import dev.mirrorsd.pipeline.Cancellation;
@@ -51,7 +52,9 @@ import java.util.List;
  * over the first {@code gpucheck.prompts} fixture prompts: tokens/s, tau, Mirror's hit rate and
  * overlap, and whether each run's token ids equal autoregressive's. Mirror's l_e runs over the
  * target export's exit layers (its stage boundaries), or {@code gpucheck.exitLayers}. With
- * {@code gpucheck.featureDraft=DIR} and {@code gpucheck.gguf=TARGET.gguf}, the feature draft too.
+ * {@code gpucheck.featureDraft=DIR} and {@code gpucheck.gguf=TARGET.gguf}, the feature draft too, in Java on
+ * the host; with {@code gpucheck.featureGraphs=EXPORT} (export_aoti.py --feature-draft), the same draft's
+ * compiled graphs on the draft device as well.
  *
  * decode: autoregressive decode tokens/s of one target (the synthetic 8B shape): engine loop and
  * generate(), first fixture prompt.
@@ -365,8 +368,21 @@ public final class GpuCheck {
             }
             String featureDir = System.getProperty("gpucheck.featureDraft");
             if (featureDir != null) {
-                featureDraftRuns(runs, target, tokenizer, featureDir, Path.of(System.getProperty("gpucheck.gguf")),
-                        gammas, exits, kappas, missPolicies, prompts, config, arTokens);
+                FeatureDraft onHost = FeatureDraft.load(Path.of(featureDir),
+                        Checkpoint.open(Path.of(System.getProperty("gpucheck.gguf"))).weights());
+                featureDraftRuns("feature", runs, target, tokenizer, onHost, gammas, exits, kappas, missPolicies,
+                        prompts, config, arTokens);
+            }
+            String featureGraphs = System.getProperty("gpucheck.featureGraphs");
+            if (featureGraphs != null) {
+                try (AotiFeatureDraft onDevice = AotiFeatureDraft.load(Path.of(featureGraphs), draftDevice)) {
+                    report.addProperty("feature_graphs", onDevice.toString());
+                    featureDraftRuns("feature-gpu", runs, target, tokenizer, onDevice, gammas, exits, kappas,
+                            missPolicies, prompts, config, arTokens);
+                    long[] counts = onDevice.cudaGraphCounts();
+                    report.addProperty("feature_graphs_replays", counts[0]);
+                    report.addProperty("feature_graphs_captures", counts[1]);
+                }
             }
             graphs(report, "target", target);
             graphs(report, "draft", draft);
@@ -376,19 +392,19 @@ public final class GpuCheck {
     }
 
     /**
-     * The feature draft (run in Java on the host, reading the AOTI target's hidden states at its
-     * feature layers, which must be exit layers of the export): serial SD, and Mirror-SD at each
-     * exit layer at or above its feature layers. Its embedding and head rows are the GGUF's.
+     * The feature draft (reading the AOTI target's hidden states at its feature layers, which must be
+     * exit layers of the export): serial SD, and Mirror-SD at each exit layer at or above its feature
+     * layers, as runs named after {@code label}.
      */
-    static void featureDraftRuns(JsonArray runs, AotiCausalLM target, TextTokenizer tokenizer, String featureDir,
-                                 Path gguf, int[] gammas, int[] exits, int[] kappas, List<MissPolicy> missPolicies,
-                                 List<int[]> prompts, GenerationConfig config, List<int[]> arTokens) {
-        FeatureDraft draft = FeatureDraft.load(Path.of(featureDir), Checkpoint.open(gguf).weights());
+    static void featureDraftRuns(String label, JsonArray runs, AotiCausalLM target, TextTokenizer tokenizer,
+                                 FeatureDraftModel draft, int[] gammas, int[] exits, int[] kappas,
+                                 List<MissPolicy> missPolicies, List<int[]> prompts, GenerationConfig config,
+                                 List<int[]> arTokens) {
         int deepest = Arrays.stream(draft.featureLayers()).max().orElseThrow();
         DraftOptions withFeatures = DraftOptions.defaults().withFeatureDraft(draft);
         for (int gamma : gammas) {
             GenerationConfig c = config.withNumAssistantTokens(gamma);
-            runs.add(measure("feature-draft g" + gamma, Generators.build(Strategy.DRAFT, target, tokenizer, null,
+            runs.add(measure(label + "-draft g" + gamma, Generators.build(Strategy.DRAFT, target, tokenizer, null,
                     withFeatures), prompts, c, arTokens, null).json());
             for (int exit : exits) {
                 if (exit < deepest) {
@@ -396,7 +412,7 @@ public final class GpuCheck {
                 }
                 for (int kappa : kappas) {
                     for (MissPolicy onMiss : missPolicies) {
-                        runs.add(mirrorRun("feature-mirror", target, tokenizer, withFeatures, gamma, exit, kappa,
+                        runs.add(mirrorRun(label + "-mirror", target, tokenizer, withFeatures, gamma, exit, kappa,
                                 onMiss, prompts, c, arTokens).json());
                     }
                 }

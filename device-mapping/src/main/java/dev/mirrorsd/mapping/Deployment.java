@@ -5,6 +5,7 @@ import dev.mirrorsd.core.engine.EngineProvider;
 import dev.mirrorsd.core.engine.Engines;
 import dev.mirrorsd.core.engine.ModelSource;
 import dev.mirrorsd.core.model.CausalLM;
+import dev.mirrorsd.core.model.FeatureDraftModel;
 import dev.mirrorsd.devices.DeviceInventory;
 import dev.mirrorsd.draft.DraftCheckpoint;
 import dev.mirrorsd.draft.FeatureDraft;
@@ -13,6 +14,7 @@ import dev.mirrorsd.pipeline.Generator;
 import dev.mirrorsd.pipeline.Strategy;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.stream.Collectors;
 
@@ -143,7 +145,21 @@ public final class Deployment {
                         + " states, and the plan puts the target on " + placed.target().device() + ", whose engine"
                         + " gives none: use the token draft (--draft models/draft) or another target engine");
             }
-            // runs in Java beside the target, reading its hidden states: no engine places it
+            if (draftExport != null) {
+                // compiled for the draft's engine: its steps run on the plan's draft device
+                FeatureDraftModel compiled = Engines.get(place.device().engine()).loadFeatureDraft(draftExport,
+                        place.device()).orElseThrow(() -> new IllegalArgumentException(draftExport + " is not a compiled"
+                        + " feature draft for " + place.device() + ": export " + draft + " for it (docs/guide/gpu-engine.md)"));
+                FeatureDraft host = FeatureDraft.load(draft, checkpoint.weights());
+                if (!Arrays.equals(compiled.draftToTarget(), host.draftToTarget())
+                        || !Arrays.equals(compiled.featureLayers(), host.featureLayers())) {
+                    compiled.close();
+                    throw new IllegalArgumentException(draftExport + " was compiled from another feature draft than "
+                            + draft + " (its vocabulary or feature layers differ): export it again");
+                }
+                return base.withFeatureDraft(compiled);
+            }
+            // runs in Java beside the target, reading its hidden states
             return base.withFeatureDraft(FeatureDraft.load(draft, checkpoint.weights()));
         }
         if (DraftCheckpoint.isProjectDraft(draft)) {

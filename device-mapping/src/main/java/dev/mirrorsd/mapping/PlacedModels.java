@@ -27,6 +27,9 @@ public record PlacedModels(Checkpoint checkpoint, CausalLM target, DraftOptions 
         if (options.draftModel() != null) {
             options.draftModel().close();
         }
+        if (options.featureDraft() != null) {
+            options.featureDraft().close();
+        }
         target.close();
     }
 }

@@ -1,5 +1,6 @@
 package dev.mirrorsd.draft;
 
+import dev.mirrorsd.core.model.FeatureDraftModel;
 import dev.mirrorsd.core.model.Logits;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.core.sampling.TokenSampler;
@@ -8,15 +9,14 @@ import dev.mirrorsd.core.speculative.DraftProposal;
 import java.util.Arrays;
 
 /**
- * One request's {@link FeatureDraft} state: the target's features by position, and the draft
+ * One request's {@link FeatureDraftModel} state: the target's features by position, and the draft
  * cache fed from them. Positions 1..fed-1 of the cache hold steps fed with target features (the
  * features of the position before, and the committed token); positions past them hold the draft's
  * own steps, rewritten as soon as the target's features of those positions arrive. Position 0 has no
  * position before it and is fed a zero feature, as in training. Not thread-safe.
  */
 final class FeatureCursor {
-    private final FeatureDraft draft;
-    private final FeatureDraft.State state;
+    private final FeatureDraftModel.State state;
     private final int width;
     private final float[] features;  // (capacity, width): the target's, by position
     private final int[] fedTokens;   // the token fed at each position from target features
@@ -27,16 +27,15 @@ final class FeatureCursor {
     private int known;               // positions 0..known-1 have target features
     private int fed;
 
-    FeatureCursor(FeatureDraft draft, int capacity) {
-        this.draft = draft;
+    FeatureCursor(FeatureDraftModel draft, int capacity) {
         this.state = draft.newState(capacity);
         this.width = draft.featureWidth();
         this.features = new float[capacity * width];
         this.fedTokens = new int[capacity];
         this.zeros = new float[width];
-        this.g = new float[draft.hidden];
-        this.logits = new float[draft.draftVocab];
-        this.row = new Logits(1, draft.draftVocab, logits);
+        this.g = new float[draft.hiddenSize()];
+        this.logits = new float[draft.draftVocab()];
+        this.row = new Logits(1, draft.draftVocab(), logits);
     }
 
     int capacity() {
@@ -98,6 +97,11 @@ final class FeatureCursor {
      */
     void feed(float[] source, int offset, int token, int position, boolean wantLogits) {
         state.step(source, offset, true, token, position, 0, g, wantLogits ? logits : null);
+    }
+
+    /** Frees the draft cache (device memory when the draft runs on an engine). */
+    void close() {
+        state.close();
     }
 
     /** The draft's hidden state after its last step (a tree's root, after {@link #catchUp}). */

@@ -4,6 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.mirrorsd.core.format.safetensors.SafetensorsFile;
+import dev.mirrorsd.core.model.FeatureDraftModel;
 import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.model.ModelFormatException;
 import dev.mirrorsd.core.weights.HostTensor;
@@ -33,8 +34,10 @@ import java.util.Arrays;
  *   logits = H[d2t] . RMSNorm_out(g)                      (draft vocabulary)
  * </pre>
  * The weights are read-only and shared by every request; each request's cache is a {@link State}.
+ * This is the draft on the host; an engine may run the same layer on its device
+ * ({@link FeatureDraftModel}).
  */
-public final class FeatureDraft {
+public final class FeatureDraft implements FeatureDraftModel {
     private static final int[] NO_SLOTS = new int[0];
 
     /** The {@code architecture} that config.json names. */
@@ -192,26 +195,37 @@ public final class FeatureDraft {
         }
     }
 
-    /** The target layers whose hidden states the draft reads, ascending (1 = after the first layer). */
+    @Override
+    public int hiddenSize() {
+        return hidden;
+    }
+
+    @Override
+    public int draftVocab() {
+        return draftVocab;
+    }
+
+    @Override
+    public int targetVocab() {
+        return targetVocab;
+    }
+
+    @Override
     public int[] featureLayers() {
         return featureLayers.clone();
     }
 
-    /** Floats per position of fused target features: one hidden state per feature layer. */
-    public int featureWidth() {
-        return featureLayers.length * hidden;
-    }
-
-    /** Target id of each draft logit. */
+    @Override
     public int[] draftToTarget() {
         return draftToTarget.clone();
     }
 
-    int[] draftToTargetShared() {
-        return draftToTarget;
+    @Override
+    public String device() {
+        return "java";
     }
 
-    /** A request's draft cache of {@code capacity} positions. */
+    @Override
     public State newState(int capacity) {
         return new State(capacity);
     }
@@ -220,7 +234,7 @@ public final class FeatureDraft {
      * One request's draft KV cache (slot = absolute position) and scratch buffers: a step allocates
      * nothing. Not thread-safe.
      */
-    public final class State {
+    public final class State implements FeatureDraftModel.State {
         private final int capacity;
         private final float[] keys;    // (capacity, kvHeads * headDim), RoPE applied
         private final float[] values;  // (capacity, kvHeads * headDim)
@@ -241,30 +255,18 @@ public final class FeatureDraft {
             this.scores = new float[capacity];
         }
 
+        @Override
         public int capacity() {
             return capacity;
         }
 
-        /**
-         * Runs one draft step at {@code position} and writes its key and value there.
-         *
-         * @param input       the target's features of position - 1 ({@code fused}: {@link #featureWidth()}
-         *                    floats, fused by fc here), or the draft's own g of position - 1 (hidden floats)
-         * @param firstSlot   the first cached position the step attends to (earlier ones hold no step)
-         * @param gOut        receives g, the draft's hidden state for the next step (hidden floats)
-         * @param logits      receives the draft-vocabulary logits, or null when only the cache is wanted
-         */
+        @Override
         public void step(float[] input, int inputOff, boolean fused, int token, int position, int firstSlot,
                          float[] gOut, float[] logits) {
             step(input, inputOff, fused, token, position, position, firstSlot, position, NO_SLOTS, 0, gOut, logits);
         }
 
-        /**
-         * A step of a draft tree's node: its key and value go to {@code slot}, and it attends to the
-         * cached slots {@code firstSlot..lastSlot-1} (the committed positions) and to
-         * {@code extraSlots[0..extraCount)} (its ancestors in the tree, then itself), not to its
-         * siblings. RoPE still takes the node's position in the sequence.
-         */
+        @Override
         public void treeStep(float[] parentG, int token, int position, int slot, int firstSlot, int lastSlot,
                              int[] extraSlots, int extraCount, float[] gOut, float[] logits) {
             step(parentG, 0, false, token, position, slot, firstSlot, lastSlot, extraSlots, extraCount, gOut, logits);

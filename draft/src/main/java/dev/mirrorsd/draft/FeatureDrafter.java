@@ -1,5 +1,6 @@
 package dev.mirrorsd.draft;
 
+import dev.mirrorsd.core.model.FeatureDraftModel;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.core.sampling.TokenSampler;
 import dev.mirrorsd.core.speculative.DraftProposal;
@@ -8,7 +9,8 @@ import java.util.Arrays;
 import java.util.random.RandomGenerator;
 
 /**
- * Drafts chains with a {@link FeatureDraft}, in Java on the request's thread. Each round the
+ * Drafts chains with a {@link FeatureDraftModel}, on the request's thread (the steps run where the
+ * model does: in Java, or on an engine's GPU). Each round the
  * session first catches up on the positions the target committed since the last one, each from
  * the target's features of the position before it (the serial loop hands them over from its
  * verification pass); then it drafts from its own hidden state, as EAGLE does. Drafted positions
@@ -24,12 +26,12 @@ public final class FeatureDrafter implements Drafter {
     /** Deepest tree drafted; its nodes' cache slots are reserved when a session opens. */
     private static final int MAX_TREE_DEPTH = 16;
 
-    private final FeatureDraft draft;
+    private final FeatureDraftModel draft;
     private final int branching; // 0: chains
     private final int nodeBudget;
 
     /** Chains. */
-    public FeatureDrafter(FeatureDraft draft) {
+    public FeatureDrafter(FeatureDraftModel draft) {
         this.draft = draft;
         this.branching = 0;
         this.nodeBudget = 0;
@@ -39,7 +41,7 @@ public final class FeatureDrafter implements Drafter {
      * Dynamic trees of {@code nodeBudget} draft tokens per round, {@code branching} children per
      * expanded node and nodes expanded per depth; the round's draft length bounds the depth.
      */
-    public FeatureDrafter(FeatureDraft draft, int branching, int nodeBudget) {
+    public FeatureDrafter(FeatureDraftModel draft, int branching, int nodeBudget) {
         if (branching < 1 || nodeBudget < 1) {
             throw new IllegalArgumentException("a dynamic tree needs branching >= 1 and a node budget >= 1, got "
                     + branching + " and " + nodeBudget);
@@ -73,7 +75,7 @@ public final class FeatureDrafter implements Drafter {
         Session(SamplingConfig sampling, TokenSampler sampler, int capacity) {
             this.sampling = sampling;
             this.sampler = sampler;
-            this.distribution = new TargetDistribution(draft.draftToTargetShared(), draft.targetVocab, sampling);
+            this.distribution = new TargetDistribution(draft.draftToTarget(), draft.targetVocab(), sampling);
             this.committedCapacity = capacity;
             // a tree's nodes take cache slots past the committed positions, one each
             this.cursor = new FeatureCursor(draft, capacity + (branching == 0 ? 0 : maxNodes(MAX_TREE_DEPTH)));
@@ -114,7 +116,7 @@ public final class FeatureDrafter implements Drafter {
                 maxDepth = 1; // no room for a deep tree's slots: the root's children only
                 maxNodes = maxNodes(1);
             }
-            int hidden = draft.hidden;
+            int hidden = draft.hiddenSize();
             if (nodeG.length < maxNodes) {
                 nodeG = new float[maxNodes][hidden];
                 ancestors = new int[maxDepth + 1];
@@ -157,6 +159,7 @@ public final class FeatureDrafter implements Drafter {
 
         @Override
         public void close() {
+            cursor.close();
         }
     }
 }

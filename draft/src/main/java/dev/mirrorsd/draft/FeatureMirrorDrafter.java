@@ -1,5 +1,6 @@
 package dev.mirrorsd.draft;
 
+import dev.mirrorsd.core.model.FeatureDraftModel;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.core.sampling.TokenSampler;
 import dev.mirrorsd.core.speculative.DraftProposal;
@@ -9,7 +10,7 @@ import java.util.Arrays;
 import java.util.random.RandomGenerator;
 
 /**
- * Mirror-SD's draft side with a {@link FeatureDraft}: the early-exit message brings, with the
+ * Mirror-SD's draft side with a {@link FeatureDraftModel}: the early-exit message brings, with the
  * candidates, every window row's target features at layers up to l_e, which are the features the
  * draft reads. The rollout walks the window's rows in order: before the branches after row i, the
  * draft cache takes row i (fed with row i-1's features, as if rows 1..i were accepted); each branch
@@ -19,9 +20,9 @@ import java.util.random.RandomGenerator;
  * <p>Thread-safety: {@link #open} may be called from many threads.
  */
 public final class FeatureMirrorDrafter implements MirrorDrafter {
-    private final FeatureDraft draft;
+    private final FeatureDraftModel draft;
 
-    public FeatureMirrorDrafter(FeatureDraft draft) {
+    public FeatureMirrorDrafter(FeatureDraftModel draft) {
         this.draft = draft;
     }
 
@@ -66,7 +67,7 @@ public final class FeatureMirrorDrafter implements MirrorDrafter {
                 int capacity) {
             this.sampling = sampling;
             this.sampler = sampler;
-            this.distribution = new TargetDistribution(draft.draftToTargetShared(), draft.targetVocab, sampling);
+            this.distribution = new TargetDistribution(draft.draftToTarget(), draft.targetVocab(), sampling);
             this.cursor = new FeatureCursor(draft, capacity);
             this.gamma = gamma;
             this.missPolicy = missPolicy;
@@ -177,6 +178,7 @@ public final class FeatureMirrorDrafter implements MirrorDrafter {
 
         @Override
         public void close() {
+            cursor.close();
         }
     }
 }

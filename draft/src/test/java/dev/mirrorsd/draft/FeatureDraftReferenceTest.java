@@ -81,8 +81,8 @@ class FeatureDraftReferenceTest {
                             + prompt.get("user"));
                 }
                 SamplingConfig greedy = SamplingConfig.greedy();
-                TargetDistribution distribution = new TargetDistribution(draft.draftToTargetShared(),
-                        draft.targetVocab, greedy);
+                TargetDistribution distribution = new TargetDistribution(draft.draftToTarget(),
+                        draft.targetVocab(), greedy);
                 DraftProposal chain = cursor.chain(expectedTokens.length, distribution, greedy,
                         TokenSampler.over(new SplittableRandom(1)), context, context.length);
                 int[] drafted = new int[chain.size()];

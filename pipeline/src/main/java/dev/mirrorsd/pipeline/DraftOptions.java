@@ -1,8 +1,8 @@
 package dev.mirrorsd.pipeline;
 
 import dev.mirrorsd.core.model.CausalLM;
+import dev.mirrorsd.core.model.FeatureDraftModel;
 import dev.mirrorsd.core.tokenizer.TextTokenizer;
-import dev.mirrorsd.draft.FeatureDraft;
 
 /**
  * What the speculative strategies need besides the target.
@@ -25,7 +25,7 @@ import dev.mirrorsd.draft.FeatureDraft;
  */
 public record DraftOptions(CausalLM draftModel, TextTokenizer draftTokenizer, int[] draftToTarget, int exitLayer,
                            float confidenceThreshold, int rootBranches, int treeBranching, int treeNodes,
-                           MirrorOptions mirror, FeatureDraft featureDraft, int lookupNgram) {
+                           MirrorOptions mirror, FeatureDraftModel featureDraft, int lookupNgram) {
 
     /**
      * The default: a three-token repeat. On Spec-Bench it lifts the feature draft's mean accepted
@@ -62,7 +62,7 @@ public record DraftOptions(CausalLM draftModel, TextTokenizer draftTokenizer, in
     }
 
     /** A feature draft for the draft strategy, in place of a draft model. */
-    public DraftOptions withFeatureDraft(FeatureDraft draft) {
+    public DraftOptions withFeatureDraft(FeatureDraftModel draft) {
         return new DraftOptions(draftModel, draftTokenizer, draftToTarget, exitLayer, confidenceThreshold, rootBranches,
                 treeBranching, treeNodes, mirror, draft, lookupNgram);
     }

@@ -1,6 +1,7 @@
 package dev.mirrorsd.core.engine;
 
 import dev.mirrorsd.core.model.CausalLM;
+import dev.mirrorsd.core.model.FeatureDraftModel;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -39,6 +40,17 @@ public interface EngineProvider {
      * Hugging Face folder, an ONNX export, a folder of compiled graphs), judged by its names only.
      */
     boolean accepts(Path model);
+
+    /**
+     * Loads a feature draft compiled for this engine ({@code export} is a folder {@link #accepts}
+     * names), to run its steps on {@code device}; empty when {@code export} holds another model. An
+     * engine that runs no feature draft on its own leaves it to the host (Java) draft.
+     *
+     * @throws IllegalArgumentException {@code device} belongs to another engine
+     */
+    default Optional<FeatureDraftModel> loadFeatureDraft(Path export, DeviceId device) {
+        return Optional.empty();
+    }
 
     /**
      * Whether a model on this engine can stop at an early-exit layer mid-window, as the target of

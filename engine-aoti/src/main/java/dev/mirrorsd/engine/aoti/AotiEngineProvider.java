@@ -6,6 +6,7 @@ import dev.mirrorsd.core.engine.DeviceId;
 import dev.mirrorsd.core.engine.EngineProvider;
 import dev.mirrorsd.core.engine.ModelSource;
 import dev.mirrorsd.core.model.CausalLM;
+import dev.mirrorsd.core.model.FeatureDraftModel;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,6 +57,15 @@ public final class AotiEngineProvider implements EngineProvider {
     @Override
     public CausalLM load(ModelSource source, DeviceId device, int threads) {
         return AotiCausalLM.load(source.path(), BACKENDS.place(device, AotiDevice::cpu, AotiDevice::gpu));
+    }
+
+    /** A folder written by export_aoti.py --feature-draft: the draft's steps as graphs on the device. */
+    @Override
+    public Optional<FeatureDraftModel> loadFeatureDraft(Path export, DeviceId device) {
+        if (!AotiFeatureDraft.isExport(export)) {
+            return Optional.empty();
+        }
+        return Optional.of(AotiFeatureDraft.load(export, BACKENDS.place(device, AotiDevice::cpu, AotiDevice::gpu)));
     }
 
     /** At the stages' boundaries below the last layer: a feature draft's layers must be exit layers of the export. */

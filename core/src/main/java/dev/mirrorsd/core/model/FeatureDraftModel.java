@@ -1,0 +1,78 @@
+package dev.mirrorsd.core.model;
+
+/**
+ * A feature-conditioned draft (EAGLE-3's one decoder layer that reads the target's hidden states)
+ * as a device runs it: in Java on the host, or as compiled graphs on an engine's GPU. The drafters
+ * drive it a step at a time; where it runs decides only how fast. The layer, its inputs and its
+ * training are in docs/design/feature-draft.md.
+ *
+ * <p>The weights are shared by every request; each request's KV cache is a {@link State}.
+ */
+public interface FeatureDraftModel extends AutoCloseable {
+
+    /** Width of the draft's hidden state (the target's). */
+    int hiddenSize();
+
+    /** Logits per step: the draft vocabulary, a subset of the target's. */
+    int draftVocab();
+
+    /** The target's vocabulary size, which the fed tokens index. */
+    int targetVocab();
+
+    /** The target layers whose hidden states the draft reads, ascending (1 = after the first layer). */
+    int[] featureLayers();
+
+    /** Floats per position of fused target features: one hidden state per feature layer. */
+    default int featureWidth() {
+        return featureLayers().length * hiddenSize();
+    }
+
+    /** Target id of each draft logit (a fresh copy). */
+    int[] draftToTarget();
+
+    /** Where the steps run ("java", "aoti:cuda:0"). */
+    String device();
+
+    /** A request's draft cache of {@code capacity} positions. */
+    State newState(int capacity);
+
+    /** Frees device memory; the host draft holds none. */
+    @Override
+    default void close() {
+    }
+
+    /**
+     * One request's draft KV cache (slot = absolute position for committed and chained steps) and
+     * whatever a step needs besides. A step allocates nothing on the host. Not thread-safe.
+     */
+    interface State extends AutoCloseable {
+
+        int capacity();
+
+        /**
+         * One draft step at {@code position}; its key and value go to slot {@code position}, and it
+         * attends to slots {@code firstSlot..position}.
+         *
+         * @param input     the target's features of position - 1 ({@code fused}: {@link #featureWidth()}
+         *                  floats, fused by the draft's fc), or the draft's own g of position - 1 (hidden floats)
+         * @param gOut      receives g, the draft's hidden state for the next step (hidden floats)
+         * @param logits    receives the draft-vocabulary logits, or null when only the cache is wanted
+         */
+        void step(float[] input, int inputOff, boolean fused, int token, int position, int firstSlot,
+                  float[] gOut, float[] logits);
+
+        /**
+         * A step of a draft tree's node: its key and value go to {@code slot}, and it attends to the
+         * cached slots {@code firstSlot..lastSlot} (the committed positions) and to
+         * {@code extraSlots[0..extraCount)} (its ancestors in the tree, then itself), not to its
+         * siblings. RoPE still takes the node's position in the sequence.
+         */
+        void treeStep(float[] parentG, int token, int position, int slot, int firstSlot, int lastSlot,
+                      int[] extraSlots, int extraCount, float[] gOut, float[] logits);
+
+        /** Frees the cache's device memory; a host cache is left to the collector. */
+        @Override
+        default void close() {
+        }
+    }
+}

@@ -1,0 +1,448 @@
+package dev.mirrorsd.engine.aoti;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.mirrorsd.core.model.FeatureDraftModel;
+import dev.mirrorsd.core.model.ModelFormatException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The feature draft compiled by {@code tools/gpu/export_aoti.py --feature-draft} into two graphs on
+ * one device: {@code fc} fuses the target's features, {@code step} runs the draft's decoder layer
+ * and its head for a window of rows over a KV cache the caller owns (the target's graph contract,
+ * with the step's hidden input beside its tokens). On a GPU a draft step is a few hundred kernels
+ * for a few megabytes of weights, so, as for the target, the steps of one state (the graph owner)
+ * replay CUDA graphs, keyed by the attended width rounded up to {@value AotiCausalLM#ATTENDED_BUCKET}
+ * slots; other states run eagerly.
+ *
+ * <p>A step's host side allocates nothing: its inputs go into tensors kept per width and its g and
+ * logits come back into the caller's arrays.
+ *
+ * <p>Thread-safety: {@link #newState} from any thread; each state is used by one thread at a time.
+ */
+public final class AotiFeatureDraft implements FeatureDraftModel {
+
+    /** The {@code architecture} a feature draft's manifest names. */
+    public static final String ARCHITECTURE = "feature-draft";
+
+    private final Path dir;
+    private final AotiDevice device;
+    private final AotiStream stream;
+    private final AotiGraph fc;
+    private final AotiGraph step;
+    private final int hidden;
+    private final int kvHeads;
+    private final int headDim;
+    private final int draftVocab;
+    private final int targetVocab;
+    private final int maxContext;
+    private final int[] featureLayers;
+    private final int[] draftToTarget;
+    private final float masked;
+    private final int dtypeCode;
+    private final boolean graphs;        // CUDA graphs on
+    private AotiState graphOwner;        // the state that replays CUDA graphs now, or null
+    private DeviceTensor graphCache;     // its cache (max_context slots), kept from one owner to the next
+
+    private AotiFeatureDraft(Path dir, JsonObject m, AotiStream stream, AotiGraph fc, AotiGraph step) {
+        this.dir = dir;
+        this.device = stream.device();
+        this.stream = stream;
+        this.fc = fc;
+        this.step = step;
+        this.hidden = integer(dir, m, "hidden_size");
+        this.kvHeads = integer(dir, m, "kv_heads");
+        this.headDim = integer(dir, m, "head_dim");
+        this.draftVocab = integer(dir, m, "draft_vocab");
+        this.targetVocab = integer(dir, m, "vocab");
+        this.maxContext = integer(dir, m, "max_context");
+        this.featureLayers = ints(dir, m, "feature_layers");
+        this.draftToTarget = ints(dir, m, "d2t");
+        this.masked = m.has("masked_value") ? m.get("masked_value").getAsFloat() : -1e9f;
+        this.dtypeCode = switch (string(dir, m, "dtype")) {
+            case "float32" -> AotiNative.FLOAT32;
+            case "bfloat16" -> AotiNative.BFLOAT16;
+            case "float16" -> AotiNative.FLOAT16;
+            default -> throw new ModelFormatException(dir + ": dtype must be float32, bfloat16 or float16, got "
+                    + string(dir, m, "dtype"));
+        };
+        if (draftToTarget.length != draftVocab) {
+            throw new ModelFormatException(dir + ": d2t holds " + draftToTarget.length + " ids, draft_vocab is "
+                    + draftVocab);
+        }
+        for (int id : draftToTarget) {
+            if (id < 0 || id >= targetVocab) {
+                throw new ModelFormatException(dir + ": d2t names id " + id + " outside the target's " + targetVocab);
+            }
+        }
+        this.graphs = device.cuda() && AotiNative.cudaGraphsUnavailable() == null
+                && Integer.getInteger(AotiCausalLM.GRAPH_WINDOW_PROPERTY, AotiCausalLM.DEFAULT_GRAPH_WINDOW) > 0;
+    }
+
+    /** Whether {@code dir} holds a compiled feature draft (its manifest's architecture says so). */
+    public static boolean isExport(Path dir) {
+        try {
+            return ARCHITECTURE.equals(manifest(dir).get("architecture").getAsString());
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Loads the graphs in {@code dir} onto {@code device}.
+     *
+     * @throws ModelFormatException     the manifest is missing, of another model or inconsistent
+     * @throws IllegalArgumentException the graphs were compiled for another device kind
+     * @throws AotiUnavailableException no libtorch, no shim, or no such GPU
+     */
+    public static AotiFeatureDraft load(Path dir, AotiDevice device) {
+        JsonObject m = manifest(dir);
+        if (!AotiManifest.FORMAT.equals(string(dir, m, "format")) || !ARCHITECTURE.equals(string(dir, m, "architecture"))) {
+            throw new ModelFormatException(dir + " is not a compiled feature draft (format " + m.get("format")
+                    + ", architecture " + m.get("architecture") + "); export it with tools/gpu/export_aoti.py --feature-draft");
+        }
+        if (!string(dir, m, "device").equals(device.kind())) {
+            throw new IllegalArgumentException(dir + " was compiled for " + string(dir, m, "device") + ", not for " + device
+                    + "; export it again with --device " + device.kind());
+        }
+        Map<String, String> libraries = new HashMap<>();
+        for (JsonElement e : m.getAsJsonArray("graphs")) {
+            JsonObject g = e.getAsJsonObject();
+            libraries.put(g.get("graph").getAsString(), g.get("library").getAsString());
+        }
+        for (String name : new String[] {"fc", "step"}) {
+            if (!libraries.containsKey(name)) {
+                throw new ModelFormatException(dir + ": the manifest names no '" + name + "' graph");
+            }
+        }
+        AotiRuntime.get().require(device);
+        AotiStream stream = AotiStream.open(device);
+        AotiGraph fc = AotiGraph.load("fc", dir.resolve(libraries.get("fc")), stream);
+        try {
+            AotiGraph step = AotiGraph.load("step", dir.resolve(libraries.get("step")), stream);
+            try {
+                return new AotiFeatureDraft(dir, m, stream, fc, step);
+            } catch (RuntimeException e) {
+                step.close();
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            fc.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public int hiddenSize() {
+        return hidden;
+    }
+
+    @Override
+    public int draftVocab() {
+        return draftVocab;
+    }
+
+    @Override
+    public int targetVocab() {
+        return targetVocab;
+    }
+
+    @Override
+    public int[] featureLayers() {
+        return featureLayers.clone();
+    }
+
+    @Override
+    public int[] draftToTarget() {
+        return draftToTarget.clone();
+    }
+
+    @Override
+    public String device() {
+        return "aoti:" + device;
+    }
+
+    /** CUDA graph replays and captures so far over both graphs. */
+    public long[] cudaGraphCounts() {
+        return new long[] {fc.replays() + step.replays(), fc.captures() + step.captures()};
+    }
+
+    @Override
+    public State newState(int capacity) {
+        if (capacity < 1 || capacity > maxContext) {
+            throw new IllegalArgumentException("draft cache of " + capacity + " positions outside [1, " + maxContext
+                    + "], the limit " + dir + " was exported with (--max-context)");
+        }
+        return new AotiState(capacity);
+    }
+
+    private synchronized DeviceTensor claimGraphs(AotiState state) {
+        if (!graphs || graphOwner != null) {
+            return null;
+        }
+        if (graphCache == null) {
+            DeviceTensor cache = DeviceTensor.empty(stream, dtypeCode, 1, 2, kvHeads, maxContext, headDim);
+            try {
+                cache.zero(); // slots no step wrote are masked, but a NaN there would still poison a row
+            } catch (RuntimeException e) {
+                cache.close();
+                throw e;
+            }
+            graphCache = cache;
+        }
+        graphOwner = state;
+        return graphCache;
+    }
+
+    private synchronized void releaseGraphs(AotiState state) {
+        if (graphOwner == state) {
+            graphOwner = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        fc.close();
+        step.close();
+        synchronized (this) {
+            if (graphCache != null) {
+                graphCache.close();
+                graphCache = null;
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "AotiFeatureDraft[" + device + ", features " + Arrays.toString(featureLayers) + ", " + draftVocab
+                + " draft tokens, " + dir + "]";
+    }
+
+    /** The tensors one step width reads, at fixed addresses when CUDA graphs replay them. */
+    private record StepTensors(DeviceTensor ints, DeviceTensor tokens, DeviceTensor positions, DeviceTensor writeIndex,
+                               DeviceTensor mask, DeviceTensor h, DeviceTensor features) {
+        static StepTensors allocate(AotiStream stream, int width, int hidden, int featureWidth) {
+            DeviceTensor ints = DeviceTensor.empty(stream, AotiNative.INT64, 3L * AotiCausalLM.intsStride(1));
+            long stride = AotiCausalLM.intsStride(1);
+            return new StepTensors(ints, ints.view(new long[] {1}, new long[] {1}, 0),
+                    ints.view(new long[] {1}, new long[] {1}, stride), ints.view(new long[] {1}, new long[] {1}, 2 * stride),
+                    DeviceTensor.empty(stream, AotiNative.FLOAT32, 1, width),
+                    DeviceTensor.empty(stream, AotiNative.FLOAT32, 1, hidden),
+                    DeviceTensor.empty(stream, AotiNative.FLOAT32, 1, featureWidth));
+        }
+
+        void close() {
+            for (DeviceTensor t : new DeviceTensor[] {tokens, positions, writeIndex, ints, mask, h, features}) {
+                t.close();
+            }
+        }
+    }
+
+    private final class AotiState implements FeatureDraftModel.State {
+        private final int capacity;
+        private final DeviceTensor ownCache;      // when not the graph owner
+        private final DeviceTensor cache;
+        private final boolean graphed;
+        private final int slots;                  // the cache's slots
+        private final long[] ints = new long[3 * AotiCausalLM.intsStride(1)];
+        private final float[] h = new float[hidden];
+        private final float[] features = new float[featureWidth()];
+        private final Map<Integer, float[]> masks = new HashMap<>();          // host mask rows by width
+        private final Map<Integer, StepTensors> tensors = new HashMap<>();    // graphed inputs by width
+        private boolean closed;
+
+        AotiState(int capacity) {
+            this.capacity = capacity;
+            DeviceTensor shared = claimGraphs(this);
+            this.graphed = shared != null;
+            if (graphed) {
+                this.ownCache = null;
+                this.cache = shared;
+                this.slots = maxContext;
+            } else {
+                this.ownCache = DeviceTensor.empty(stream, dtypeCode, 1, 2, kvHeads, capacity, headDim);
+                try {
+                    ownCache.zero();
+                } catch (RuntimeException e) {
+                    ownCache.close();
+                    releaseGraphs(this);
+                    throw e;
+                }
+                this.cache = ownCache;
+                this.slots = capacity;
+            }
+        }
+
+        @Override
+        public int capacity() {
+            return capacity;
+        }
+
+        @Override
+        public void step(float[] input, int inputOff, boolean fused, int token, int position, int firstSlot,
+                         float[] gOut, float[] logits) {
+            run(input, inputOff, fused, token, position, position, firstSlot, position, null, 0, gOut, logits);
+        }
+
+        @Override
+        public void treeStep(float[] parentG, int token, int position, int slot, int firstSlot, int lastSlot,
+                             int[] extraSlots, int extraCount, float[] gOut, float[] logits) {
+            run(parentG, 0, false, token, position, slot, firstSlot, lastSlot, extraSlots, extraCount, gOut, logits);
+        }
+
+        private void run(float[] input, int inputOff, boolean fused, int token, int position, int slot, int firstSlot,
+                         int lastSlot, int[] extra, int extraCount, float[] gOut, float[] logits) {
+            if (closed) {
+                throw new IllegalStateException("draft state is closed");
+            }
+            if (slot < 0 || slot >= capacity) {
+                throw new IllegalStateException("draft cache slot " + slot + " outside its cache of " + capacity
+                        + " positions");
+            }
+            if (token < 0 || token >= targetVocab) {
+                throw new IllegalArgumentException("token id " + token + " outside the vocabulary of " + targetVocab);
+            }
+            int attended = Math.max(slot, lastSlot) + 1;
+            for (int i = 0; i < extraCount; i++) {
+                attended = Math.max(attended, extra[i] + 1);
+            }
+            int width = graphed ? Math.min(slots, AotiCausalLM.attendedWidth(attended, maxContext)) : attended;
+            float[] mask = masks.computeIfAbsent(width, float[]::new);
+            Arrays.fill(mask, masked);
+            Arrays.fill(mask, Math.max(0, firstSlot), lastSlot + 1, 0f);
+            for (int i = 0; i < extraCount; i++) {
+                mask[extra[i]] = 0f;
+            }
+            long stride = AotiCausalLM.intsStride(1);
+            ints[0] = token;
+            ints[(int) stride] = position;
+            ints[(int) (2 * stride)] = slot;
+            if (graphed) {
+                runGraphed(width, mask, input, inputOff, fused, gOut, logits);
+            } else {
+                runEager(width, mask, input, inputOff, fused, gOut, logits);
+            }
+        }
+
+        private void runGraphed(int width, float[] mask, float[] input, int inputOff, boolean fused, float[] gOut,
+                                float[] logits) {
+            StepTensors t = tensors.computeIfAbsent(width, w -> StepTensors.allocate(stream, w, hidden, featureWidth()));
+            t.ints().write(ints);
+            t.mask().write(mask);
+            if (fused) {
+                System.arraycopy(input, inputOff, features, 0, features.length);
+                t.features().write(features);
+                DeviceTensor[] fused1 = fc.runStep(0, t.features());
+                try {
+                    t.h().copyFrom(fused1[0]);
+                } finally {
+                    fused1[0].close();
+                }
+            } else {
+                System.arraycopy(input, inputOff, h, 0, hidden);
+                t.h().write(h);
+            }
+            DeviceTensor[] out = step.runStep(width, t.tokens(), t.h(), t.positions(), t.mask(), t.writeIndex(), cache);
+            read(out, gOut, logits);
+        }
+
+        private void runEager(int width, float[] mask, float[] input, int inputOff, boolean fused, float[] gOut,
+                              float[] logits) {
+            StepTensors t = StepTensors.allocate(stream, width, hidden, featureWidth());
+            try {
+                t.ints().write(ints);
+                t.mask().write(mask);
+                DeviceTensor hIn = t.h();
+                DeviceTensor[] fused1 = null;
+                if (fused) {
+                    System.arraycopy(input, inputOff, features, 0, features.length);
+                    t.features().write(features);
+                    fused1 = fc.run(t.features());
+                    hIn = fused1[0];
+                } else {
+                    System.arraycopy(input, inputOff, h, 0, hidden);
+                    t.h().write(h);
+                }
+                try {
+                    read(step.run(t.tokens(), hIn, t.positions(), t.mask(), t.writeIndex(), cache), gOut, logits);
+                } finally {
+                    if (fused1 != null) {
+                        fused1[0].close();
+                    }
+                }
+            } finally {
+                t.close();
+            }
+        }
+
+        /** g into {@code gOut}, logits into {@code logits} when asked for; closes the output handles. */
+        private void read(DeviceTensor[] out, float[] gOut, float[] logits) {
+            try {
+                AotiNative.toFloats(out[0].handle(), gOut, stream.deviceIndex(), stream.handle());
+                if (logits != null) {
+                    AotiNative.toFloats(out[1].handle(), logits, stream.deviceIndex(), stream.handle());
+                }
+            } finally {
+                out[0].close();
+                out[1].close();
+            }
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                tensors.values().forEach(StepTensors::close);
+                tensors.clear();
+                if (ownCache != null) {
+                    ownCache.close();
+                }
+                releaseGraphs(this);
+            }
+        }
+    }
+
+    private static JsonObject manifest(Path dir) {
+        Path file = dir.resolve(AotiManifest.FILE_NAME);
+        if (!Files.isRegularFile(file)) {
+            throw new ModelFormatException("no AOTI manifest at " + file
+                    + "; export the feature draft with tools/gpu/export_aoti.py --feature-draft");
+        }
+        try {
+            return JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+        } catch (IOException | JsonParseException | IllegalStateException e) {
+            throw new ModelFormatException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static JsonElement require(Path dir, JsonObject m, String key) {
+        JsonElement e = m.get(key);
+        if (e == null || e.isJsonNull()) {
+            throw new ModelFormatException(dir.resolve(AotiManifest.FILE_NAME) + " lacks '" + key + "'");
+        }
+        return e;
+    }
+
+    private static String string(Path dir, JsonObject m, String key) {
+        return require(dir, m, key).getAsString();
+    }
+
+    private static int integer(Path dir, JsonObject m, String key) {
+        return require(dir, m, key).getAsInt();
+    }
+
+    private static int[] ints(Path dir, JsonObject m, String key) {
+        JsonElement e = require(dir, m, key);
+        if (!e.isJsonArray()) {
+            throw new ModelFormatException(dir.resolve(AotiManifest.FILE_NAME) + ": '" + key + "' must be a list");
+        }
+        return e.getAsJsonArray().asList().stream().mapToInt(JsonElement::getAsInt).toArray();
+    }
+}
