@@ -7,6 +7,7 @@ import com.google.gson.JsonParser;
 import dev.mirrorsd.core.Checkpoint;
 import dev.mirrorsd.engine.aoti.AotiCausalLM;
 import dev.mirrorsd.engine.aoti.AotiDevice;
+import dev.mirrorsd.engine.aoti.AotiFeatureDraft;
 import dev.mirrorsd.core.engine.Engines;
 import dev.mirrorsd.core.engine.ModelSource;
 import dev.mirrorsd.core.format.safetensors.SafetensorsFile;
