@@ -82,10 +82,16 @@ final class FeatureCursor {
                 break;
             }
         }
-        for (int p = fed; p < length; p++) {
-            state.step(p == 0 ? zeros : features, p == 0 ? 0 : (p - 1) * width, true, context[p], p, 0, g,
-                    wantLogits && p == length - 1 ? logits : null);
-            fedTokens[p] = context[p];
+        if (fed == 0) {
+            // position 0 has no position before it: a zero feature, as in training
+            state.step(zeros, 0, true, context[0], 0, 0, g, wantLogits && length == 1 ? logits : null);
+            fedTokens[0] = context[0];
+            fed = 1;
+        }
+        if (fed < length) {
+            state.fusedSteps(features, (fed - 1) * width, width, context, fed, length - fed, 0, g,
+                    wantLogits ? logits : null);
+            System.arraycopy(context, fed, fedTokens, fed, length - fed);
         }
         fed = length;
     }

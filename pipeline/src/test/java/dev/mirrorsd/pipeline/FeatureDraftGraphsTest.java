@@ -110,6 +110,33 @@ class FeatureDraftGraphsTest {
     }
 
     @Test
+    void shouldCatchUpInWindowsAsTheHostDraftDoesStepByStep() {
+        int hidden = host.hiddenSize();
+        int width = host.featureWidth();
+        Random random = new Random(11);
+        int count = 40; // more than the export's 16-row windows: three windows
+        int[] tokens = random.ints(count + 2, 0, host.targetVocab()).toArray();
+        float[] features = new float[(count + 1) * width]; // row i: the features of position i, fed to i + 1
+        for (int i = 0; i < features.length; i++) {
+            features[i] = (float) random.nextGaussian() * 1.2f;
+        }
+        try (FeatureDraftModel.State a = host.newState(64); FeatureDraftModel.State b = graphs.newState(64)) {
+            float[][] g = {new float[hidden], new float[hidden]};
+            float[][] logits = {new float[host.draftVocab()], new float[host.draftVocab()]};
+            FeatureDraftModel.State[] states = {a, b};
+            for (int s = 0; s < 2; s++) {
+                states[s].fusedSteps(features, 0, width, tokens, 1, count, 0, g[s], logits[s]);
+            }
+            assertClose(g, logits, "after " + count + " positions in windows");
+            // one more position, one row: it must see every position the windows wrote
+            for (int s = 0; s < 2; s++) {
+                states[s].fusedSteps(features, count * width, width, tokens, count + 1, 1, 0, g[s], logits[s]);
+            }
+            assertClose(g, logits, "the position after the windows");
+        }
+    }
+
+    @Test
     void shouldKeepTheTargetsGreedyTokensAsTheDraftOfSerialSpeculation() {
         try (CausalLM target = Engines.load(ModelSource.of(checkpoint.source(), checkpoint::weights, null), "java:cpu")) {
             GenerationConfig config = GenerationConfig.defaults().withMaxNewTokens(40).withIgnoreEos(true)

@@ -62,6 +62,21 @@ public interface FeatureDraftModel extends AutoCloseable {
                   float[] gOut, float[] logits);
 
         /**
+         * Steps at positions {@code first..first+count-1}, each fed the target's features of the
+         * position before ({@code features[offset + i * featureWidth..]} for position first + i) and
+         * {@code tokens[first + i]}, each attending to slots {@code firstSlot..} its own: the
+         * committed positions a round catches up on, or a whole prompt. A device that runs windows
+         * runs them as a few; {@code gOut} and {@code logits} receive the last position's.
+         */
+        default void fusedSteps(float[] features, int offset, int featureWidth, int[] tokens, int first, int count,
+                                int firstSlot, float[] gOut, float[] logits) {
+            for (int i = 0; i < count; i++) {
+                step(features, offset + i * featureWidth, true, tokens[first + i], first + i, firstSlot, gOut,
+                        i == count - 1 ? logits : null);
+            }
+        }
+
+        /**
          * A step of a draft tree's node: its key and value go to {@code slot}, and it attends to the
          * cached slots {@code firstSlot..lastSlot} (the committed positions) and to
          * {@code extraSlots[0..extraCount)} (its ancestors in the tree, then itself), not to its

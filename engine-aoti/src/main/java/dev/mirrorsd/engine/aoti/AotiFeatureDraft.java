@@ -42,6 +42,7 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
     private final int headDim;
     private final int draftVocab;
     private final int targetVocab;
+    private final int maxWindow;
     private final int maxContext;
     private final int[] featureLayers;
     private final int[] draftToTarget;
@@ -62,6 +63,7 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
         this.headDim = integer(dir, m, "head_dim");
         this.draftVocab = integer(dir, m, "draft_vocab");
         this.targetVocab = integer(dir, m, "vocab");
+        this.maxWindow = integer(dir, m, "max_window");
         this.maxContext = integer(dir, m, "max_context");
         this.featureLayers = ints(dir, m, "feature_layers");
         this.draftToTarget = ints(dir, m, "d2t");
@@ -225,17 +227,18 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
                 + " draft tokens, " + dir + "]";
     }
 
-    /** The tensors one step width reads, at fixed addresses when CUDA graphs replay them. */
+    /** The tensors a window of {@code rows} rows attending {@code width} slots reads. */
     private record StepTensors(DeviceTensor ints, DeviceTensor tokens, DeviceTensor positions, DeviceTensor writeIndex,
                                DeviceTensor mask, DeviceTensor h, DeviceTensor features) {
-        static StepTensors allocate(AotiStream stream, int width, int hidden, int featureWidth) {
-            DeviceTensor ints = DeviceTensor.empty(stream, AotiNative.INT64, 3L * AotiCausalLM.intsStride(1));
-            long stride = AotiCausalLM.intsStride(1);
-            return new StepTensors(ints, ints.view(new long[] {1}, new long[] {1}, 0),
-                    ints.view(new long[] {1}, new long[] {1}, stride), ints.view(new long[] {1}, new long[] {1}, 2 * stride),
-                    DeviceTensor.empty(stream, AotiNative.FLOAT32, 1, width),
-                    DeviceTensor.empty(stream, AotiNative.FLOAT32, 1, hidden),
-                    DeviceTensor.empty(stream, AotiNative.FLOAT32, 1, featureWidth));
+        static StepTensors allocate(AotiStream stream, int rows, int width, int hidden, int featureWidth) {
+            long stride = AotiCausalLM.intsStride(rows);
+            long[] row = {rows};
+            long[] unit = {1};
+            DeviceTensor ints = DeviceTensor.empty(stream, AotiNative.INT64, 3 * stride);
+            return new StepTensors(ints, ints.view(row, unit, 0), ints.view(row, unit, stride),
+                    ints.view(row, unit, 2 * stride), DeviceTensor.empty(stream, AotiNative.FLOAT32, rows, width),
+                    DeviceTensor.empty(stream, AotiNative.FLOAT32, rows, hidden),
+                    DeviceTensor.empty(stream, AotiNative.FLOAT32, rows, featureWidth));
         }
 
         void close() {
@@ -245,17 +248,18 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
         }
     }
 
+    /** Host buffers of one window shape, reused from step to step. */
+    private record HostWindow(long[] ints, float[] mask, float[] input) {
+    }
+
     private final class AotiState implements FeatureDraftModel.State {
         private final int capacity;
         private final DeviceTensor ownCache;      // when not the graph owner
         private final DeviceTensor cache;
         private final boolean graphed;
         private final int slots;                  // the cache's slots
-        private final long[] ints = new long[3 * AotiCausalLM.intsStride(1)];
-        private final float[] h = new float[hidden];
-        private final float[] features = new float[featureWidth()];
-        private final Map<Integer, float[]> masks = new HashMap<>();          // host mask rows by width
-        private final Map<Integer, StepTensors> tensors = new HashMap<>();    // graphed inputs by width
+        private final Map<Long, HostWindow> host = new HashMap<>();          // by step key (rows, width)
+        private final Map<Long, StepTensors> tensors = new HashMap<>();      // graphed inputs by step key
         private boolean closed;
 
         AotiState(int capacity) {
@@ -288,110 +292,144 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
         @Override
         public void step(float[] input, int inputOff, boolean fused, int token, int position, int firstSlot,
                          float[] gOut, float[] logits) {
-            run(input, inputOff, fused, token, position, position, firstSlot, position, null, 0, gOut, logits);
+            HostWindow w = open(1, position + 1, token, position, position);
+            Arrays.fill(w.mask(), Math.max(0, firstSlot), position + 1, 0f);
+            run(w, 1, input, inputOff, fused, gOut, logits);
         }
 
         @Override
         public void treeStep(float[] parentG, int token, int position, int slot, int firstSlot, int lastSlot,
                              int[] extraSlots, int extraCount, float[] gOut, float[] logits) {
-            run(parentG, 0, false, token, position, slot, firstSlot, lastSlot, extraSlots, extraCount, gOut, logits);
+            int attended = Math.max(slot, lastSlot) + 1;
+            for (int i = 0; i < extraCount; i++) {
+                attended = Math.max(attended, extraSlots[i] + 1);
+            }
+            HostWindow w = open(1, attended, token, position, slot);
+            Arrays.fill(w.mask(), Math.max(0, firstSlot), lastSlot + 1, 0f);
+            for (int i = 0; i < extraCount; i++) {
+                w.mask()[extraSlots[i]] = 0f;
+            }
+            run(w, 1, parentG, 0, false, gOut, logits);
         }
 
-        private void run(float[] input, int inputOff, boolean fused, int token, int position, int slot, int firstSlot,
-                         int lastSlot, int[] extra, int extraCount, float[] gOut, float[] logits) {
+        /** Windows of up to the export's max_window rows, each row causal over the slots before it. */
+        @Override
+        public void fusedSteps(float[] features, int offset, int featureWidth, int[] tokens, int first, int count,
+                               int firstSlot, float[] gOut, float[] logits) {
+            for (int start = 0; start < count; start += maxWindow) {
+                int rows = Math.min(maxWindow, count - start);
+                int p0 = first + start;
+                HostWindow w = open(rows, p0 + rows, tokens[p0], p0, p0);
+                int stride = AotiCausalLM.intsStride(rows);
+                int width = w.mask().length / rows;
+                for (int r = 0; r < rows; r++) {
+                    w.ints()[r] = tokens[p0 + r];
+                    w.ints()[stride + r] = p0 + r;
+                    w.ints()[2 * stride + r] = p0 + r;
+                    Arrays.fill(w.mask(), r * width + Math.max(0, firstSlot), r * width + p0 + r + 1, 0f);
+                }
+                boolean last = start + rows == count;
+                run(w, rows, features, offset + start * featureWidth, true, last ? gOut : null,
+                        last ? logits : null);
+            }
+        }
+
+        /**
+         * The host buffers of a window of {@code rows} attending {@code attended} slots (the
+         * attended width rounded up when graphed), the mask all masked and row 0's ints set.
+         */
+        private HostWindow open(int rows, int attended, int token, int position, int slot) {
             if (closed) {
                 throw new IllegalStateException("draft state is closed");
             }
-            if (slot < 0 || slot >= capacity) {
-                throw new IllegalStateException("draft cache slot " + slot + " outside its cache of " + capacity
-                        + " positions");
+            if (slot < 0 || slot + rows > capacity) {
+                throw new IllegalStateException("draft cache slots " + slot + ".." + (slot + rows - 1)
+                        + " outside its cache of " + capacity + " positions");
             }
             if (token < 0 || token >= targetVocab) {
                 throw new IllegalArgumentException("token id " + token + " outside the vocabulary of " + targetVocab);
             }
-            int attended = Math.max(slot, lastSlot) + 1;
-            for (int i = 0; i < extraCount; i++) {
-                attended = Math.max(attended, extra[i] + 1);
-            }
-            int width = graphed ? Math.min(slots, AotiCausalLM.attendedWidth(attended, maxContext)) : attended;
-            float[] mask = masks.computeIfAbsent(width, float[]::new);
-            Arrays.fill(mask, masked);
-            Arrays.fill(mask, Math.max(0, firstSlot), lastSlot + 1, 0f);
-            for (int i = 0; i < extraCount; i++) {
-                mask[extra[i]] = 0f;
-            }
-            long stride = AotiCausalLM.intsStride(1);
-            ints[0] = token;
-            ints[(int) stride] = position;
-            ints[(int) (2 * stride)] = slot;
-            if (graphed) {
-                runGraphed(width, mask, input, inputOff, fused, gOut, logits);
-            } else {
-                runEager(width, mask, input, inputOff, fused, gOut, logits);
-            }
+            int width = graphed(rows) ? Math.min(slots, AotiCausalLM.attendedWidth(attended, maxContext)) : attended;
+            HostWindow w = host.computeIfAbsent(AotiCausalLM.stepKey(rows, width), k -> new HostWindow(
+                    new long[3 * AotiCausalLM.intsStride(rows)], new float[rows * width],
+                    new float[rows * Math.max(hidden, featureWidth())]));
+            Arrays.fill(w.mask(), masked);
+            int stride = AotiCausalLM.intsStride(rows);
+            w.ints()[0] = token;
+            w.ints()[stride] = position;
+            w.ints()[2 * stride] = slot;
+            return w;
         }
 
-        private void runGraphed(int width, float[] mask, float[] input, int inputOff, boolean fused, float[] gOut,
-                                float[] logits) {
-            StepTensors t = tensors.computeIfAbsent(width, w -> StepTensors.allocate(stream, w, hidden, featureWidth()));
-            t.ints().write(ints);
-            t.mask().write(mask);
-            if (fused) {
-                System.arraycopy(input, inputOff, features, 0, features.length);
-                t.features().write(features);
-                DeviceTensor[] fused1 = fc.runStep(0, t.features());
-                try {
-                    t.h().copyFrom(fused1[0]);
-                } finally {
-                    fused1[0].close();
-                }
-            } else {
-                System.arraycopy(input, inputOff, h, 0, hidden);
-                t.h().write(h);
-            }
-            DeviceTensor[] out = step.runStep(width, t.tokens(), t.h(), t.positions(), t.mask(), t.writeIndex(), cache);
-            read(out, gOut, logits);
+        private boolean graphed(int rows) {
+            return graphed && rows <= AotiCausalLM.DEFAULT_GRAPH_WINDOW;
         }
 
-        private void runEager(int width, float[] mask, float[] input, int inputOff, boolean fused, float[] gOut,
-                              float[] logits) {
-            StepTensors t = StepTensors.allocate(stream, width, hidden, featureWidth());
+        /** Runs a window from its host buffers; g and logits of its last row into the arrays given. */
+        private void run(HostWindow w, int rows, float[] input, int inputOff, boolean fused, float[] gOut,
+                         float[] logits) {
+            int width = w.mask().length / rows;
+            int inputWidth = fused ? featureWidth() : hidden;
+            System.arraycopy(input, inputOff, w.input(), 0, rows * inputWidth);
+            long key = AotiCausalLM.stepKey(rows, width);
+            boolean replay = graphed(rows);
+            StepTensors t = replay
+                    ? tensors.computeIfAbsent(key, k -> StepTensors.allocate(stream, rows, width, hidden, featureWidth()))
+                    : StepTensors.allocate(stream, rows, width, hidden, featureWidth());
             try {
-                t.ints().write(ints);
-                t.mask().write(mask);
-                DeviceTensor hIn = t.h();
-                DeviceTensor[] fused1 = null;
+                t.ints().write(w.ints());
+                t.mask().write(w.mask());
+                DeviceTensor hIn = fused ? t.features() : t.h();
+                AotiNative.writeFloats(hIn.handle(), w.input(), stream.deviceIndex(), stream.handle());
+                DeviceTensor[] fusedOut = null;
                 if (fused) {
-                    System.arraycopy(input, inputOff, features, 0, features.length);
-                    t.features().write(features);
-                    fused1 = fc.run(t.features());
-                    hIn = fused1[0];
-                } else {
-                    System.arraycopy(input, inputOff, h, 0, hidden);
-                    t.h().write(h);
+                    fusedOut = replay ? fc.runStep(key, t.features()) : fc.run(t.features());
+                    if (replay) {
+                        t.h().copyFrom(fusedOut[0]); // a replayed step reads its h at a fixed address
+                        hIn = t.h();
+                    } else {
+                        hIn = fusedOut[0];
+                    }
                 }
                 try {
-                    read(step.run(t.tokens(), hIn, t.positions(), t.mask(), t.writeIndex(), cache), gOut, logits);
+                    DeviceTensor[] out = replay
+                            ? step.runStep(key, t.tokens(), hIn, t.positions(), t.mask(), t.writeIndex(), cache)
+                            : step.run(t.tokens(), hIn, t.positions(), t.mask(), t.writeIndex(), cache);
+                    read(out, rows, gOut, logits);
                 } finally {
-                    if (fused1 != null) {
-                        fused1[0].close();
+                    if (fusedOut != null) {
+                        fusedOut[0].close();
                     }
                 }
             } finally {
-                t.close();
+                if (!replay) {
+                    t.close();
+                }
             }
         }
 
-        /** g into {@code gOut}, logits into {@code logits} when asked for; closes the output handles. */
-        private void read(DeviceTensor[] out, float[] gOut, float[] logits) {
+        /** The last row's g into {@code gOut} and logits into {@code logits}, each when given; closes the outputs. */
+        private void read(DeviceTensor[] out, int rows, float[] gOut, float[] logits) {
             try {
-                AotiNative.toFloats(out[0].handle(), gOut, stream.deviceIndex(), stream.handle());
+                if (gOut != null) {
+                    lastRow(out[0], rows, hidden, gOut);
+                }
                 if (logits != null) {
-                    AotiNative.toFloats(out[1].handle(), logits, stream.deviceIndex(), stream.handle());
+                    lastRow(out[1], rows, draftVocab, logits);
                 }
             } finally {
                 out[0].close();
                 out[1].close();
+            }
+        }
+
+        private void lastRow(DeviceTensor all, int rows, int width, float[] into) {
+            if (rows == 1) {
+                AotiNative.toFloats(all.handle(), into, stream.deviceIndex(), stream.handle());
+                return;
+            }
+            try (DeviceTensor row = all.view(new long[] {1, width}, new long[] {width, 1}, (long) (rows - 1) * width)) {
+                AotiNative.toFloats(row.handle(), into, stream.deviceIndex(), stream.handle());
             }
         }
 
