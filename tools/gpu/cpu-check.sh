@@ -4,8 +4,10 @@
 # torch-tagged tests (AotiReferenceTest: logits, early exit, greedy and tree windows against the
 # transformers references) run through the JNI shim against that PyTorch's libtorch, and a synthetic
 # export checked against its modules run eagerly. CI runs it after the README's test command (about
-# 5 minutes on 2 cores, most of it the download and the compiles).
-#   tools/gpu/cpu-check.sh
+# 5 minutes on 2 cores, most of it the download and the compiles). FEATURE_DRAFT=1 adds the feature draft
+# compiled for the CPU against the same draft in Java (FeatureDraftGraphsTest: its steps, its windows, and
+# lossless serial speculation with it on the java engine's target; about 3 minutes more, so CI leaves it out).
+#   [FEATURE_DRAFT=1] tools/gpu/cpu-check.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root="$PWD"
@@ -55,3 +57,18 @@ torch_lib="$("$venv/bin/python" -c 'import os, torch; print(os.path.join(os.path
 MIRRORSD_TORCH_LIB="$torch_lib" MIRRORSD_AOTI_TINY_LLAMA="$root/build/aoti/tiny-llama" \
 MIRRORSD_AOTI_TINY_QWEN2="$root/build/aoti/tiny-qwen2" \
     mvn -B -q -pl engine-aoti -am test-compile surefire:test -Dtest=AotiReferenceTest -Dsurefire.failIfNoSpecifiedTests=false -Dgroups=torch -Dmirrorsd.excludedGroups=
+if [ "${FEATURE_DRAFT:-0}" = 1 ]; then
+    fd=build/aoti/feature-draft
+    if [ ! -f "$fd/mirror-sd-aoti.json" ]; then
+        gguf="$(scripts/fetch-models.sh | tail -n 1)"
+        for g in fc step; do
+            export_in_background "feature-draft-$g" "$fd" --feature-draft models/feature-draft --embedding-from "$gguf" \
+                --device cpu --max-window 16 --max-context 256 --graphs $g
+        done
+        wait_for_exports
+        "$venv/bin/python" tools/gpu/export_aoti.py "$fd" --merge
+    fi
+    MIRRORSD_TORCH_LIB="$torch_lib" MIRRORSD_AOTI_FEATURE_DRAFT="$root/$fd" \
+        mvn -B -q -pl pipeline -am test-compile surefire:test -Dtest=FeatureDraftGraphsTest \
+        -Dsurefire.failIfNoSpecifiedTests=false -Dgroups=torch -Dmirrorsd.excludedGroups=
+fi
