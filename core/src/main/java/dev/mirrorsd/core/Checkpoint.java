@@ -3,6 +3,7 @@ package dev.mirrorsd.core;
 import dev.mirrorsd.core.format.gguf.GgufCheckpoint;
 import dev.mirrorsd.core.format.gguf.GgufFile;
 import dev.mirrorsd.core.format.gguf.GgufTokenizerJson;
+import dev.mirrorsd.core.format.gguf.GgufTokenizers;
 import dev.mirrorsd.core.format.hf.HfCheckpoint;
 import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.model.ModelFormatException;
@@ -74,7 +75,7 @@ public final class Checkpoint {
             metadata = gguf.metadata();
         }
         ModelWeights weights = GgufCheckpoint.load(file);
-        TextTokenizer tokenizer = HfTokenizer.fromJson(GgufTokenizerJson.build(metadata));
+        TextTokenizer tokenizer = GgufTokenizers.open(metadata);
         ChatTemplate template = GgufTokenizerJson.chatTemplate(metadata)
                 .map(source -> new ChatTemplate(source, tokenString(tokenizer, metadata, "tokenizer.ggml.bos_token_id"),
                         tokenString(tokenizer, metadata, "tokenizer.ggml.eos_token_id")))

@@ -4,6 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * The pre-tokenizer a byte-level BPE vocabulary was trained with, chosen from the GGUF
@@ -12,6 +13,8 @@ import java.util.Map;
  * built-in regex.
  */
 final class ByteLevelPreTokenizers {
+    /** GPT-2's split, built into tokenizers' ByteLevel pre-tokenizer (its use_regex). */
+    private static final String GPT2 = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
     private static final String LLAMA3 = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}"
             + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
     private static final String TEKKEN = "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+"
@@ -60,6 +63,17 @@ final class ByteLevelPreTokenizers {
         sequence.addProperty("type", "Sequence");
         sequence.add("pretokenizers", steps);
         return sequence;
+    }
+
+    /**
+     * The split {@link #forGgufPre} gives {@code pre}, for java.util.regex. The regexes are written for
+     * Oniguruma, which tokenizers runs with Unicode classes: {@code \s} is White_Space and
+     * {@code (?i)} folds case by Unicode, so the Java pattern needs UNICODE_CHARACTER_CLASS (which
+     * implies UNICODE_CASE). With it, each split cuts text where DJL's does, code point for code point.
+     */
+    static Pattern javaSplit(String pre) {
+        String split = pre == null ? null : SPLITS.get(pre);
+        return Pattern.compile(split == null ? GPT2 : split, Pattern.UNICODE_CHARACTER_CLASS);
     }
 
     /** A ByteLevel pre-tokenizer or decoder ({@code tokenizers}' JSON for both is the same). */

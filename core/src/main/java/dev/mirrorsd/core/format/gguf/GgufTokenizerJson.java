@@ -5,14 +5,11 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
-import dev.mirrorsd.core.model.ModelFormatException;
-import dev.mirrorsd.core.model.UnsupportedModelException;
+import dev.mirrorsd.core.tokenizer.BpeVocabulary;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 
 /**
  * Writes the Hugging Face {@code tokenizer.json} that transformers builds from a GGUF file's
@@ -20,51 +17,27 @@ import java.util.TreeMap;
  * needs no tokenizer files beside it. Only byte-level BPE ({@code tokenizer.ggml.model = gpt2})
  * is supported; SentencePiece vocabularies ({@code llama}) are not yet.
  *
- * <p>As transformers does: tokens outside the byte alphabet are respelled as their UTF-8 bytes;
- * tokens of type 3 (control) become special added tokens and type 4 (user-defined) plain added
- * tokens, so that both match whole; {@code <|endoftext|>} is special when the vocabulary has it
- * (GPT2Tokenizer's default unk/bos/eos); {@code tokenizer.ggml.pre} picks a split regex for the
- * pre-tokenizers transformers knows, else plain ByteLevel.
+ * <p>The vocabulary and added tokens are {@link GgufBpeVocabulary}'s reading; {@code tokenizer.ggml.pre}
+ * picks a split regex for the pre-tokenizers transformers knows, else plain ByteLevel.
  */
 public final class GgufTokenizerJson {
-    private static final int CONTROL = 3;
-    private static final int USER_DEFINED = 4;
-    private static final String GPT2_DEFAULT_SPECIAL = "<|endoftext|>";
-
     private GgufTokenizerJson() {
     }
 
     /** The {@code tokenizer.json} text for {@code metadata} (as {@link GgufFile#metadata()} returns it). */
     public static String build(Map<String, Object> metadata) {
-        GgufMetadata meta = new GgufMetadata(metadata, "GGUF tokenizer metadata");
-        String model = meta.optString("tokenizer.ggml.model");
-        if (!"gpt2".equals(model)) {
-            throw new UnsupportedModelException("GGUF tokenizer model '" + model
-                    + "' is not supported; supported: [gpt2] (byte-level BPE)");
-        }
-        List<String> tokens = meta.optStrings("tokenizer.ggml.tokens");
-        List<String> merges = meta.optStrings("tokenizer.ggml.merges");
-        if (tokens == null || merges == null) {
-            throw new ModelFormatException("GGUF byte-level BPE tokenizer needs tokenizer.ggml.tokens and "
-                    + "tokenizer.ggml.merges; missing " + (tokens == null ? "tokens" : "merges"));
-        }
-        int[] types = meta.optInts("tokenizer.ggml.token_type");
-        if (types != null && types.length != tokens.size()) {
-            throw new ModelFormatException("tokenizer.ggml.token_type has " + types.length
-                    + " entries for " + tokens.size() + " tokens");
-        }
-
-        Map<String, Integer> vocab = vocab(tokens);
+        GgufBpeVocabulary vocabulary = GgufBpeVocabulary.read(metadata);
+        List<String> tokens = new GgufMetadata(metadata, "GGUF tokenizer metadata").optStrings("tokenizer.ggml.tokens");
         JsonObject json = new JsonObject();
         json.addProperty("version", "1.0");
         json.add("truncation", JsonNull.INSTANCE);
         json.add("padding", JsonNull.INSTANCE);
-        json.add("added_tokens", addedTokens(tokens, types, vocab));
+        json.add("added_tokens", addedTokens(vocabulary));
         json.add("normalizer", JsonNull.INSTANCE);
-        json.add("pre_tokenizer", ByteLevelPreTokenizers.forGgufPre(meta.optString("tokenizer.ggml.pre")));
+        json.add("pre_tokenizer", ByteLevelPreTokenizers.forGgufPre(vocabulary.pre()));
         json.add("post_processor", postProcessor(metadata, tokens));
         json.add("decoder", ByteLevelPreTokenizers.byteLevel(true, true));
-        json.add("model", bpeModel(vocab, merges));
+        json.add("model", bpeModel(vocabulary));
         Gson gson = new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
         return gson.toJson(json);
     }
@@ -75,35 +48,12 @@ public final class GgufTokenizerJson {
         return t instanceof String s ? Optional.of(s) : Optional.empty();
     }
 
-    /** Token to id; a token outside the byte alphabet is spelled as its bytes. A repeated spelling keeps its last id. */
-    private static Map<String, Integer> vocab(List<String> tokens) {
-        Map<String, Integer> vocab = new LinkedHashMap<>();
-        for (int id = 0; id < tokens.size(); id++) {
-            String t = tokens.get(id);
-            vocab.put(ByteLevelAlphabet.isSpelled(t) ? t : ByteLevelAlphabet.spell(t), id);
-        }
-        return vocab;
-    }
-
-    private static JsonArray addedTokens(List<String> tokens, int[] types, Map<String, Integer> vocab) {
-        // id -> (content, special); sorted by id as tokenizers serializes them
-        Map<Integer, JsonObject> added = new TreeMap<>();
-        Integer defaultSpecial = vocab.get(GPT2_DEFAULT_SPECIAL);
-        if (defaultSpecial != null) {
-            added.put(defaultSpecial, addedToken(defaultSpecial, GPT2_DEFAULT_SPECIAL, true));
-        }
-        for (int id = 0; types != null && id < tokens.size(); id++) {
-            String t = tokens.get(id);
-            Integer vocabId = vocab.get(t);
-            // A control token outside the byte alphabet is a llama.cpp mislabel; transformers skips it.
-            if (types[id] == CONTROL && ByteLevelAlphabet.isSpelled(t) && vocabId != null) {
-                added.putIfAbsent(vocabId, addedToken(vocabId, t, true));
-            } else if (types[id] == USER_DEFINED && vocabId != null) {
-                added.putIfAbsent(vocabId, addedToken(vocabId, t, false));
-            }
-        }
+    /** Sorted by id, as tokenizers serializes them. */
+    private static JsonArray addedTokens(GgufBpeVocabulary vocabulary) {
         JsonArray array = new JsonArray();
-        added.values().forEach(array::add);
+        for (GgufBpeVocabulary.AddedToken t : vocabulary.added().values()) {
+            array.add(addedToken(t.id(), t.content(), t.special()));
+        }
         return array;
     }
 
@@ -195,7 +145,7 @@ public final class GgufTokenizerJson {
         return o;
     }
 
-    private static JsonObject bpeModel(Map<String, Integer> vocab, List<String> merges) {
+    private static JsonObject bpeModel(GgufBpeVocabulary vocabulary) {
         JsonObject model = new JsonObject();
         model.addProperty("type", "BPE");
         model.add("dropout", JsonNull.INSTANCE);
@@ -206,16 +156,16 @@ public final class GgufTokenizerJson {
         model.addProperty("byte_fallback", false);
         model.addProperty("ignore_merges", false);
         JsonObject vocabJson = new JsonObject();
-        vocab.forEach(vocabJson::addProperty);
+        BpeVocabulary vocab = vocabulary.vocab();
+        for (int id = 0; id < vocab.size(); id++) {
+            if (vocab.token(id) != null) {
+                vocabJson.addProperty(vocab.token(id), id);
+            }
+        }
         model.add("vocab", vocabJson);
         JsonArray mergesJson = new JsonArray();
-        for (int i = 0; i < merges.size(); i++) {
-            String m = merges.get(i);
+        for (String m : vocabulary.merges()) {
             int space = m.indexOf(' ');
-            if (space <= 0 || space == m.length() - 1 || m.indexOf(' ', space + 1) >= 0) {
-                throw new ModelFormatException("tokenizer.ggml.merges[" + i + "] = '" + m
-                        + "' is not two tokens separated by one space");
-            }
             JsonArray pairJson = new JsonArray();
             pairJson.add(m.substring(0, space));
             pairJson.add(m.substring(space + 1));

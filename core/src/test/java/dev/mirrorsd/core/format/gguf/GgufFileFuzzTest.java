@@ -103,6 +103,7 @@ class GgufFileFuzzTest {
             }
             // the tokenizer's errors name its metadata, not the file
             FailsCleanly.check(null, () -> GgufTokenizerJson.build(metadata));
+            FailsCleanly.check(null, () -> GgufTokenizers.open(metadata).close());
         }
     }
 }

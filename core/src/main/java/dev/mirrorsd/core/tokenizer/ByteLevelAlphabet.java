@@ -1,4 +1,4 @@
-package dev.mirrorsd.core.format.gguf;
+package dev.mirrorsd.core.tokenizer;
 
 import java.nio.charset.StandardCharsets;
 
@@ -7,16 +7,17 @@ import java.nio.charset.StandardCharsets;
  * every byte as one printable character. Printable Latin-1 bytes stand for themselves; the other
  * 68 bytes map, in order, to U+0100 onwards (the space 0x20 becomes 'Ġ', U+0120).
  */
-final class ByteLevelAlphabet {
+public final class ByteLevelAlphabet {
     private static final char[] BYTE_TO_CHAR = new char[256];
-    private static final boolean[] IN_ALPHABET = new boolean[512];
+    private static final int[] CHAR_TO_BYTE = new int[512]; // -1 for characters outside the alphabet
 
     static {
+        java.util.Arrays.fill(CHAR_TO_BYTE, -1);
         int next = 256;
         for (int b = 0; b < 256; b++) {
             boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
             BYTE_TO_CHAR[b] = (char) (printable ? b : next++);
-            IN_ALPHABET[BYTE_TO_CHAR[b]] = true;
+            CHAR_TO_BYTE[BYTE_TO_CHAR[b]] = b;
         }
     }
 
@@ -24,10 +25,9 @@ final class ByteLevelAlphabet {
     }
 
     /** Whether every character of {@code token} is one of the 256 byte characters. */
-    static boolean isSpelled(String token) {
+    public static boolean isSpelled(String token) {
         for (int i = 0; i < token.length(); i++) {
-            char c = token.charAt(i);
-            if (c >= IN_ALPHABET.length || !IN_ALPHABET[c]) {
+            if (byteOf(token.charAt(i)) < 0) {
                 return false;
             }
         }
@@ -35,11 +35,21 @@ final class ByteLevelAlphabet {
     }
 
     /** {@code text}'s UTF-8 bytes spelled in the alphabet. */
-    static String spell(String text) {
+    public static String spell(String text) {
         StringBuilder sb = new StringBuilder();
         for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
             sb.append(BYTE_TO_CHAR[b & 0xFF]);
         }
         return sb.toString();
+    }
+
+    /** The character that spells byte {@code b} (0 to 255). */
+    static char charOf(int b) {
+        return BYTE_TO_CHAR[b];
+    }
+
+    /** The byte (0 to 255) that {@code c} spells, or -1 when {@code c} is outside the alphabet. */
+    static int byteOf(char c) {
+        return c < CHAR_TO_BYTE.length ? CHAR_TO_BYTE[c] : -1;
     }
 }
