@@ -17,6 +17,7 @@ import dev.mirrorsd.core.model.Sequence;
 import dev.mirrorsd.core.model.Window;
 import dev.mirrorsd.core.tokenizer.ChatMessage;
 import dev.mirrorsd.core.tokenizer.TextTokenizer;
+import dev.mirrorsd.core.format.gguf.GgufCheckpoint;
 import dev.mirrorsd.core.model.FeatureDraftModel;
 import dev.mirrorsd.draft.FeatureDraft;
 import dev.mirrorsd.draft.MissPolicy;
@@ -367,13 +368,6 @@ public final class GpuCheck {
                     }
                 }
             }
-            String featureDir = System.getProperty("gpucheck.featureDraft");
-            if (featureDir != null) {
-                FeatureDraft onHost = FeatureDraft.load(Path.of(featureDir),
-                        Checkpoint.open(Path.of(System.getProperty("gpucheck.gguf"))).weights());
-                featureDraftRuns("feature", runs, target, tokenizer, onHost, gammas, exits, kappas, missPolicies,
-                        prompts, config, arTokens);
-            }
             String featureGraphs = System.getProperty("gpucheck.featureGraphs");
             if (featureGraphs != null) {
                 try (AotiFeatureDraft onDevice = AotiFeatureDraft.load(Path.of(featureGraphs), draftDevice)) {
@@ -384,6 +378,14 @@ public final class GpuCheck {
                     report.addProperty("feature_graphs_replays", counts[0]);
                     report.addProperty("feature_graphs_captures", counts[1]);
                 }
+            }
+            String featureDir = System.getProperty("gpucheck.featureDraft");
+            if (featureDir != null) {
+                // the weights alone: the checkpoint's chat template needs a library the GPU stage leaves out
+                FeatureDraft onHost = FeatureDraft.load(Path.of(featureDir),
+                        GgufCheckpoint.load(Path.of(System.getProperty("gpucheck.gguf"))));
+                featureDraftRuns("feature", runs, target, tokenizer, onHost, gammas, exits, kappas, missPolicies,
+                        prompts, config, arTokens);
             }
             graphs(report, "target", target);
             graphs(report, "draft", draft);
