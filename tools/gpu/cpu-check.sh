@@ -62,8 +62,9 @@ if [ "${FEATURE_DRAFT:-0}" = 1 ]; then
     if [ ! -f "$fd/mirror-sd-aoti.json" ]; then
         gguf="$(scripts/fetch-models.sh | tail -n 1)"
         for g in fc step; do
+            # 512 slots: a dynamic tree's drafter reserves its nodes' slots past the committed ones
             export_in_background "feature-draft-$g" "$fd" --feature-draft models/feature-draft --embedding-from "$gguf" \
-                --device cpu --max-window 16 --max-context 256 --graphs $g
+                --device cpu --max-window 16 --max-context 512 --graphs $g
         done
         wait_for_exports
         "$venv/bin/python" tools/gpu/export_aoti.py "$fd" --merge

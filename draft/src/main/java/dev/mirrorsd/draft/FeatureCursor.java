@@ -24,6 +24,7 @@ final class FeatureCursor {
     private final float[] g;         // the draft's hidden state after its last step
     private final float[] logits;    // (draft vocabulary) of the last step that asked for them
     private final Logits row;
+    private float[] treeLogits = new float[0]; // (nodes of a depth, draft vocabulary)
     private int known;               // positions 0..known-1 have target features
     private int fed;
 
@@ -123,6 +124,21 @@ final class FeatureCursor {
     void treeStep(float[] parentG, int token, int position, int slot, int committedEnd, int[] extra, int n,
                   float[] gOut) {
         state.treeStep(parentG, token, position, slot, 0, committedEnd, extra, n, gOut, logits);
+    }
+
+    /**
+     * The nodes of one tree depth as one window ({@link FeatureDraftModel.State#treeSteps}), attending
+     * to the fed positions {@code 0..committedEnd}; row r of the returned logits predicts node r's
+     * children. The logits are this cursor's buffer, overwritten by the next call.
+     */
+    Logits treeSteps(float[][] parentGs, int[] tokens, int[] positions, int[] slots, int rows, int committedEnd,
+                     int[][] extra, int[] extraCounts, float[][] gOut) {
+        int vocab = logits.length;
+        if (treeLogits.length < rows * vocab) {
+            treeLogits = new float[rows * vocab];
+        }
+        state.treeSteps(parentGs, tokens, positions, slots, rows, 0, committedEnd, extra, extraCounts, gOut, treeLogits);
+        return new Logits(rows, vocab, treeLogits);
     }
 
     /**

@@ -263,17 +263,28 @@ public final class FeatureDraft implements FeatureDraftModel {
         @Override
         public void step(float[] input, int inputOff, boolean fused, int token, int position, int firstSlot,
                          float[] gOut, float[] logits) {
-            step(input, inputOff, fused, token, position, position, firstSlot, position, NO_SLOTS, 0, gOut, logits);
+            step(input, inputOff, fused, token, position, position, firstSlot, position, NO_SLOTS, 0, gOut, logits, 0);
         }
 
         @Override
         public void treeStep(float[] parentG, int token, int position, int slot, int firstSlot, int lastSlot,
                              int[] extraSlots, int extraCount, float[] gOut, float[] logits) {
-            step(parentG, 0, false, token, position, slot, firstSlot, lastSlot, extraSlots, extraCount, gOut, logits);
+            step(parentG, 0, false, token, position, slot, firstSlot, lastSlot, extraSlots, extraCount, gOut, logits, 0);
+        }
+
+        /** One node after another: on the host a window costs what its rows cost. */
+        @Override
+        public void treeSteps(float[][] parentGs, int[] tokens, int[] positions, int[] slots, int rows, int firstSlot,
+                              int lastSlot, int[][] extraSlots, int[] extraCounts, float[][] gOut, float[] logits) {
+            for (int r = 0; r < rows; r++) {
+                step(parentGs[r], 0, false, tokens[r], positions[r], slots[r], firstSlot, lastSlot, extraSlots[r],
+                        extraCounts[r], gOut[r], logits, r * draftVocab);
+            }
         }
 
         private void step(float[] input, int inputOff, boolean fused, int token, int position, int slot,
-                          int firstSlot, int lastSlot, int[] extraSlots, int extraCount, float[] gOut, float[] logits) {
+                          int firstSlot, int lastSlot, int[] extraSlots, int extraCount, float[] gOut, float[] logits,
+                          int logitsOff) {
             if (slot < 0 || slot >= capacity) {
                 throw new IllegalStateException("draft cache slot " + slot + " outside its cache of "
                         + capacity + " positions");
@@ -317,7 +328,7 @@ public final class FeatureDraft implements FeatureDraftModel {
             }
             if (logits != null) {
                 DraftKernels.rmsNorm(gOut, 0, hidden, norm, eps, n, 0);
-                head.times(n, 0, logits, 0);
+                head.times(n, 0, logits, logitsOff);
             }
         }
 

@@ -1,6 +1,7 @@
 package dev.mirrorsd.draft;
 
 import dev.mirrorsd.core.model.FeatureDraftModel;
+import dev.mirrorsd.core.model.Logits;
 import dev.mirrorsd.core.sampling.SamplingConfig;
 import dev.mirrorsd.core.sampling.TokenSampler;
 import dev.mirrorsd.core.speculative.DraftProposal;
@@ -70,7 +71,14 @@ public final class FeatureDrafter implements Drafter {
         private final DraftTree tree = new DraftTree();
         private float[] rootG = new float[0];
         private float[][] nodeG = new float[0][];
-        private int[] ancestors = new int[0];
+        // one tree depth's window, a row per expanded node
+        private int[][] ancestors = new int[0][];
+        private final float[][] parentGs = new float[branching][];
+        private final float[][] frontierG = new float[branching][];
+        private final int[] tokens = new int[branching];
+        private final int[] positions = new int[branching];
+        private final int[] slots = new int[branching];
+        private final int[] ancestorCounts = new int[branching];
 
         Session(SamplingConfig sampling, TokenSampler sampler, int capacity) {
             this.sampling = sampling;
@@ -119,11 +127,10 @@ public final class FeatureDrafter implements Drafter {
             int hidden = draft.hiddenSize();
             if (nodeG.length < maxNodes) {
                 nodeG = new float[maxNodes][hidden];
-                ancestors = new int[maxDepth + 1];
                 rootG = new float[hidden];
             }
-            if (ancestors.length < maxDepth + 1) {
-                ancestors = new int[maxDepth + 1];
+            if (ancestors.length < branching || ancestors[0].length < maxDepth + 1) {
+                ancestors = new int[branching][maxDepth + 1];
             }
             tree.reset(maxNodes);
             System.arraycopy(cursor.g(), 0, rootG, 0, hidden);
@@ -132,16 +139,27 @@ public final class FeatureDrafter implements Drafter {
             int[] frontier = tree.best(0, tree.size(), branching);
             for (int depth = 2; depth <= maxDepth && frontier.length > 0; depth++) {
                 int firstChild = tree.size();
-                for (int node : frontier) {
+                int rows = frontier.length;
+                for (int r = 0; r < rows; r++) {
+                    int node = frontier[r];
                     int n = 0;
                     for (int a = node; a >= 0; a = tree.parent(a)) {
-                        ancestors[n++] = length + a;
+                        ancestors[r][n++] = length + a;
                     }
                     int parent = tree.parent(node);
+                    parentGs[r] = parent < 0 ? rootG : nodeG[parent];
+                    frontierG[r] = nodeG[node];
+                    tokens[r] = tree.token(node);
                     // the node's token sits at position length - 1 + its depth, which is depth - 1 here
-                    cursor.treeStep(parent < 0 ? rootG : nodeG[parent], tree.token(node), length + depth - 2,
-                            length + node, length - 1, ancestors, n, nodeG[node]);
-                    addChildren(node, path, tree.path(node, path, length));
+                    positions[r] = length + depth - 2;
+                    slots[r] = length + node;
+                    ancestorCounts[r] = n;
+                }
+                // the depth's nodes in one window: their children are chosen once all of them have run
+                Logits logits = cursor.treeSteps(parentGs, tokens, positions, slots, rows, length - 1, ancestors,
+                        ancestorCounts, frontierG);
+                for (int r = 0; r < rows; r++) {
+                    addChildren(frontier[r], logits, r, path, tree.path(frontier[r], path, length));
                 }
                 frontier = tree.best(firstChild, tree.size(), branching);
             }
@@ -150,7 +168,12 @@ public final class FeatureDrafter implements Drafter {
 
         /** The {@code branching} most probable children of {@code parent}, from the cursor's logits. */
         private void addChildren(int parent, int[] path, int pathLength) {
-            float[] q = distribution.of(cursor.logits(), 0, path, pathLength);
+            addChildren(parent, cursor.logits(), 0, path, pathLength);
+        }
+
+        /** The same from row {@code row} of {@code logits}. */
+        private void addChildren(int parent, Logits logits, int row, int[] path, int pathLength) {
+            float[] q = distribution.of(logits, row, path, pathLength);
             double parentScore = parent < 0 ? 0 : tree.score(parent);
             for (int token : DraftTree.top(q, branching)) {
                 tree.add(token, parent, parentScore + Math.log(q[token]));

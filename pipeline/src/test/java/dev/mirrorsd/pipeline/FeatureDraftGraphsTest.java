@@ -26,8 +26,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * models/feature-draft --embedding-from SmolLM2.gguf DIR --device cpu}, named by
  * {@code MIRRORSD_AOTI_FEATURE_DRAFT}) against the same draft run in Java: the same g and logits
  * step by step (target features, the draft's own chain, tree nodes that see their ancestors and not
- * their siblings), and, as the drafter of serial speculative decoding on the java engine's target,
- * the autoregressive tokens exactly. It needs a PyTorch install, so it is tagged {@code torch}
+ * their siblings), window by window (catch-up over several windows, a tree depth as one window),
+ * and, as the drafter of serial speculative decoding on the java engine's target, with chains and
+ * with dynamic trees, the autoregressive tokens exactly. The export needs {@code --max-context 512}:
+ * a tree's drafter reserves slots for its nodes. It needs a PyTorch install, so it is tagged {@code torch}
  * ({@code tools/gpu/cpu-check.sh} runs it); it fails when the export is missing.
  */
 @Tag("torch")
@@ -137,6 +139,59 @@ class FeatureDraftGraphsTest {
     }
 
     @Test
+    void shouldStepATreeDepthAsOneWindowAsTheHostDraftStepsItsNodes() {
+        int hidden = host.hiddenSize();
+        int vocab = host.draftVocab();
+        Random random = new Random(13);
+        int committed = 20;
+        int[] prompt = random.ints(committed, 0, host.targetVocab()).toArray();
+        float[] features = new float[committed * host.featureWidth()];
+        for (int i = 0; i < features.length; i++) {
+            features[i] = (float) random.nextGaussian() * 1.2f;
+        }
+        try (FeatureDraftModel.State a = host.newState(64); FeatureDraftModel.State b = graphs.newState(64)) {
+            FeatureDraftModel.State[] states = {a, b};
+            float[][] root = {new float[hidden], new float[hidden]};
+            for (int s = 0; s < 2; s++) {
+                states[s].step(new float[host.featureWidth()], 0, true, prompt[0], 0, 0, root[s], null);
+                states[s].fusedSteps(features, 0, host.featureWidth(), prompt, 1, committed - 1, 0, root[s], null);
+            }
+            // depth 1: three siblings at slots 40, 41, 42; depth 2: a child of 42 (slot 43) and of 40 (slot 44)
+            int[][] tokens = {{prompt[3], prompt[5], prompt[7]}, {prompt[9], prompt[11]}};
+            int[][] slots = {{40, 41, 42}, {43, 44}};
+            int[][][] extra = {{{40}, {41}, {42}}, {{42, 43}, {40, 44}}};
+            int[][] parents = {{-1, -1, -1}, {2, 0}};
+            float[][][] depthOne = new float[2][3][hidden];
+            for (int depth = 0; depth < 2; depth++) {
+                int rows = tokens[depth].length;
+                float[][] logits = new float[2][rows * vocab];
+                float[][][] g = new float[2][rows][hidden];
+                for (int s = 0; s < 2; s++) {
+                    float[][] parentGs = new float[rows][];
+                    int[] counts = new int[rows];
+                    int[] positions = new int[rows];
+                    for (int r = 0; r < rows; r++) {
+                        parentGs[r] = parents[depth][r] < 0 ? root[s] : depthOne[s][parents[depth][r]];
+                        counts[r] = extra[depth][r].length;
+                        positions[r] = committed + depth;
+                    }
+                    states[s].treeSteps(parentGs, tokens[depth], positions, slots[depth], rows, 0, committed - 1,
+                            extra[depth], counts, g[s], logits[s]);
+                }
+                for (int r = 0; r < rows; r++) {
+                    float[][] rowG = {g[0][r], g[1][r]};
+                    float[][] rowLogits = {java.util.Arrays.copyOfRange(logits[0], r * vocab, (r + 1) * vocab),
+                            java.util.Arrays.copyOfRange(logits[1], r * vocab, (r + 1) * vocab)};
+                    assertClose(rowG, rowLogits, "depth " + (depth + 1) + ", node " + r);
+                }
+                if (depth == 0) {
+                    depthOne = g;
+                }
+            }
+        }
+    }
+
+    @Test
     void shouldKeepTheTargetsGreedyTokensAsTheDraftOfSerialSpeculation() {
         try (CausalLM target = Engines.load(ModelSource.of(checkpoint.source(), checkpoint::weights, null), "java:cpu")) {
             GenerationConfig config = GenerationConfig.defaults().withMaxNewTokens(40).withIgnoreEos(true)
@@ -147,6 +202,8 @@ class FeatureDraftGraphsTest {
                     checkpoint.chatTemplate(), DraftOptions.defaults().withFeatureDraft(graphs));
             Generator onHost = Generators.build(Strategy.DRAFT, target, checkpoint.tokenizer(),
                     checkpoint.chatTemplate(), DraftOptions.defaults().withFeatureDraft(host));
+            Generator treesOnGraphs = Generators.build(Strategy.DRAFT, target, checkpoint.tokenizer(),
+                    checkpoint.chatTemplate(), DraftOptions.defaults().withFeatureDraft(graphs).withDynamicTree(4, 16));
             long graphsAccepted = 0;
             long hostAccepted = 0;
             for (String prompt : new String[] {"What is the capital of France?", "Write a haiku about the sea."}) {
@@ -155,6 +212,12 @@ class FeatureDraftGraphsTest {
                 GenerationResult actual = onGraphs.generateFromIds(ids, config, (t, s) -> { }, new Cancellation());
                 GenerationResult java = onHost.generateFromIds(ids, config, (t, s) -> { }, new Cancellation());
                 assertArrayEquals(expected.tokenIds(), actual.tokenIds(), "the compiled draft changed the output of " + prompt);
+                GenerationResult tree = treesOnGraphs.generateFromIds(ids, config, (t, s) -> { }, new Cancellation());
+                assertArrayEquals(expected.tokenIds(), tree.tokenIds(), "the compiled draft's trees changed the output of "
+                        + prompt);
+                assertTrue(tree.stats().acceptedTokens() > actual.stats().acceptedTokens() / 2,
+                        "trees accepted " + tree.stats().acceptedTokens() + " tokens, chains " + actual.stats().acceptedTokens()
+                        + (tree.stats().draftFailure() == null ? "" : "; the draft failed: " + tree.stats().draftFailure()));
                 graphsAccepted += actual.stats().acceptedTokens();
                 hostAccepted += java.stats().acceptedTokens();
             }

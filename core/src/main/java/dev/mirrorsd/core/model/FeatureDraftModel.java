@@ -85,6 +85,17 @@ public interface FeatureDraftModel extends AutoCloseable {
         void treeStep(float[] parentG, int token, int position, int slot, int firstSlot, int lastSlot,
                       int[] extraSlots, int extraCount, float[] gOut, float[] logits);
 
+        /**
+         * Tree nodes of one depth as one window: row r is {@link #treeStep} of node r (its parent's g
+         * {@code parentGs[r]}, {@code tokens[r]} at {@code positions[r]}, its key and value at
+         * {@code slots[r]}, attending to the committed slots {@code firstSlot..lastSlot} and to
+         * {@code extraSlots[r][0..extraCounts[r])}), each row's g into {@code gOut[r]} and logits into
+         * {@code logits[r * draftVocab()..]}. Rows of one window do not see each other unless their
+         * extra slots say so. A device that runs windows runs the depth as one.
+         */
+        void treeSteps(float[][] parentGs, int[] tokens, int[] positions, int[] slots, int rows, int firstSlot,
+                       int lastSlot, int[][] extraSlots, int[] extraCounts, float[][] gOut, float[] logits);
+
         /** Frees the cache's device memory; a host cache is left to the collector. */
         @Override
         default void close() {

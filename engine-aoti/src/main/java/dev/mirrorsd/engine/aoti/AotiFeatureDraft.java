@@ -248,8 +248,11 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
         }
     }
 
-    /** Host buffers of one window shape, reused from step to step. */
-    private record HostWindow(long[] ints, float[] mask, float[] input) {
+    /** Host buffers of one window shape, reused from step to step: its inputs, and every row's g. */
+    private record HostWindow(long[] ints, float[] mask, float[] h, float[] features, float[] g) {
+        float[] input(boolean fused) {
+            return fused ? features : h;
+        }
     }
 
     private final class AotiState implements FeatureDraftModel.State {
@@ -260,6 +263,7 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
         private final int slots;                  // the cache's slots
         private final Map<Long, HostWindow> host = new HashMap<>();          // by step key (rows, width)
         private final Map<Long, StepTensors> tensors = new HashMap<>();      // graphed inputs by step key
+        private float[] treeLogits = new float[0];                           // a tree depth's rows
         private boolean closed;
 
         AotiState(int capacity) {
@@ -294,7 +298,8 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
                          float[] gOut, float[] logits) {
             HostWindow w = open(1, position + 1, token, position, position);
             Arrays.fill(w.mask(), Math.max(0, firstSlot), position + 1, 0f);
-            run(w, 1, input, inputOff, fused, gOut, logits);
+            System.arraycopy(input, inputOff, w.input(fused), 0, fused ? featureWidth() : hidden);
+            run(w, 1, fused, gOut, logits);
         }
 
         @Override
@@ -309,7 +314,49 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
             for (int i = 0; i < extraCount; i++) {
                 w.mask()[extraSlots[i]] = 0f;
             }
-            run(w, 1, parentG, 0, false, gOut, logits);
+            System.arraycopy(parentG, 0, w.h(), 0, hidden);
+            run(w, 1, false, gOut, logits);
+        }
+
+        /** The depth's nodes as one window, each row masked to its own ancestors. */
+        @Override
+        public void treeSteps(float[][] parentGs, int[] tokens, int[] positions, int[] slots, int rows, int firstSlot,
+                              int lastSlot, int[][] extraSlots, int[] extraCounts, float[][] gOut, float[] logits) {
+            if (rows > maxWindow) {
+                float[] row = new float[draftVocab]; // wider than the export's windows: one node at a time
+                for (int r = 0; r < rows; r++) {
+                    treeStep(parentGs[r], tokens[r], positions[r], slots[r], firstSlot, lastSlot, extraSlots[r],
+                            extraCounts[r], gOut[r], row);
+                    System.arraycopy(row, 0, logits, r * draftVocab, draftVocab);
+                }
+                return;
+            }
+            int attended = lastSlot + 1;
+            for (int r = 0; r < rows; r++) {
+                attended = Math.max(attended, slots[r] + 1);
+                for (int i = 0; i < extraCounts[r]; i++) {
+                    attended = Math.max(attended, extraSlots[r][i] + 1);
+                }
+            }
+            HostWindow w = open(rows, attended, tokens[0], positions[0], slots[0]);
+            int stride = AotiCausalLM.intsStride(rows);
+            int width = w.mask().length / rows;
+            for (int r = 0; r < rows; r++) {
+                check(slots[r], tokens[r]);
+                w.ints()[r] = tokens[r];
+                w.ints()[stride + r] = positions[r];
+                w.ints()[2 * stride + r] = slots[r];
+                Arrays.fill(w.mask(), r * width + Math.max(0, firstSlot), r * width + lastSlot + 1, 0f);
+                for (int i = 0; i < extraCounts[r]; i++) {
+                    w.mask()[r * width + extraSlots[r][i]] = 0f;
+                }
+                System.arraycopy(parentGs[r], 0, w.h(), r * hidden, hidden);
+            }
+            run(w, rows, false, null, null);
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(w.g(), r * hidden, gOut[r], 0, hidden);
+            }
+            System.arraycopy(treeLogits, 0, logits, 0, rows * draftVocab);
         }
 
         /** Windows of up to the export's max_window rows, each row causal over the slots before it. */
@@ -319,6 +366,7 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
             for (int start = 0; start < count; start += maxWindow) {
                 int rows = Math.min(maxWindow, count - start);
                 int p0 = first + start;
+                check(p0 + rows - 1, tokens[p0 + rows - 1]);
                 HostWindow w = open(rows, p0 + rows, tokens[p0], p0, p0);
                 int stride = AotiCausalLM.intsStride(rows);
                 int width = w.mask().length / rows;
@@ -329,8 +377,8 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
                     Arrays.fill(w.mask(), r * width + Math.max(0, firstSlot), r * width + p0 + r + 1, 0f);
                 }
                 boolean last = start + rows == count;
-                run(w, rows, features, offset + start * featureWidth, true, last ? gOut : null,
-                        last ? logits : null);
+                System.arraycopy(features, offset + start * featureWidth, w.features(), 0, rows * featureWidth);
+                run(w, rows, true, last ? gOut : null, last ? logits : null);
             }
         }
 
@@ -342,17 +390,11 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
             if (closed) {
                 throw new IllegalStateException("draft state is closed");
             }
-            if (slot < 0 || slot + rows > capacity) {
-                throw new IllegalStateException("draft cache slots " + slot + ".." + (slot + rows - 1)
-                        + " outside its cache of " + capacity + " positions");
-            }
-            if (token < 0 || token >= targetVocab) {
-                throw new IllegalArgumentException("token id " + token + " outside the vocabulary of " + targetVocab);
-            }
+            check(slot, token);
             int width = graphed(rows) ? Math.min(slots, AotiCausalLM.attendedWidth(attended, maxContext)) : attended;
             HostWindow w = host.computeIfAbsent(AotiCausalLM.stepKey(rows, width), k -> new HostWindow(
                     new long[3 * AotiCausalLM.intsStride(rows)], new float[rows * width],
-                    new float[rows * Math.max(hidden, featureWidth())]));
+                    new float[rows * hidden], new float[rows * featureWidth()], new float[rows * hidden]));
             Arrays.fill(w.mask(), masked);
             int stride = AotiCausalLM.intsStride(rows);
             w.ints()[0] = token;
@@ -361,16 +403,26 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
             return w;
         }
 
+        private void check(int slot, int token) {
+            if (slot < 0 || slot >= capacity) {
+                throw new IllegalStateException("draft cache slot " + slot + " outside its cache of " + capacity
+                        + " positions");
+            }
+            if (token < 0 || token >= targetVocab) {
+                throw new IllegalArgumentException("token id " + token + " outside the vocabulary of " + targetVocab);
+            }
+        }
+
         private boolean graphed(int rows) {
             return graphed && rows <= AotiCausalLM.DEFAULT_GRAPH_WINDOW;
         }
 
-        /** Runs a window from its host buffers; g and logits of its last row into the arrays given. */
-        private void run(HostWindow w, int rows, float[] input, int inputOff, boolean fused, float[] gOut,
-                         float[] logits) {
+        /**
+         * Runs a window from its host buffers (the rows' features when {@code fused}, else their h); g and logits of its last row into the arrays given, or, when both are null, every
+         * row's g into w.g() and logits into {@link #treeLogits}.
+         */
+        private void run(HostWindow w, int rows, boolean fused, float[] gOut, float[] logits) {
             int width = w.mask().length / rows;
-            int inputWidth = fused ? featureWidth() : hidden;
-            System.arraycopy(input, inputOff, w.input(), 0, rows * inputWidth);
             long key = AotiCausalLM.stepKey(rows, width);
             boolean replay = graphed(rows);
             StepTensors t = replay
@@ -380,7 +432,7 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
                 t.ints().write(w.ints());
                 t.mask().write(w.mask());
                 DeviceTensor hIn = fused ? t.features() : t.h();
-                AotiNative.writeFloats(hIn.handle(), w.input(), stream.deviceIndex(), stream.handle());
+                AotiNative.writeFloats(hIn.handle(), w.input(fused), stream.deviceIndex(), stream.handle());
                 DeviceTensor[] fusedOut = null;
                 if (fused) {
                     fusedOut = replay ? fc.runStep(key, t.features()) : fc.run(t.features());
@@ -395,7 +447,11 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
                     DeviceTensor[] out = replay
                             ? step.runStep(key, t.tokens(), hIn, t.positions(), t.mask(), t.writeIndex(), cache)
                             : step.run(t.tokens(), hIn, t.positions(), t.mask(), t.writeIndex(), cache);
-                    read(out, rows, gOut, logits);
+                    if (gOut == null && logits == null) {
+                        readAll(out, rows, w.g());
+                    } else {
+                        read(out, rows, gOut, logits);
+                    }
                 } finally {
                     if (fusedOut != null) {
                         fusedOut[0].close();
@@ -417,6 +473,19 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
                 if (logits != null) {
                     lastRow(out[1], rows, draftVocab, logits);
                 }
+            } finally {
+                out[0].close();
+                out[1].close();
+            }
+        }
+
+        private void readAll(DeviceTensor[] out, int rows, float[] g) {
+            try {
+                if (treeLogits.length != rows * draftVocab) {
+                    treeLogits = new float[rows * draftVocab]; // once per depth width
+                }
+                AotiNative.toFloats(out[0].handle(), g, stream.deviceIndex(), stream.handle());
+                AotiNative.toFloats(out[1].handle(), treeLogits, stream.deviceIndex(), stream.handle());
             } finally {
                 out[0].close();
                 out[1].close();
