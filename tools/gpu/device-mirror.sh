@@ -10,7 +10,8 @@
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR mirror    # AR vs serial SD vs Mirror: draft on GPU 0, then GPU 1
 #                                                          # (FEATURE_DRAFT=models/feature-draft: and the feature
 #                                                          # draft fed the target's layer 24, in Java on the host
-#                                                          # and compiled on the draft's GPU; `compile` exports it)
+#                                                          # and compiled on the draft's GPU; `compile` exports it;
+#                                                          # TREES=24:4:6,60:6:8 adds its dynamic trees)
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR compile8b # only the 8B export, on GPU 0 (detached)
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR decode8b  # 8B: AOTI engine from Java vs HF eager, GPU 0
 #                                                          # (PROFILE=1: and profiled runs, MIRRORSD_AOTI_PROFILE)
@@ -108,7 +109,8 @@ mirror_table() {
         timeout "${MIRROR_TIMEOUT:-280}" "${java[@]}" -Dgpucheck.decode="${DECODE:-256}" -Dgpucheck.prompts="${PROMPTS:-2}" \
             -Dgpucheck.gammas="${GAMMAS:-2,4}" -Dgpucheck.kappas="${KAPPAS:-2}" \
             -Dgpucheck.onMiss="${ON_MISS:-redraft,target-step}" ${FEATURE_DRAFT:+-Dgpucheck.featureDraft="$FEATURE_DRAFT"} \
-            ${FEATURE_DRAFT:+-Dgpucheck.gguf="$gguf"} ${FEATURE_DRAFT:+-Dgpucheck.featureGraphs=/tmp/aoti-fd32} GpuCheck mirror \
+            ${FEATURE_DRAFT:+-Dgpucheck.gguf="$gguf"} ${FEATURE_DRAFT:+-Dgpucheck.featureGraphs=/tmp/aoti-fd32} \
+            -Dgpucheck.trees="${TREES:-}" GpuCheck mirror \
             "$stage/reference-smollm2.json" "$target" "$draft" "$map" "$t" "$d" "$out/$tag.json" 2>&1 | grep -v SLF4J \
             | tee "$out/$tag.log"
     done

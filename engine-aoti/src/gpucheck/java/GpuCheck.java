@@ -56,7 +56,8 @@ import java.util.List;
  * target export's exit layers (its stage boundaries), or {@code gpucheck.exitLayers}. With
  * {@code gpucheck.featureDraft=DIR} and {@code gpucheck.gguf=TARGET.gguf}, the feature draft too, in Java on
  * the host; with {@code gpucheck.featureGraphs=EXPORT} (export_aoti.py --feature-draft), the same draft's
- * compiled graphs on the draft device as well.
+ * compiled graphs on the draft device as well; {@code gpucheck.trees=NODES:CHILDREN:DEPTH,...} adds its dynamic
+ * trees.
  *
  * decode: autoregressive decode tokens/s of one target (the synthetic 8B shape): engine loop and
  * generate(), first fixture prompt.
@@ -420,6 +421,19 @@ public final class GpuCheck {
                     }
                 }
             }
+        }
+        // gpucheck.trees=NODES:CHILDREN:DEPTH,...: dynamic trees, verified as one target window a round
+        for (String tree : System.getProperty("gpucheck.trees", "").split(",")) {
+            if (tree.isBlank()) {
+                continue;
+            }
+            String[] p = tree.trim().split(":");
+            int nodes = Integer.parseInt(p[0]);
+            int children = Integer.parseInt(p[1]);
+            int depth = Integer.parseInt(p[2]);
+            runs.add(measure(label + "-tree n" + nodes + " c" + children + " d" + depth, Generators.build(Strategy.DRAFT,
+                    target, tokenizer, null, withFeatures.withDynamicTree(children, nodes)), prompts,
+                    config.withNumAssistantTokens(depth), arTokens, null).json());
         }
     }
 
