@@ -60,6 +60,7 @@ MIRRORSD_AOTI_TINY_QWEN2="$root/build/aoti/tiny-qwen2" \
 if [ "${FEATURE_DRAFT:-0}" = 1 ]; then
     fd=build/aoti/feature-draft
     if [ ! -f "$fd/mirror-sd-aoti.json" ]; then
+        "$venv/bin/pip" install -q --disable-pip-version-check gguf==0.19.0 # transformers reads the GGUF with it
         gguf="$(scripts/fetch-models.sh | tail -n 1)"
         for g in fc step; do
             # 512 slots: a dynamic tree's drafter reserves its nodes' slots past the committed ones
@@ -67,7 +68,8 @@ if [ "${FEATURE_DRAFT:-0}" = 1 ]; then
                 --device cpu --max-window 16 --max-context 512 --graphs $g
         done
         wait_for_exports
-        "$venv/bin/python" tools/gpu/export_aoti.py "$fd" --merge
+        "$venv/bin/python" tools/gpu/export_aoti.py "$fd" --merge \
+            || { cat "$logs"/feature-draft-*.log; echo "export of the feature draft failed"; exit 1; }
     fi
     MIRRORSD_TORCH_LIB="$torch_lib" MIRRORSD_AOTI_FEATURE_DRAFT="$root/$fd" \
         mvn -B -q -pl pipeline -am test-compile surefire:test -Dtest=FeatureDraftGraphsTest \
