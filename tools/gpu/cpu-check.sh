@@ -60,7 +60,7 @@ MIRRORSD_AOTI_TINY_QWEN2="$root/build/aoti/tiny-qwen2" \
 if [ "${FEATURE_DRAFT:-0}" = 1 ]; then
     fd=build/aoti/feature-draft
     if [ ! -f "$fd/mirror-sd-aoti.json" ]; then
-        "$venv/bin/pip" install -q --disable-pip-version-check gguf==0.19.0 # transformers reads the GGUF with it
+        "$venv/bin/pip" install -q --disable-pip-version-check gguf==0.19.0 accelerate==1.16.0 # transformers reads GGUF with them
         gguf="$(scripts/fetch-models.sh | tail -n 1)"
         for g in fc step; do
             # 512 slots: a dynamic tree's drafter reserves its nodes' slots past the committed ones
