@@ -248,6 +248,11 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
         }
     }
 
+    /** Which rows of a window's outputs come back to the host. */
+    private enum Rows {
+        NONE, LAST, ALL
+    }
+
     /** Host buffers of one window shape, reused from step to step: its inputs, and every row's g. */
     private record HostWindow(long[] ints, float[] mask, float[] h, float[] features, float[] g) {
         float[] input(boolean fused) {
@@ -263,7 +268,7 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
         private final int slots;                  // the cache's slots
         private final Map<Long, HostWindow> host = new HashMap<>();          // by step key (rows, width)
         private final Map<Long, StepTensors> tensors = new HashMap<>();      // graphed inputs by step key
-        private float[] treeLogits = new float[0];                           // a tree depth's rows
+        private final Map<Integer, float[]> allLogits = new HashMap<>();       // tree depths' logits by rows
         private boolean closed;
 
         AotiState(int capacity) {
@@ -296,10 +301,12 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
         @Override
         public void step(float[] input, int inputOff, boolean fused, int token, int position, int firstSlot,
                          float[] gOut, float[] logits) {
-            HostWindow w = open(1, position + 1, token, position, position);
+            check(position, token);
+            HostWindow w = open(1, position + 1);
+            oneRow(w, token, position, position);
             Arrays.fill(w.mask(), Math.max(0, firstSlot), position + 1, 0f);
             System.arraycopy(input, inputOff, w.input(fused), 0, fused ? featureWidth() : hidden);
-            run(w, 1, fused, gOut, logits);
+            run(w, 1, fused, Rows.LAST, gOut, logits);
         }
 
         @Override
@@ -309,54 +316,54 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
             for (int i = 0; i < extraCount; i++) {
                 attended = Math.max(attended, extraSlots[i] + 1);
             }
-            HostWindow w = open(1, attended, token, position, slot);
+            check(slot, token);
+            HostWindow w = open(1, attended);
+            oneRow(w, token, position, slot);
             Arrays.fill(w.mask(), Math.max(0, firstSlot), lastSlot + 1, 0f);
             for (int i = 0; i < extraCount; i++) {
                 w.mask()[extraSlots[i]] = 0f;
             }
             System.arraycopy(parentG, 0, w.h(), 0, hidden);
-            run(w, 1, false, gOut, logits);
+            run(w, 1, false, Rows.LAST, gOut, logits);
         }
 
-        /** The depth's nodes as one window, each row masked to its own ancestors. */
+        /**
+         * The depth's nodes as windows of up to the export's max_window rows, each row masked to its
+         * own ancestors: rows of one depth never see each other, so any split is exact.
+         */
         @Override
         public void treeSteps(float[][] parentGs, int[] tokens, int[] positions, int[] slots, int rows, int firstSlot,
                               int lastSlot, int[][] extraSlots, int[] extraCounts, float[][] gOut, float[] logits) {
-            if (rows > maxWindow) {
-                float[] row = new float[draftVocab]; // wider than the export's windows: one node at a time
-                for (int r = 0; r < rows; r++) {
-                    treeStep(parentGs[r], tokens[r], positions[r], slots[r], firstSlot, lastSlot, extraSlots[r],
-                            extraCounts[r], gOut[r], row);
-                    System.arraycopy(row, 0, logits, r * draftVocab, draftVocab);
+            for (int start = 0; start < rows; start += maxWindow) {
+                int n = Math.min(maxWindow, rows - start);
+                int attended = lastSlot + 1;
+                for (int r = start; r < start + n; r++) {
+                    check(slots[r], tokens[r]);
+                    attended = Math.max(attended, slots[r] + 1);
+                    for (int i = 0; i < extraCounts[r]; i++) {
+                        attended = Math.max(attended, extraSlots[r][i] + 1);
+                    }
                 }
-                return;
-            }
-            int attended = lastSlot + 1;
-            for (int r = 0; r < rows; r++) {
-                attended = Math.max(attended, slots[r] + 1);
-                for (int i = 0; i < extraCounts[r]; i++) {
-                    attended = Math.max(attended, extraSlots[r][i] + 1);
+                HostWindow w = open(n, attended);
+                int stride = AotiCausalLM.intsStride(n);
+                int width = w.mask().length / n;
+                for (int i = 0; i < n; i++) {
+                    int r = start + i;
+                    w.ints()[i] = tokens[r];
+                    w.ints()[stride + i] = positions[r];
+                    w.ints()[2 * stride + i] = slots[r];
+                    Arrays.fill(w.mask(), i * width + Math.max(0, firstSlot), i * width + lastSlot + 1, 0f);
+                    for (int e = 0; e < extraCounts[r]; e++) {
+                        w.mask()[i * width + extraSlots[r][e]] = 0f;
+                    }
+                    System.arraycopy(parentGs[r], 0, w.h(), i * hidden, hidden);
                 }
-            }
-            HostWindow w = open(rows, attended, tokens[0], positions[0], slots[0]);
-            int stride = AotiCausalLM.intsStride(rows);
-            int width = w.mask().length / rows;
-            for (int r = 0; r < rows; r++) {
-                check(slots[r], tokens[r]);
-                w.ints()[r] = tokens[r];
-                w.ints()[stride + r] = positions[r];
-                w.ints()[2 * stride + r] = slots[r];
-                Arrays.fill(w.mask(), r * width + Math.max(0, firstSlot), r * width + lastSlot + 1, 0f);
-                for (int i = 0; i < extraCounts[r]; i++) {
-                    w.mask()[r * width + extraSlots[r][i]] = 0f;
+                run(w, n, false, Rows.ALL, null, null);
+                for (int i = 0; i < n; i++) {
+                    System.arraycopy(w.g(), i * hidden, gOut[start + i], 0, hidden);
                 }
-                System.arraycopy(parentGs[r], 0, w.h(), r * hidden, hidden);
+                System.arraycopy(allLogits(n), 0, logits, start * draftVocab, n * draftVocab);
             }
-            run(w, rows, false, null, null);
-            for (int r = 0; r < rows; r++) {
-                System.arraycopy(w.g(), r * hidden, gOut[r], 0, hidden);
-            }
-            System.arraycopy(treeLogits, 0, logits, 0, rows * draftVocab);
         }
 
         /** Windows of up to the export's max_window rows, each row causal over the slots before it. */
@@ -366,8 +373,10 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
             for (int start = 0; start < count; start += maxWindow) {
                 int rows = Math.min(maxWindow, count - start);
                 int p0 = first + start;
-                check(p0 + rows - 1, tokens[p0 + rows - 1]);
-                HostWindow w = open(rows, p0 + rows, tokens[p0], p0, p0);
+                for (int p = p0; p < p0 + rows; p++) {
+                    check(p, tokens[p]);
+                }
+                HostWindow w = open(rows, p0 + rows);
                 int stride = AotiCausalLM.intsStride(rows);
                 int width = w.mask().length / rows;
                 for (int r = 0; r < rows; r++) {
@@ -376,31 +385,35 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
                     w.ints()[2 * stride + r] = p0 + r;
                     Arrays.fill(w.mask(), r * width + Math.max(0, firstSlot), r * width + p0 + r + 1, 0f);
                 }
+                // only the last window's last row predicts anything; the others fill the cache
                 boolean last = start + rows == count;
                 System.arraycopy(features, offset + start * featureWidth, w.features(), 0, rows * featureWidth);
-                run(w, rows, true, last ? gOut : null, last ? logits : null);
+                run(w, rows, true, last ? Rows.LAST : Rows.NONE, gOut, logits);
             }
         }
 
         /**
          * The host buffers of a window of {@code rows} attending {@code attended} slots (the
-         * attended width rounded up when graphed), the mask all masked and row 0's ints set.
+         * attended width rounded up when graphed), the mask all masked.
          */
-        private HostWindow open(int rows, int attended, int token, int position, int slot) {
+        private HostWindow open(int rows, int attended) {
             if (closed) {
                 throw new IllegalStateException("draft state is closed");
             }
-            check(slot, token);
             int width = graphed(rows) ? Math.min(slots, AotiCausalLM.attendedWidth(attended, maxContext)) : attended;
             HostWindow w = host.computeIfAbsent(AotiCausalLM.stepKey(rows, width), k -> new HostWindow(
                     new long[3 * AotiCausalLM.intsStride(rows)], new float[rows * width],
                     new float[rows * hidden], new float[rows * featureWidth()], new float[rows * hidden]));
             Arrays.fill(w.mask(), masked);
-            int stride = AotiCausalLM.intsStride(rows);
+            return w;
+        }
+
+        /** A one-row window's token, position and cache slot. */
+        private void oneRow(HostWindow w, int token, int position, int slot) {
+            int stride = AotiCausalLM.intsStride(1);
             w.ints()[0] = token;
             w.ints()[stride] = position;
             w.ints()[2 * stride] = slot;
-            return w;
         }
 
         private void check(int slot, int token) {
@@ -418,10 +431,11 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
         }
 
         /**
-         * Runs a window from its host buffers (the rows' features when {@code fused}, else their h); g and logits of its last row into the arrays given, or, when both are null, every
-         * row's g into w.g() and logits into {@link #treeLogits}.
+         * Runs a window from its host buffers (the rows' features when {@code fused}, else their h) and
+         * brings back what {@code back} says: nothing, the last row's g and logits into the arrays
+         * given (each when not null), or every row's g into w.g() and logits into {@link #allLogits}.
          */
-        private void run(HostWindow w, int rows, boolean fused, float[] gOut, float[] logits) {
+        private void run(HostWindow w, int rows, boolean fused, Rows back, float[] gOut, float[] logits) {
             int width = w.mask().length / rows;
             long key = AotiCausalLM.stepKey(rows, width);
             boolean replay = graphed(rows);
@@ -447,10 +461,10 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
                     DeviceTensor[] out = replay
                             ? step.runStep(key, t.tokens(), hIn, t.positions(), t.mask(), t.writeIndex(), cache)
                             : step.run(t.tokens(), hIn, t.positions(), t.mask(), t.writeIndex(), cache);
-                    if (gOut == null && logits == null) {
-                        readAll(out, rows, w.g());
-                    } else {
-                        read(out, rows, gOut, logits);
+                    switch (back) {
+                        case ALL -> readAll(out, rows, w.g());
+                        case LAST -> read(out, rows, gOut, logits);
+                        case NONE -> close(out);
                     }
                 } finally {
                     if (fusedOut != null) {
@@ -474,22 +488,28 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
                     lastRow(out[1], rows, draftVocab, logits);
                 }
             } finally {
-                out[0].close();
-                out[1].close();
+                close(out);
             }
         }
 
+        /** Every row's g into {@code g} and logits into {@link #allLogits}{@code (rows)}; closes the outputs. */
         private void readAll(DeviceTensor[] out, int rows, float[] g) {
             try {
-                if (treeLogits.length != rows * draftVocab) {
-                    treeLogits = new float[rows * draftVocab]; // once per depth width
-                }
                 AotiNative.toFloats(out[0].handle(), g, stream.deviceIndex(), stream.handle());
-                AotiNative.toFloats(out[1].handle(), treeLogits, stream.deviceIndex(), stream.handle());
+                AotiNative.toFloats(out[1].handle(), allLogits(rows), stream.deviceIndex(), stream.handle());
             } finally {
-                out[0].close();
-                out[1].close();
+                close(out);
             }
+        }
+
+        /** The host copy of a {@code rows}-row window's logits (a tree depth's), kept per row count. */
+        private float[] allLogits(int rows) {
+            return allLogits.computeIfAbsent(rows, r -> new float[r * draftVocab]);
+        }
+
+        private void close(DeviceTensor[] out) {
+            out[0].close();
+            out[1].close();
         }
 
         private void lastRow(DeviceTensor all, int rows, int width, float[] into) {
