@@ -14,7 +14,6 @@ import dev.mirrorsd.pipeline.Generator;
 import dev.mirrorsd.pipeline.Strategy;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Objects;
 import java.util.stream.Collectors;
 
@@ -150,9 +149,7 @@ public final class Deployment {
                 FeatureDraftModel compiled = Engines.get(place.device().engine()).loadFeatureDraft(draftExport,
                         place.device()).orElseThrow(() -> new IllegalArgumentException(draftExport + " is not a compiled"
                         + " feature draft for " + place.device() + ": export " + draft + " for it (docs/guide/gpu-engine.md)"));
-                FeatureDraft host = FeatureDraft.load(draft, checkpoint.weights());
-                if (!Arrays.equals(compiled.draftToTarget(), host.draftToTarget())
-                        || !Arrays.equals(compiled.featureLayers(), host.featureLayers())) {
+                if (!FeatureDraft.isSameDraft(draft, compiled)) {
                     compiled.close();
                     throw new IllegalArgumentException(draftExport + " was compiled from another feature draft than "
                             + draft + " (its vocabulary or feature layers differ): export it again");

@@ -195,6 +195,19 @@ public final class FeatureDraft implements FeatureDraftModel {
         }
     }
 
+    /**
+     * Whether {@code other} (a compiled copy, say) is the draft in {@code dir}: the same feature layers
+     * and draft vocabulary. Reads config.json and {@code d2t} only, not the weights.
+     */
+    public static boolean isSameDraft(Path dir, FeatureDraftModel other) {
+        JsonArray layers = readConfig(dir).getAsJsonArray("feature_layers");
+        int[] featureLayers = layers == null ? new int[0] : layers.asList().stream().mapToInt(e -> e.getAsInt()).toArray();
+        try (SafetensorsFile file = SafetensorsFile.open(dir.resolve("model.safetensors"))) {
+            return Arrays.equals(featureLayers, other.featureLayers())
+                    && Arrays.equals(file.readIndices("d2t"), other.draftToTarget());
+        }
+    }
+
     @Override
     public int hiddenSize() {
         return hidden;

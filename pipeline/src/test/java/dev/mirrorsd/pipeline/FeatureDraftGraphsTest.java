@@ -6,12 +6,14 @@ import dev.mirrorsd.core.engine.Engines;
 import dev.mirrorsd.core.engine.ModelSource;
 import dev.mirrorsd.core.model.CausalLM;
 import dev.mirrorsd.core.model.FeatureDraftModel;
+import dev.mirrorsd.core.testing.RandomFeatureDraft;
 import dev.mirrorsd.core.testing.SmolLM2Target;
 import dev.mirrorsd.draft.FeatureDraft;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +21,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -46,10 +49,13 @@ class FeatureDraftGraphsTest {
         assertTrue(dir != null && Files.isDirectory(Path.of(dir)),
                 "MIRRORSD_AOTI_FEATURE_DRAFT must name the export of models/feature-draft (see the class comment)");
         checkpoint = Checkpoint.open(SmolLM2Target.require());
-        Path draftDir = Path.of(System.getProperty("mirrorsd.repo", ".."), "models", "feature-draft");
-        host = FeatureDraft.load(draftDir, checkpoint.weights(), FeatureDraft.Precision.FLOAT32);
+        host = FeatureDraft.load(draftDir(), checkpoint.weights(), FeatureDraft.Precision.FLOAT32);
         graphs = Engines.get("aoti").loadFeatureDraft(Path.of(dir), DeviceId.parse("aoti:cpu"))
                 .orElseThrow(() -> new AssertionError(dir + " is not a compiled feature draft"));
+    }
+
+    private static Path draftDir() {
+        return Path.of(System.getProperty("mirrorsd.repo", ".."), "models", "feature-draft");
     }
 
     @AfterAll
@@ -64,6 +70,7 @@ class FeatureDraftGraphsTest {
         assertEquals(host.draftVocab(), graphs.draftVocab());
         assertArrayEquals(host.draftToTarget(), graphs.draftToTarget());
         assertArrayEquals(host.featureLayers(), graphs.featureLayers());
+        assertTrue(FeatureDraft.isSameDraft(draftDir(), graphs), "the export is of models/feature-draft");
         int capacity = 64;
         int hidden = host.hiddenSize();
         Random random = new Random(7);
@@ -109,6 +116,13 @@ class FeatureDraftGraphsTest {
                 assertClose(g, logits, "tree node " + n);
             }
         }
+    }
+
+    @Test
+    void shouldTellAnExportOfAnotherDraft(@TempDir Path dir) throws java.io.IOException {
+        int[] d2t = java.util.stream.IntStream.range(0, 512).toArray();
+        Path other = RandomFeatureDraft.write(dir, checkpoint.config(), new int[] {24}, d2t, 0.02, 3);
+        assertFalse(FeatureDraft.isSameDraft(other, graphs), "a draft of another vocabulary passed for the export's");
     }
 
     @Test
