@@ -44,10 +44,7 @@ public final class AotiCausalLM implements CausalLM {
     static final int DEFAULT_GRAPH_WINDOW = 16;
     static final int ATTENDED_BUCKET = 128;
 
-    private final int graphWindow;       // largest window replayed from CUDA graphs; 0 = none
-    private final String graphsOff;      // why CUDA graphs are off, or null
-    private AotiSequence graphOwner;     // the sequence that runs the CUDA graphs now, or null
-    private DeviceTensor graphCache;     // the graph owner's cache (max_context slots), kept between owners
+    private final GraphOwnership graphs; // the sequence that replays CUDA graphs, on a cache of max_context slots
     private final java.util.Map<Long, StepInputs> stepInputs = new java.util.HashMap<>();
 
     private AotiCausalLM(AotiManifest manifest, AotiStream stream, List<AotiGraph> stages, AotiGraph exitHead,
@@ -58,11 +55,9 @@ public final class AotiCausalLM implements CausalLM {
         this.stages = List.copyOf(stages);
         this.exitHead = exitHead;
         this.mtpHead = mtpHead;
-        int window = Math.min(Integer.getInteger(GRAPH_WINDOW_PROPERTY, DEFAULT_GRAPH_WINDOW), manifest.maxWindow());
-        String unavailable = !device.cuda() ? "the model runs on the CPU"
-                : window <= 0 ? GRAPH_WINDOW_PROPERTY + "=0" : AotiNative.cudaGraphsUnavailable();
-        this.graphsOff = unavailable;
-        this.graphWindow = unavailable == null ? window : 0;
+        ModelConfig c = manifest.config();
+        this.graphs = new GraphOwnership(stream, manifest.maxWindow(), manifest.dtypeCode(), c.numLayers(), 2,
+                c.numKvHeads(), manifest.maxContext(), c.headDim());
     }
 
     /**
@@ -163,12 +158,12 @@ public final class AotiCausalLM implements CausalLM {
 
     /** Windows of up to this many rows are replayed from CUDA graphs by the graph owner; 0 = never. */
     int graphWindow() {
-        return graphWindow;
+        return graphs.window();
     }
 
     /** Why CUDA graphs are off for this model, or null when they are on. */
     public String cudaGraphsOff() {
-        return graphsOff;
+        return graphs.off();
     }
 
     /** CUDA graph replays and captures so far, summed over this model's graphs. */
@@ -186,30 +181,12 @@ public final class AotiCausalLM implements CausalLM {
      * Makes {@code sequence} the graph owner if there is none and CUDA graphs are on; returns the
      * cache it runs on (max_context slots, zero at first so unused slots hold no NaN), or null.
      */
-    synchronized DeviceTensor claimGraphs(AotiSequence sequence) {
-        if (graphWindow == 0 || graphOwner != null) {
-            return null;
-        }
-        if (graphCache == null) {
-            ModelConfig c = config();
-            DeviceTensor cache = DeviceTensor.empty(stream, manifest.dtypeCode(), c.numLayers(), 2, c.numKvHeads(),
-                    manifest.maxContext(), c.headDim());
-            try {
-                cache.zero();
-            } catch (RuntimeException e) {
-                cache.close();
-                throw e;
-            }
-            graphCache = cache;
-        }
-        graphOwner = sequence;
-        return graphCache;
+    DeviceTensor claimGraphs(AotiSequence sequence) {
+        return graphs.claim(sequence);
     }
 
-    synchronized void releaseGraphs(AotiSequence sequence) {
-        if (graphOwner == sequence) {
-            graphOwner = null;
-        }
+    void releaseGraphs(AotiSequence sequence) {
+        graphs.release(sequence);
     }
 
     /** The attended width of a graph-replayed pass over {@code attended} slots (cached + window). */
@@ -286,12 +263,7 @@ public final class AotiCausalLM implements CausalLM {
         allGraphs().forEach(AotiGraph::close);
         stepInputs.values().forEach(StepInputs::close);
         stepInputs.clear();
-        synchronized (this) {
-            if (graphCache != null) {
-                graphCache.close();
-                graphCache = null;
-            }
-        }
+        graphs.close();
     }
 
     @Override

@@ -48,9 +48,7 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
     private final int[] draftToTarget;
     private final float masked;
     private final int dtypeCode;
-    private final boolean graphs;        // CUDA graphs on
-    private AotiState graphOwner;        // the state that replays CUDA graphs now, or null
-    private DeviceTensor graphCache;     // its cache (max_context slots), kept from one owner to the next
+    private final GraphOwnership graphs; // the state that replays CUDA graphs, on a cache of max_context slots
 
     private AotiFeatureDraft(Path dir, JsonObject m, AotiStream stream, AotiGraph fc, AotiGraph step) {
         this.dir = dir;
@@ -84,8 +82,7 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
                 throw new ModelFormatException(dir + ": d2t names id " + id + " outside the target's " + targetVocab);
             }
         }
-        this.graphs = device.cuda() && AotiNative.cudaGraphsUnavailable() == null
-                && Integer.getInteger(AotiCausalLM.GRAPH_WINDOW_PROPERTY, AotiCausalLM.DEFAULT_GRAPH_WINDOW) > 0;
+        this.graphs = new GraphOwnership(stream, maxWindow, dtypeCode, 1, 2, kvHeads, maxContext, headDim);
     }
 
     /** Whether {@code dir} holds a compiled feature draft (its manifest's architecture says so). */
@@ -185,40 +182,11 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
         return new AotiState(capacity);
     }
 
-    private synchronized DeviceTensor claimGraphs(AotiState state) {
-        if (!graphs || graphOwner != null) {
-            return null;
-        }
-        if (graphCache == null) {
-            DeviceTensor cache = DeviceTensor.empty(stream, dtypeCode, 1, 2, kvHeads, maxContext, headDim);
-            try {
-                cache.zero(); // slots no step wrote are masked, but a NaN there would still poison a row
-            } catch (RuntimeException e) {
-                cache.close();
-                throw e;
-            }
-            graphCache = cache;
-        }
-        graphOwner = state;
-        return graphCache;
-    }
-
-    private synchronized void releaseGraphs(AotiState state) {
-        if (graphOwner == state) {
-            graphOwner = null;
-        }
-    }
-
     @Override
     public void close() {
         fc.close();
         step.close();
-        synchronized (this) {
-            if (graphCache != null) {
-                graphCache.close();
-                graphCache = null;
-            }
-        }
+        graphs.close();
     }
 
     @Override
@@ -273,7 +241,7 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
 
         AotiState(int capacity) {
             this.capacity = capacity;
-            DeviceTensor shared = claimGraphs(this);
+            DeviceTensor shared = graphs.claim(this);
             this.graphed = shared != null;
             if (graphed) {
                 this.ownCache = null;
@@ -285,7 +253,7 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
                     ownCache.zero();
                 } catch (RuntimeException e) {
                     ownCache.close();
-                    releaseGraphs(this);
+                    graphs.release(this);
                     throw e;
                 }
                 this.cache = ownCache;
@@ -427,7 +395,7 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
         }
 
         private boolean graphed(int rows) {
-            return graphed && rows <= AotiCausalLM.DEFAULT_GRAPH_WINDOW;
+            return graphed && rows <= graphs.window();
         }
 
         /**
@@ -531,7 +499,7 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
                 if (ownCache != null) {
                     ownCache.close();
                 }
-                releaseGraphs(this);
+                graphs.release(this);
             }
         }
     }
