@@ -81,6 +81,8 @@ public final class DynamicTreeDrafter implements Drafter {
         private final Sequence sequence;
         private final TargetDistribution distribution;
         private final DraftTree tree = new DraftTree();
+        private final int[] childTokens = new int[branching];
+        private final double[] childLogProbs = new double[branching];
 
         Session(DraftCache cache, SamplingConfig sampling) {
             this.cache = cache;
@@ -148,10 +150,10 @@ public final class DynamicTreeDrafter implements Drafter {
 
         /** The {@code branching} most probable children of {@code parent}, scored by their path's probability. */
         private void addChildren(int parent, Logits logits, int row, int[] path, int pathLength) {
-            float[] q = distribution.of(logits, row, path, pathLength);
+            int n = distribution.top(logits, row, path, pathLength, branching, childTokens, childLogProbs);
             double parentScore = parent < 0 ? 0 : tree.score(parent);
-            for (int token : DraftTree.top(q, branching)) {
-                tree.add(token, parent, parentScore + Math.log(q[token]));
+            for (int i = 0; i < n; i++) {
+                tree.add(childTokens[i], parent, parentScore + childLogProbs[i]);
             }
         }
 

@@ -69,6 +69,8 @@ public final class FeatureDrafter implements Drafter {
         private final FeatureCursor cursor;
         private final int committedCapacity;
         private final DraftTree tree = new DraftTree();
+        private final int[] childTokens = new int[branching];
+        private final double[] childLogProbs = new double[branching];
         private float[] rootG = new float[0];
         private float[][] nodeG = new float[0][];
         // one tree depth's window, a row per expanded node
@@ -173,10 +175,10 @@ public final class FeatureDrafter implements Drafter {
 
         /** The same from row {@code row} of {@code logits}. */
         private void addChildren(int parent, Logits logits, int row, int[] path, int pathLength) {
-            float[] q = distribution.of(logits, row, path, pathLength);
+            int n = distribution.top(logits, row, path, pathLength, branching, childTokens, childLogProbs);
             double parentScore = parent < 0 ? 0 : tree.score(parent);
-            for (int token : DraftTree.top(q, branching)) {
-                tree.add(token, parent, parentScore + Math.log(q[token]));
+            for (int i = 0; i < n; i++) {
+                tree.add(childTokens[i], parent, parentScore + childLogProbs[i]);
             }
         }
 
