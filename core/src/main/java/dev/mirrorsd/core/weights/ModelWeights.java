@@ -4,24 +4,47 @@ import dev.mirrorsd.core.model.ModelConfig;
 import dev.mirrorsd.core.model.ModelFormatException;
 
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * A checkpoint as the engines consume it: its config and its tensors under Hugging Face's names
  * ({@code model.layers.0.self_attn.q_proj.weight}), whatever file format they came from. GGUF
  * loaders rename and un-permute into this layout so that one forward pass serves every format.
+ *
+ * <p>Tensors may be read on demand: a GGUF file's are widened to fp32 only when an engine asks for
+ * them, since an engine that runs the file's own blocks (or a draft that needs the embedding alone)
+ * would otherwise hold the whole model in fp32, several times the file, just to open it.
  */
 public final class ModelWeights {
     private final ModelConfig config;
-    private final Map<String, HostTensor> tensors;
+    private final Map<String, Supplier<HostTensor>> readers; // every tensor, in the checkpoint's order
+    private final Map<String, HostTensor> tensors = new HashMap<>(); // those read so far
     private final String source;
 
     public ModelWeights(ModelConfig config, Map<String, HostTensor> tensors, String source) {
         this.config = config;
-        this.tensors = new LinkedHashMap<>(tensors);
+        this.readers = new LinkedHashMap<>();
         this.source = source;
+        tensors.forEach((name, t) -> {
+            readers.put(name, () -> t);
+            this.tensors.put(name, t);
+        });
+    }
+
+    private ModelWeights(ModelConfig config, String source, Map<String, Supplier<HostTensor>> readers) {
+        this.config = config;
+        this.readers = new LinkedHashMap<>(readers);
+        this.source = source;
+    }
+
+    /** Weights whose tensors are read the first time they are required, each once. */
+    public static ModelWeights readOnDemand(ModelConfig config, Map<String, Supplier<HostTensor>> readers,
+                                            String source) {
+        return new ModelWeights(config, source, readers);
     }
 
     public ModelConfig config() {
@@ -33,19 +56,24 @@ public final class ModelWeights {
         return source;
     }
 
-    public Set<String> names() {
-        return tensors.keySet();
+    public synchronized Set<String> names() {
+        return readers.keySet();
     }
 
-    public boolean contains(String name) {
-        return tensors.containsKey(name);
+    public synchronized boolean contains(String name) {
+        return readers.containsKey(name);
     }
 
     /** The tensor, checked against the shape the config implies; a clear error names what is off. */
-    public HostTensor require(String name, long... expectedShape) {
+    public synchronized HostTensor require(String name, long... expectedShape) {
         HostTensor t = tensors.get(name);
         if (t == null) {
-            throw new ModelFormatException(source + ": missing tensor '" + name + "'");
+            Supplier<HostTensor> reader = readers.get(name);
+            if (reader == null) {
+                throw new ModelFormatException(source + ": missing tensor '" + name + "'");
+            }
+            t = reader.get();
+            tensors.put(name, t);
         }
         if (expectedShape.length > 0 && !Arrays.equals(t.shape(), expectedShape)) {
             throw new ModelFormatException(source + ": tensor '" + name + "' has shape "
@@ -55,8 +83,9 @@ public final class ModelWeights {
     }
 
     /** Releases a tensor's host copy once an engine has taken it to device memory. */
-    public void release(String name) {
+    public synchronized void release(String name) {
         tensors.remove(name);
+        readers.remove(name);
     }
 
     /** Canonical tensor names of a Llama-family decoder layer. */

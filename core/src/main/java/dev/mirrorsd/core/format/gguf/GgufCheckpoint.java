@@ -12,10 +12,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Loads a Llama-family GGUF checkpoint into the engine-neutral {@link ModelWeights}: config from
- * the metadata, every tensor dequantized to fp32, renamed to Hugging Face's names, and q/k
+ * the metadata, each tensor dequantized to fp32 when first asked for, renamed to Hugging Face's names, and q/k
  * projections put back into Hugging Face's row order where llama.cpp permuted them. The result
  * equals what transformers' GGUF loader builds.
  */
@@ -24,33 +25,33 @@ public final class GgufCheckpoint {
     }
 
     public static ModelWeights load(Path path) {
-        try (GgufFile gguf = GgufFile.open(path)) {
-            ModelConfig config = GgufConfigReader.read(gguf);
-            boolean permuted = isRopePermuted(config.architecture());
-            Map<String, HostTensor> tensors = new LinkedHashMap<>();
-            List<String> unknown = new ArrayList<>();
-            for (GgufTensorInfo info : gguf.tensors()) {
-                Optional<String> hfName = GgufTensorNames.toHuggingFace(info.name());
-                if (hfName.isEmpty()) {
-                    unknown.add(info.name());
-                    continue;
-                }
+        // the file stays mapped for as long as the weights may read from it (the mapping goes with them)
+        GgufFile gguf = GgufFile.open(path);
+        ModelConfig config = GgufConfigReader.read(gguf);
+        boolean permuted = isRopePermuted(config.architecture());
+        Map<String, Supplier<HostTensor>> readers = new LinkedHashMap<>();
+        List<String> unknown = new ArrayList<>();
+        for (GgufTensorInfo info : gguf.tensors()) {
+            Optional<String> hfName = GgufTensorNames.toHuggingFace(info.name());
+            if (hfName.isEmpty()) {
+                unknown.add(info.name());
+                continue;
+            }
+            String where = path + ": tensor '" + info.name() + "'";
+            info.type().requireSupported(where); // a type no engine reads is refused now, not when first read
+            int heads = !permuted ? 0 : GgufTensorNames.isQuery(info.name()) ? config.numHeads()
+                    : GgufTensorNames.isKey(info.name()) ? config.numKvHeads() : 0;
+            readers.put(hfName.get(), () -> {
                 HostTensor t = gguf.readTensor(info);
-                String where = path + ": tensor '" + info.name() + "'";
-                if (permuted && GgufTensorNames.isQuery(info.name())) {
-                    t = RopeRowPermutation.toHuggingFace(t, config.numHeads(), where);
-                } else if (permuted && GgufTensorNames.isKey(info.name())) {
-                    t = RopeRowPermutation.toHuggingFace(t, config.numKvHeads(), where);
-                }
-                tensors.put(hfName.get(), t);
-            }
-            if (!unknown.isEmpty()) {
-                // Silently dropping e.g. rope_freqs.weight would change the model's output.
-                throw new UnsupportedModelException(path + ": tensors this loader does not know for "
-                        + config.architecture() + ": " + unknown);
-            }
-            return new ModelWeights(config, tensors, path.toString());
+                return heads == 0 ? t : RopeRowPermutation.toHuggingFace(t, heads, where);
+            });
         }
+        if (!unknown.isEmpty()) {
+            // Silently dropping e.g. rope_freqs.weight would change the model's output.
+            throw new UnsupportedModelException(path + ": tensors this loader does not know for "
+                    + config.architecture() + ": " + unknown);
+        }
+        return ModelWeights.readOnDemand(config, readers, path.toString());
     }
 
     /** The model's hyper-parameters, from the file's metadata. */
