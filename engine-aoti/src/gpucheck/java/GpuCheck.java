@@ -32,6 +32,9 @@ import dev.mirrorsd.pipeline.OptionName;
 import dev.mirrorsd.pipeline.Generator;
 import dev.mirrorsd.pipeline.Generators;
 import dev.mirrorsd.pipeline.Strategy;
+import dev.mirrorsd.pipeline.profile.Lane;
+import dev.mirrorsd.pipeline.profile.Phase;
+import dev.mirrorsd.pipeline.profile.Profiler;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -57,7 +60,8 @@ import java.util.List;
  * {@code gpucheck.featureDraft=DIR} and {@code gpucheck.gguf=TARGET.gguf}, the feature draft too, in Java on
  * the host; with {@code gpucheck.featureGraphs=EXPORT} (export_aoti.py --feature-draft), the same draft's
  * compiled graphs on the draft device as well; {@code gpucheck.trees=NODES:CHILDREN:DEPTH,...} adds its dynamic
- * trees.
+ * trees. {@code gpucheck.phases=true} adds each run's milliseconds per round in each profiled phase (drafting,
+ * the target's forward, verification) beside the whole round's.
  *
  * decode: autoregressive decode tokens/s of one target (the synthetic 8B shape): engine loop and
  * generate(), first fixture prompt.
@@ -239,6 +243,23 @@ public final class GpuCheck {
         long proposalWaitNanos;
         boolean equal = true;
         String failure;
+        // each phase's time over the measured prompts (gpucheck.phases=true), where a round's time goes
+        final java.util.EnumMap<Phase, Long> phaseNanos = new java.util.EnumMap<>(Phase.class);
+        final Profiler phases = new Profiler() {
+            @Override
+            public boolean enabled() {
+                return Boolean.getBoolean("gpucheck.phases");
+            }
+
+            @Override
+            public synchronized void span(Lane lane, Phase phase, long startNanos, long endNanos) {
+                phaseNanos.merge(phase, endNanos - startNanos, Long::sum);
+            }
+
+            @Override
+            public void tokens(long nanos, int count) {
+            }
+        };
 
         Run(String label) {
             this.label = label;
@@ -279,6 +300,12 @@ public final class GpuCheck {
                 o.addProperty("rollout_ms_per_round", rolloutNanos / 1e6 / mirrorRounds);
                 o.addProperty("proposal_wait_ms_per_round", proposalWaitNanos / 1e6 / mirrorRounds);
             }
+            if (!phaseNanos.isEmpty() && rounds > 0) {
+                JsonObject perRound = new JsonObject();
+                phaseNanos.forEach((phase, n) -> perRound.addProperty(phase.name(), n / 1e6 / rounds));
+                perRound.addProperty("round", nanos / 1e6 / rounds);
+                o.add("phase_ms_per_round", perRound);
+            }
             o.addProperty("equal_to_autoregressive", equal);
             if (failure != null) {
                 o.addProperty("draft_failure", failure);
@@ -299,7 +326,8 @@ public final class GpuCheck {
         g.generateFromIds(prompts.get(0), config.withMaxNewTokens(Math.min(16, config.maxNewTokens())), (ids, text) -> { },
                 new Cancellation());
         for (int i = 0; i < prompts.size(); i++) {
-            GenerationResult r = g.generateFromIds(prompts.get(i), config, (ids, text) -> { }, new Cancellation());
+            GenerationResult r = g.generateFromIds(prompts.get(i), config, (ids, text) -> { }, new Cancellation(),
+                    run.phases);
             run.add(r, reference == null ? null : reference.get(i));
             if (keep != null) {
                 keep.add(r.tokenIds());
