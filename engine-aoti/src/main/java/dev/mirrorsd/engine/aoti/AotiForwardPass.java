@@ -128,10 +128,15 @@ final class AotiForwardPass extends GuardedForwardPass {
         int layersDone = layersDone();
         int w = window.size();
         if (layersDone == layers) {
+            if (fromRow == 0 && finalLogits == null) {
+                // the whole window, as a verifier asks for it: handed over without a copy (a later
+                // call reads the device again), since a tree's rows make megabytes a round
+                return slice(logitsOut.toFloats(), w, 0);
+            }
             if (finalLogits == null) {
                 finalLogits = logitsOut.toFloats();
             }
-            return slice(finalLogits, w, fromRow);
+            return slice(fromRow == 0 ? finalLogits.clone() : finalLogits, w, fromRow);
         }
         if (layersDone == 0) {
             throw new IllegalStateException("no layer has run yet; call runTo first");
@@ -169,8 +174,12 @@ final class AotiForwardPass extends GuardedForwardPass {
         return graphed ? graph.runStep(stepKey, args) : graph.run(args);
     }
 
+    /** Rows {@code fromRow..} of {@code all}; from row 0, {@code all} itself, which must be the caller's own. */
     private static Logits slice(float[] all, int rows, int fromRow) {
         int width = all.length / rows;
+        if (fromRow == 0) {
+            return new Logits(rows, width, all);
+        }
         float[] out = new float[(rows - fromRow) * width];
         System.arraycopy(all, fromRow * width, out, 0, out.length);
         return new Logits(rows - fromRow, width, out);

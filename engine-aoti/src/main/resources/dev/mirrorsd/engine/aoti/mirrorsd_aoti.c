@@ -37,6 +37,9 @@ static TorchError (*t_delete)(Tensor);
 static TorchError (*t_new_handle)(Tensor, Tensor *);
 static TorchError (*t_reinterpret)(Tensor, int64_t, const int64_t *, const int64_t *, int64_t, Tensor *);
 static TorchError (*t_copy)(Tensor, Tensor, int32_t);
+/* optional: a CPU tensor over memory we own, so a copy to the host lands in the Java array itself */
+static TorchError (*t_from_blob)(void *, int64_t, const int64_t *, const int64_t *, int64_t, int32_t, int32_t, int32_t,
+                                 Tensor *);
 static TorchError (*t_data_ptr)(Tensor, void **);
 static TorchError (*t_dim)(Tensor, int64_t *);
 static TorchError (*t_sizes)(Tensor, int64_t **);
@@ -272,6 +275,7 @@ JNIEXPORT void JNICALL Java_dev_mirrorsd_engine_aoti_AotiNative_openLibraries(JN
     RESOLVE(t_device_cuda, "aoti_torch_device_type_cuda");
     *(void **)(&t_cuda_guard_new) = dlsym(RTLD_DEFAULT, "aoti_torch_create_cuda_guard");
     *(void **)(&t_cuda_guard_delete) = dlsym(RTLD_DEFAULT, "aoti_torch_delete_cuda_guard");
+    *(void **)(&t_from_blob) = dlsym(RTLD_DEFAULT, "aoti_torch_create_tensor_from_blob");
     resolve_cuda_graphs();
 }
 
@@ -473,12 +477,57 @@ JNIEXPORT jlong JNICALL Java_dev_mirrorsd_engine_aoti_AotiNative_fromLongs(JNIEn
 }
 
 /* copies a tensor of any dtype, device and strides into out (row-major float32) */
+/*
+ * Copies a tensor (any device, any float dtype) into a float[] of as many elements. Where libtorch can
+ * wrap memory it does not own, the copy lands in the Java array itself (pinned for the copy as a
+ * critical region): a verification window's logits are megabytes, and a host tensor in between cost
+ * an allocation and a second copy of them on every round.
+ */
 JNIEXPORT void JNICALL Java_dev_mirrorsd_engine_aoti_AotiNative_toFloats(JNIEnv *env, jclass cls, jlong handle,
                                                                              jfloatArray out, jint index, jlong stream) {
     Tensor t = (Tensor)(intptr_t)handle;
+    void *guard = NULL;
+    if (t_from_blob != NULL) {
+        int64_t ndim = 0;
+        int64_t *sizes = NULL;
+        int64_t numel = 0;
+        int64_t strides[16];
+        if (!shape_of(env, t, &ndim, &sizes, &numel)) {
+            return;
+        }
+        if (numel != (*env)->GetArrayLength(env, out)) {
+            throw_state(env, "the array's length differs from the tensor's element count", NULL);
+            return;
+        }
+        if (ndim <= 16) {
+            for (int64_t d = ndim - 1, step = 1; d >= 0; step *= sizes[d], d--) {
+                strides[d] = step;
+            }
+            if (!begin_stream(env, stream, index, &guard)) {
+                return;
+            }
+            /* no JNI call between Get and Release: errors are raised once the array is released */
+            jfloat *p = (jfloat *)(*env)->GetPrimitiveArrayCritical(env, out, NULL);
+            if (p == NULL) {
+                end_stream(guard);
+                return; /* OutOfMemoryError pending */
+            }
+            Tensor host = NULL;
+            TorchError wrap = t_from_blob(p, ndim, sizes, strides, 0, t_dtype_float32(), t_device_cpu(), 0, &host);
+            TorchError copy = wrap == 0 ? t_copy(host, t, 0) : 0;
+            if (host != NULL) {
+                t_delete(host);
+            }
+            (*env)->ReleasePrimitiveArrayCritical(env, out, p, 0);
+            end_stream(guard);
+            if (!failed(env, wrap, "aoti_torch_create_tensor_from_blob")) {
+                failed(env, copy, "aoti_torch_copy_ (to host)");
+            }
+            return;
+        }
+    }
     void *p = NULL;
     int64_t numel = 0;
-    void *guard = NULL;
     Tensor host = host_like(env, t, t_dtype_float32(), (*env)->GetArrayLength(env, out), &p, &numel);
     if (host == NULL) {
         return;
