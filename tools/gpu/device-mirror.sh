@@ -11,7 +11,8 @@
 #                                                          # (FEATURE_DRAFT=models/feature-draft: and the feature
 #                                                          # draft fed the target's layer 24, in Java on the host
 #                                                          # and compiled on the draft's GPU; `compile` exports it;
-#                                                          # TREES=24:4:6,60:6:8 adds its dynamic trees)
+#                                                          # TREES=24:4:6,60:6:8 adds its dynamic trees;
+#                                                          # PHASES=true each run's ms per round by phase)
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR compile8b # only the 8B export, on GPU 0 (detached)
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR decode8b  # 8B: AOTI engine from Java vs HF eager, GPU 0
 #                                                          # (PROFILE=1: and profiled runs, MIRRORSD_AOTI_PROFILE)
@@ -24,6 +25,7 @@
 #                                                          # pair's dynamic-window target (same synthetic weights), GPU 0
 # Phases can be chained: "compile mirror decode8b". SKIP_8B=1 leaves the 8B decode export out, SD_8B=1 adds the
 # 8B speculative pair's export to `compile` (last GPU, detached).
+# JAVA_OPTS adds JVM options to the Java phases, e.g. -Dmirrorsd.aoti.graphWindow=64.
 set -uo pipefail
 stage="$1"; gguf="$2"; out="$3"; shift 3
 mkdir -p "$out"
@@ -39,7 +41,7 @@ export MIRRORSD_TORCH_LIB="$(python3 -c 'import torch,os;print(os.path.join(os.p
 export TORCHINDUCTOR_COMPILE_THREADS=${TORCHINDUCTOR_COMPILE_THREADS:-3} PYTHONUNBUFFERED=1
 py="$stage/py/gpu"
 cp=$(ls "$stage"/lib/*.jar | tr '\n' ':')
-java=(/tmp/jre/bin/java -Xmx8g --add-modules jdk.incubator.vector -Dmirrorsd.aoti.shim="$stage/libmirrorsd_aoti.so" -cp "$cp")
+java=(/tmp/jre/bin/java -Xmx8g ${JAVA_OPTS:-} --add-modules jdk.incubator.vector -Dmirrorsd.aoti.shim="$stage/libmirrorsd_aoti.so" -cp "$cp")
 # export_aoti.py "$3"... on GPU $1 in its own session (a compile that outlasts this command goes on into
 # the next one); its pid joins /tmp/$2.pids, its log /tmp/$2-<n>.log
 detach() {
@@ -110,7 +112,7 @@ mirror_table() {
             -Dgpucheck.gammas="${GAMMAS:-2,4}" -Dgpucheck.kappas="${KAPPAS:-2}" \
             -Dgpucheck.onMiss="${ON_MISS:-redraft,target-step}" ${FEATURE_DRAFT:+-Dgpucheck.featureDraft="$FEATURE_DRAFT"} \
             ${FEATURE_DRAFT:+-Dgpucheck.gguf="$gguf"} ${FEATURE_DRAFT:+-Dgpucheck.featureGraphs=/tmp/aoti-fd32} \
-            -Dgpucheck.trees="${TREES:-}" GpuCheck mirror \
+            -Dgpucheck.trees="${TREES:-}" -Dgpucheck.phases="${PHASES:-false}" GpuCheck mirror \
             "$stage/reference-smollm2.json" "$target" "$draft" "$map" "$t" "$d" "$out/$tag.json" 2>&1 | grep -v SLF4J \
             | tee "$out/$tag.log"
     done
