@@ -177,8 +177,9 @@ final class ModelOptions {
         return fastestFor(planAsWritten().target().device());
     }
 
-    private static Strategy.Choice fastestFor(DeviceId target) {
-        return Strategy.fastestOn(target.kind(), Engines.get(target.engine()).cheapCpuWindows());
+    private Strategy.Choice fastestFor(DeviceId target) {
+        boolean compiledFeatureDraft = draftGraphs != null && draft != null && FeatureDraft.isFeatureDraft(draft);
+        return Strategy.fastestOn(target.kind(), Engines.get(target.engine()).cheapCpuWindows(), compiledFeatureDraft);
     }
 
     /** The plan given, checked against what this machine has; the target on java:cpu and the draft on pytorch:cpu without one. */

@@ -24,6 +24,20 @@ class ModelOptionsTest {
     }
 
     @Test
+    void shouldDraftOnAGpuOnlyWithTheFeatureDraftCompiledBesideTheTarget() {
+        ModelOptions options = new ModelOptions();
+        options.plan = "target=aoti:gpu0,draft=aoti:gpu0";
+        assertEquals(Strategy.AUTOREGRESSIVE, options.defaultStrategyAsWritten().strategy(), "no draft graphs");
+        options.draft = java.nio.file.Path.of("../models/feature-draft");
+        options.draftGraphs = java.nio.file.Path.of("build/aoti/feature-draft");
+        Strategy.Choice choice = options.defaultStrategyAsWritten();
+        assertEquals(Strategy.DRAFT, choice.strategy());
+        assertTrue(choice.reason().contains("docs/results/h100.md"), choice.reason());
+        options.draft = java.nio.file.Path.of("../models/draft");
+        assertEquals(Strategy.AUTOREGRESSIVE, options.defaultStrategyAsWritten().strategy(), "compiled token draft");
+    }
+
+    @Test
     void shouldRunTheFeatureDraftWhereverAStrategyDraftsWithIt() {
         // specbench and bench always add autoregressive decoding as the baseline
         assertTrue(ModelOptions.runsFeatureDraft(List.of(Strategy.AUTOREGRESSIVE, Strategy.DRAFT, Strategy.PROMPT_LOOKUP)));

@@ -40,14 +40,15 @@ public enum Strategy {
 
     /**
      * The fastest lossless strategy measured for a target on {@code targetKind}, on an engine whose
-     * CPU windows are cheap or not ({@code EngineProvider.cheapCpuWindows}), and why. Figures and
-     * their commands: docs/results/cpu.md and docs/results/h200.md. The java engine decodes one row
-     * so fast that a five-row window costs about three: on Spec-Bench prompt lookup runs at 0.85x
-     * and the feature draft (prompt lookup first) at 0.68x autoregressive there. On the DJL
-     * engine a window costs about one row, and prompt lookup runs at 1.37x. On a GPU no
-     * speculative setting has beaten autoregressive decoding yet.
+     * CPU windows are cheap or not ({@code EngineProvider.cheapCpuWindows}), with or without the
+     * feature draft compiled for a device beside it, and why. Figures and their commands:
+     * docs/results/cpu.md and docs/results/h100.md. The java engine decodes one row so fast that a
+     * five-row window costs about three: on Spec-Bench prompt lookup runs at 0.74x and the feature
+     * draft (prompt lookup first) at 0.63x autoregressive there. On the DJL engine a window costs
+     * about one row, and prompt lookup runs at 1.37x. On a GPU the compiled feature draft's chains
+     * run at 1.08-1.15x; nothing else drafted there has beaten autoregressive decoding.
      */
-    public static Choice fastestOn(DeviceKind targetKind, boolean cheapCpuWindows) {
+    public static Choice fastestOn(DeviceKind targetKind, boolean cheapCpuWindows, boolean compiledFeatureDraft) {
         String where = targetKind.name().toLowerCase(Locale.ROOT);
         if (targetKind == DeviceKind.CPU && cheapCpuWindows) {
             return new Choice(PROMPT_LOOKUP, "fastest measured with the target on a CPU engine whose windows cost"
@@ -56,11 +57,17 @@ public enum Strategy {
         }
         if (targetKind == DeviceKind.CPU) {
             return new Choice(AUTOREGRESSIVE, "fastest measured with the target on a CPU engine whose windows cost"
-                    + " more than a row: on Spec-Bench prompt lookup runs at 0.85x and the feature draft at 0.68x"
+                    + " more than a row: on Spec-Bench prompt lookup runs at 0.74x and the feature draft at 0.63x"
                     + " autoregressive on the default CPU engine (docs/results/cpu.md)");
         }
-        return new Choice(AUTOREGRESSIVE, "fastest measured with the target on " + where + ": no speculative"
-                + " setting has beaten it there yet (docs/results/h200.md)");
+        if (compiledFeatureDraft) {
+            return new Choice(DRAFT, "fastest measured with the target on " + where + " and the feature draft"
+                    + " compiled beside it: 1.08-1.09x autoregressive at gamma 4 and 1.13-1.15x at gamma 3 on one"
+                    + " H100, the fixture prompts (docs/results/h100.md)");
+        }
+        return new Choice(AUTOREGRESSIVE, "fastest measured with the target on " + where + " without a compiled"
+                + " feature draft (--draft models/feature-draft --draft-graphs EXPORT): no other draft has beaten it"
+                + " there (docs/results/h100.md)");
     }
 
     /** A strategy chosen for a plan, with the reason a user is shown. */
