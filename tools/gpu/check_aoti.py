@@ -105,6 +105,24 @@ class Runner:
         return named["logits"].float().cpu(), exits
 
 
+class Comparison:
+    """Logits of an export against a reference, check by check: the worst difference and which argmaxes differ."""
+
+    def __init__(self, relative=False):
+        self.relative = relative  # print the reference's own largest magnitude beside each difference
+        self.worst = 0.0
+        self.argmax_differs = []
+
+    def report(self, what, got, want):
+        d = (got - want).abs().max().item()
+        self.worst = max(self.worst, d)
+        same = bool((got.argmax(-1) == want.argmax(-1)).all())
+        if not same:
+            self.argmax_differs.append(what)
+        scale = f" (of max |reference| {want.abs().max().item():.3g})" if self.relative else ""
+        print(f"{what}: max |aoti - reference| = {d:.3g}{scale}; argmax equal {same}", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("outdir")
@@ -135,16 +153,8 @@ def main():
                     return out.logits[0]
                 return hf.lm_head(hf.model.norm(out.hidden_states[layer]))[0]
 
-    worst, argmax_differs = 0.0, []
-
-    def report(what, got, want):
-        nonlocal worst
-        d = (got - want).abs().max().item()
-        worst = max(worst, d)
-        same = bool((got.argmax(-1) == want.argmax(-1)).all())
-        if not same:
-            argmax_differs.append(what)
-        print(f"{what}: max |aoti - reference| = {d:.3g}; argmax equal {same}", flush=True)
+    comparison = Comparison()
+    report = comparison.report
 
     logits, exits = r.run(prompt, [i - 1 for i in range(len(prompt))])
     report("prefill", logits, reference_logits(prompt))
@@ -170,6 +180,7 @@ def main():
                 path.append(tree[q])
                 q = parents[q]
             report(f"tree row {row}", logits[row], reference_logits(ctx + path[::-1])[-1])
+    worst, argmax_differs = comparison.worst, comparison.argmax_differs
     if not worst < args.tol:
         sys.exit(f"max difference {worst} exceeds {args.tol}")
     if argmax_differs:

@@ -23,7 +23,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "train"))
-from check_aoti import tree_mask  # noqa: E402
+from check_aoti import Comparison, tree_mask  # noqa: E402
 from common import chat_ids  # noqa: E402
 from export_aoti import MANIFEST, MASKED, load_hf  # noqa: E402
 from fd_draft import DraftRunner  # noqa: E402
@@ -112,17 +112,8 @@ def main():
     P = len(ids)
     print(f"prompt of {P} tokens, window {x.m['max_window']}, target's first answer token {first}", flush=True)
 
-    worst, argmax_differs = 0.0, []
-
-    def report(what, got, want):
-        nonlocal worst
-        d = (got - want).abs().max().item()
-        worst = max(worst, d)
-        same = bool((got.argmax(-1) == want.argmax(-1)).all())
-        if not same:
-            argmax_differs.append(what)
-        print(f"{what}: max |aoti - reference| = {d:.3g} (of max |reference| {want.abs().max().item():.3g}); "
-              f"argmax equal {same}", flush=True)
+    comparison = Comparison(relative=True)
+    report, argmax_differs = comparison.report, comparison.argmax_differs
 
     # prefill: the entry at position i reads token i and the feature at i-1 (position 0: a zero feature)
     with torch.no_grad():
@@ -178,6 +169,7 @@ def main():
             for j, q in enumerate(rows):
                 _, one = x.step([tree_tokens[q]], tree_h[q:q + 1], [P + j], torch.zeros(1, P + j + 1), [P + j])
             report(f"tree row {row} vs the export one row at a time", tree_logits[row], one[0])
+    worst = comparison.worst
     if not worst < args.tol:
         sys.exit(f"max difference {worst} exceeds {args.tol}")
     if argmax_differs:
