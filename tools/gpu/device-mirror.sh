@@ -12,7 +12,8 @@
 #                                                          # draft fed the target's layer 24, in Java on the host
 #                                                          # and compiled on the draft's GPU; `compile` exports it;
 #                                                          # TREES=24:4:6,60:6:8 adds its dynamic trees;
-#                                                          # PHASES=true each run's ms per round by phase)
+#                                                          # PHASES=true each run's ms per round by phase;
+#                                                          # HOST_DRAFT=0 leaves the Java draft's runs out)
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR compile8b # only the 8B export, on GPU 0 (detached)
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR decode8b  # 8B: AOTI engine from Java vs HF eager, GPU 0
 #                                                          # (PROFILE=1: and profiled runs, MIRRORSD_AOTI_PROFILE)
@@ -25,7 +26,8 @@
 #                                                          # pair's dynamic-window target (same synthetic weights), GPU 0
 # Phases can be chained: "compile mirror decode8b". SKIP_8B=1 leaves the 8B decode export out, SD_8B=1 adds the
 # 8B speculative pair's export to `compile` (last GPU, detached).
-# JAVA_OPTS adds JVM options to the Java phases, e.g. -Dmirrorsd.aoti.graphWindow=64.
+# JAVA_OPTS adds JVM options to the Java phases, e.g. -Dmirrorsd.aoti.graphWindow=64. PROMPT_FILE replaces the
+# fixture prompts of `mirror` (tools/gpu/specbench_prompts.py: Spec-Bench first turns; compile with MAX_CONTEXT=2048).
 set -uo pipefail
 stage="$1"; gguf="$2"; out="$3"; shift 3
 mkdir -p "$out"
@@ -102,7 +104,9 @@ start8bsd() {
 }
 # AR vs serial SD vs Mirror, draft on GPU 0, then on GPU 1: mirror_table TAG TARGET_DIR DRAFT_DIR DRAFT_TO_TARGET
 mirror_table() {
-    local name=$1 target=$2 draft=$3 map=$4 pair t d tag
+    local name=$1 target=$2 draft=$3 map=$4 pair t d tag host=()
+    # HOST_DRAFT=0: the compiled feature draft only, not the same draft in Java on the host too
+    [ -n "${FEATURE_DRAFT:-}" ] && [ "${HOST_DRAFT:-1}" = 1 ] && host=(-Dgpucheck.featureDraft="$FEATURE_DRAFT")
     for pair in "cuda:0 cuda:0" "cuda:0 cuda:1"; do
         read -r t d <<< "$pair"
         [ "$d" = cuda:1 ] && [ "$gpus" -lt 2 ] && continue
@@ -110,16 +114,17 @@ mirror_table() {
         log "$name table: target $t, draft $d"
         timeout "${MIRROR_TIMEOUT:-280}" "${java[@]}" -Dgpucheck.decode="${DECODE:-256}" -Dgpucheck.prompts="${PROMPTS:-2}" \
             -Dgpucheck.gammas="${GAMMAS:-2,4}" -Dgpucheck.kappas="${KAPPAS:-2}" \
-            -Dgpucheck.onMiss="${ON_MISS:-redraft,target-step}" ${FEATURE_DRAFT:+-Dgpucheck.featureDraft="$FEATURE_DRAFT"} \
+            -Dgpucheck.onMiss="${ON_MISS:-redraft,target-step}" "${host[@]}" \
             ${FEATURE_DRAFT:+-Dgpucheck.gguf="$gguf"} ${FEATURE_DRAFT:+-Dgpucheck.featureGraphs=/tmp/aoti-fd32} \
             -Dgpucheck.trees="${TREES:-}" -Dgpucheck.phases="${PHASES:-false}" GpuCheck mirror \
-            "$stage/reference-smollm2.json" "$target" "$draft" "$map" "$t" "$d" "$out/$tag.json" 2>&1 | grep -v SLF4J \
+            "${PROMPT_FILE:-$stage/reference-smollm2.json}" "$target" "$draft" "$map" "$t" "$d" "$out/$tag.json" 2>&1 \
+            | grep -v SLF4J \
             | tee "$out/$tag.log"
     done
 }
 exp() { timeout "${EXPORT_TIMEOUT:-540}" python3 "$py/export_aoti.py" "$@"; }
 # MAX_WINDOW=16 EXIT_LAYERS=24: a small window limit, so that the fixture prompts are prefilled in chunks
-common=(--device cuda --max-window "${MAX_WINDOW:-128}" --max-context 1024)
+common=(--device cuda --max-window "${MAX_WINDOW:-128}" --max-context "${MAX_CONTEXT:-1024}")
 exits="${EXIT_LAYERS:-12,24}"
 stages="prefix suffix exit_head"
 [[ "$exits" == *,* ]] && stages="prefix middle1 suffix exit_head"

@@ -41,7 +41,7 @@ import jinja2.sandbox
 import llama_cpp
 from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
-from specbench_io import answer_line, select, tokens_per_call
+from specbench_io import OurPrompts, answer_line, select, tokens_per_call
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # which of our methods each peer method is compared with in the Spec-Bench report
@@ -107,39 +107,6 @@ class ChatPrompt:
                                     bos_token=self.bos, eos_token=self.eos)
         # add_bos=True adds the BOS only where the GGUF asks for one (tokenizer.ggml.add_bos_token)
         return self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)
-
-
-class OurPrompts:
-    """Our tokenizer's prompt ids (Generator.encode: the chat template, then our encoder), from PromptIds.java
-    running beside this script on bin/mirror-sd's jars, one conversation per line."""
-
-    def __init__(self, gguf):
-        jar = os.path.join(ROOT, "cli", "target", "cli.jar")
-        classpath = os.path.join(ROOT, "cli", "target", "classpath.txt")
-        if not (os.path.isfile(jar) and os.path.isfile(classpath)):
-            sys.exit("our prompt ids come from mirror-sd's jars: run `bin/mirror-sd --help` once "
-                     "(or pass --prompts llamacpp)")
-        java_home = subprocess.run([os.path.join(ROOT, "scripts", "java-home.sh")], capture_output=True,
-                                   text=True, check=True).stdout.strip()
-        with open(classpath) as f:
-            cp = jar + ":" + f.read().strip()
-        self.process = subprocess.Popen(
-            [os.path.join(java_home, "bin", "java"), "--add-modules", "jdk.incubator.vector",
-             "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", cp,
-             os.path.join(ROOT, "tools", "peers", "PromptIds.java"), gguf],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
-
-    def ids(self, conversation):
-        self.process.stdin.write(json.dumps(conversation) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        if not line:
-            sys.exit(f"PromptIds stopped (exit {self.process.wait()})")
-        return json.loads(line)
-
-    def close(self):
-        self.process.stdin.close()
-        self.process.wait()
 
 
 def compare_tokenizers(ours, chat, questions):

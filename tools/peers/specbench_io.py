@@ -1,10 +1,14 @@
 """What every peer shares with mirror-sd's Spec-Bench runs, without a framework import: the
-question selection (as QuestionSelection), the answer line (Spec-Bench's JSONL shape, as our
+question selection (as QuestionSelection), our prompt ids, the answer line (Spec-Bench's JSONL shape, as our
 <method>.jsonl) and the count of turns whose greedy tokens equal ours."""
 import json
+import os
+import subprocess
 import sys
 import time
 import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 TASKS = {
     "mt_bench": ["writing", "roleplay", "reasoning", "math", "coding", "extraction", "stem", "humanities"],
@@ -117,6 +121,38 @@ def agreement(ours, theirs):
             prefix = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
             differing.append((qid, t, prefix, len(a)))
     return equal, compared, differing
+
+
+class OurPrompts:
+    """Our tokenizer's prompt ids (Generator.encode: the chat template, then our encoder), from PromptIds.java
+    running beside this script on bin/mirror-sd's jars, one conversation per line."""
+
+    def __init__(self, gguf):
+        jar = os.path.join(ROOT, "cli", "target", "cli.jar")
+        classpath = os.path.join(ROOT, "cli", "target", "classpath.txt")
+        if not (os.path.isfile(jar) and os.path.isfile(classpath)):
+            sys.exit("our prompt ids come from mirror-sd's jars: run `bin/mirror-sd --help` once")
+        java_home = subprocess.run([os.path.join(ROOT, "scripts", "java-home.sh")], capture_output=True,
+                                   text=True, check=True).stdout.strip()
+        with open(classpath) as f:
+            cp = jar + ":" + f.read().strip()
+        self.process = subprocess.Popen(
+            [os.path.join(java_home, "bin", "java"), "--add-modules", "jdk.incubator.vector",
+             "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", cp,
+             os.path.join(ROOT, "tools", "peers", "PromptIds.java"), gguf],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
+
+    def ids(self, conversation):
+        self.process.stdin.write(json.dumps(conversation) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            sys.exit(f"PromptIds stopped (exit {self.process.wait()})")
+        return json.loads(line)
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
 
 
 def main():

@@ -60,7 +60,8 @@ import java.util.List;
  * {@code gpucheck.featureDraft=DIR} and {@code gpucheck.gguf=TARGET.gguf}, the feature draft too, in Java on
  * the host; with {@code gpucheck.featureGraphs=EXPORT} (export_aoti.py --feature-draft), the same draft's
  * compiled graphs on the draft device as well; {@code gpucheck.trees=NODES:CHILDREN:DEPTH,...} adds its dynamic
- * trees. {@code gpucheck.phases=true} adds each run's milliseconds per round in each profiled phase (drafting,
+ * trees. A prompt file whose prompts name their "task" (tools/gpu/specbench_prompts.py) has each run summed
+ * per task as well. {@code gpucheck.phases=true} adds each run's milliseconds per round in each profiled phase (drafting,
  * the target's forward, verification) beside the whole round's.
  *
  * decode: autoregressive decode tokens/s of one target (the synthetic 8B shape): engine loop and
@@ -245,6 +246,7 @@ public final class GpuCheck {
         String failure;
         // each phase's time over the measured prompts (gpucheck.phases=true), where a round's time goes
         final java.util.EnumMap<Phase, Long> phaseNanos = new java.util.EnumMap<>(Phase.class);
+        final java.util.Map<String, Run> byTask = new java.util.LinkedHashMap<>();
         final Profiler phases = new Profiler() {
             @Override
             public boolean enabled() {
@@ -306,6 +308,16 @@ public final class GpuCheck {
                 perRound.addProperty("round", nanos / 1e6 / rounds);
                 o.add("phase_ms_per_round", perRound);
             }
+            if (!byTask.isEmpty()) {
+                JsonObject tasks = new JsonObject();
+                byTask.forEach((task, r) -> {
+                    JsonObject t = new JsonObject();
+                    t.addProperty("tokens_per_s", r.tokens / (r.nanos / 1e9));
+                    t.addProperty("tau", r.rounds == 0 ? 0 : (double) (r.accepted + r.rounds) / r.rounds);
+                    tasks.add(task, t);
+                });
+                o.add("by_task", tasks);
+            }
             o.addProperty("equal_to_autoregressive", equal);
             if (failure != null) {
                 o.addProperty("draft_failure", failure);
@@ -319,6 +331,9 @@ public final class GpuCheck {
                 .mapToInt(Integer::parseInt).toArray();
     }
 
+    // the task of each mirror prompt (a Spec-Bench prompt file's "task"), or null: runs are also summed per task
+    static final List<String> promptTasks = new java.util.ArrayList<>();
+
     static Run measure(String label, Generator g, List<int[]> prompts, GenerationConfig config, List<int[]> reference,
                        List<int[]> keep) {
         Run run = new Run(label);
@@ -329,6 +344,9 @@ public final class GpuCheck {
             GenerationResult r = g.generateFromIds(prompts.get(i), config, (ids, text) -> { }, new Cancellation(),
                     run.phases);
             run.add(r, reference == null ? null : reference.get(i));
+            if (i < promptTasks.size() && promptTasks.get(i) != null) {
+                run.byTask.computeIfAbsent(promptTasks.get(i), Run::new).add(r, null);
+            }
             if (keep != null) {
                 keep.add(r.tokenIds());
             }
@@ -355,7 +373,9 @@ public final class GpuCheck {
         List<int[]> prompts = new java.util.ArrayList<>();
         for (JsonElement e : ref.getAsJsonArray("prompts")) {
             if (prompts.size() < promptCount) {
-                prompts.add(ints(e.getAsJsonObject().getAsJsonArray("ids")));
+                JsonObject prompt = e.getAsJsonObject();
+                prompts.add(ints(prompt.getAsJsonArray("ids")));
+                promptTasks.add(prompt.has("task") ? prompt.get("task").getAsString() : null);
             }
         }
         int[] draftToTarget;
