@@ -179,37 +179,16 @@ class ByteLevelBpeTokenizerTest {
         List<String> mismatches = new ArrayList<>();
         try (HfTokenizer djl = HfTokenizer.fromJson(GgufTokenizerJson.build(metadata))) {
             assertEquals(djl.vocabSize(), bpe.vocabSize());
-            for (int id = -1; id <= djl.vocabSize(); id++) {
-                String token = djl.tokenString(id);
-                if (!java.util.Objects.equals(token, bpe.tokenString(id))
-                        || (token != null && djl.tokenId(token) != bpe.tokenId(token))) {
-                    mismatches.add("token " + id + ": djl " + token + " java " + bpe.tokenString(id));
-                }
-            }
+            TokenizerAgreement.vocabulary(djl, bpe, mismatches);
             for (String text : texts) {
-                int[] want = djl.encode(text);
-                int[] got = bpe.encode(text);
-                if (!Arrays.equals(want, got)) {
-                    mismatches.add("encode '" + AdversarialText.escape(text) + "': djl " + Arrays.toString(want)
-                            + " java " + Arrays.toString(got));
-                }
-                compareDecode(djl, bpe, want, mismatches);
+                TokenizerAgreement.decoding(djl, bpe, TokenizerAgreement.encoding(djl, bpe, text, mismatches), mismatches);
             }
             for (int n = 0; n < 200; n++) {
                 int[] ids = random.ints(random.nextInt(8), -1, djl.vocabSize() + 1).toArray();
-                compareDecode(djl, bpe, ids, mismatches);
+                TokenizerAgreement.decoding(djl, bpe, ids, mismatches);
             }
         }
         assertEquals(List.of(), mismatches.stream().limit(SHOWN).toList());
-    }
-
-    private static void compareDecode(HfTokenizer djl, TextTokenizer bpe, int[] ids, List<String> mismatches) {
-        String want = djl.decode(ids);
-        String got = bpe.decode(ids);
-        if (!want.equals(got)) {
-            mismatches.add("decode " + Arrays.toString(ids) + ": djl '" + AdversarialText.escape(want) + "' java '"
-                    + AdversarialText.escape(got) + "'");
-        }
     }
 
     private static Map<String, Object> metadata(List<String> tokens, List<Long> types, List<String> merges) {
