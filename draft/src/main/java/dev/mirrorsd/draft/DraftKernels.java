@@ -184,20 +184,6 @@ final class DraftKernels {
         }
     }
 
-    /** The largest of {@code x[off .. off+n)}. */
-    static float max(float[] x, int off, int n) {
-        FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        int i = 0;
-        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-            m = m.max(FloatVector.fromArray(F, x, off + i));
-        }
-        float best = m.reduceLanes(VectorOperators.MAX);
-        for (; i < n; i++) {
-            best = Math.max(best, x[off + i]);
-        }
-        return best;
-    }
-
     /** {@code sum exp(x[i] - shift)} over {@code x[off .. off+n)}, the exponentials in SIMD lanes. */
     static double sumExp(float[] x, int off, int n, float shift) {
         FloatVector s = FloatVector.broadcast(F, shift);
