@@ -117,16 +117,6 @@ final class FeatureCursor {
     }
 
     /**
-     * A draft-tree node's step from its parent's hidden state, its key and value at {@code slot},
-     * attending to the fed positions {@code 0..committedEnd} and to {@code extra[0..n)} (its
-     * ancestors' slots and its own); the logits then predict its children.
-     */
-    void treeStep(float[] parentG, int token, int position, int slot, int committedEnd, int[] extra, int n,
-                  float[] gOut) {
-        state.treeStep(parentG, token, position, slot, 0, committedEnd, extra, n, gOut, logits);
-    }
-
-    /**
      * The nodes of one tree depth as one window ({@link FeatureDraftModel.State#treeSteps}), attending
      * to the fed positions {@code 0..committedEnd}; row r of the returned logits predicts node r's
      * children. The logits are this cursor's buffer, overwritten by the next call.

@@ -279,12 +279,6 @@ public final class FeatureDraft implements FeatureDraftModel {
             step(input, inputOff, fused, token, position, position, firstSlot, position, NO_SLOTS, 0, gOut, logits, 0);
         }
 
-        @Override
-        public void treeStep(float[] parentG, int token, int position, int slot, int firstSlot, int lastSlot,
-                             int[] extraSlots, int extraCount, float[] gOut, float[] logits) {
-            step(parentG, 0, false, token, position, slot, firstSlot, lastSlot, extraSlots, extraCount, gOut, logits, 0);
-        }
-
         /** One node after another: on the host a window costs what its rows cost. */
         @Override
         public void treeSteps(float[][] parentGs, int[] tokens, int[] positions, int[] slots, int rows, int firstSlot,

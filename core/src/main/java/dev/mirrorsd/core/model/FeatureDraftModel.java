@@ -80,10 +80,13 @@ public interface FeatureDraftModel extends AutoCloseable {
          * A step of a draft tree's node: its key and value go to {@code slot}, and it attends to the
          * cached slots {@code firstSlot..lastSlot} (the committed positions) and to
          * {@code extraSlots[0..extraCount)} (its ancestors in the tree, then itself), not to its
-         * siblings. RoPE still takes the node's position in the sequence.
+         * siblings. RoPE still takes the node's position in the sequence. A one-row {@link #treeSteps}.
          */
-        void treeStep(float[] parentG, int token, int position, int slot, int firstSlot, int lastSlot,
-                      int[] extraSlots, int extraCount, float[] gOut, float[] logits);
+        default void treeStep(float[] parentG, int token, int position, int slot, int firstSlot, int lastSlot,
+                              int[] extraSlots, int extraCount, float[] gOut, float[] logits) {
+            treeSteps(new float[][] {parentG}, new int[] {token}, new int[] {position}, new int[] {slot}, 1, firstSlot,
+                    lastSlot, new int[][] {extraSlots}, new int[] {extraCount}, new float[][] {gOut}, logits);
+        }
 
         /**
          * Tree nodes of one depth as one window: row r is {@link #treeStep} of node r (its parent's g

@@ -277,24 +277,6 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
             run(w, 1, fused, Rows.LAST, gOut, logits);
         }
 
-        @Override
-        public void treeStep(float[] parentG, int token, int position, int slot, int firstSlot, int lastSlot,
-                             int[] extraSlots, int extraCount, float[] gOut, float[] logits) {
-            int attended = Math.max(slot, lastSlot) + 1;
-            for (int i = 0; i < extraCount; i++) {
-                attended = Math.max(attended, extraSlots[i] + 1);
-            }
-            check(slot, token);
-            HostWindow w = open(1, attended);
-            oneRow(w, token, position, slot);
-            Arrays.fill(w.mask(), Math.max(0, firstSlot), lastSlot + 1, 0f);
-            for (int i = 0; i < extraCount; i++) {
-                w.mask()[extraSlots[i]] = 0f;
-            }
-            System.arraycopy(parentG, 0, w.h(), 0, hidden);
-            run(w, 1, false, Rows.LAST, gOut, logits);
-        }
-
         /**
          * The depth's nodes as windows of up to the export's max_window rows, each row masked to its
          * own ancestors: rows of one depth never see each other, so any split is exact.
