@@ -17,6 +17,7 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Rounds whose context repeats its last n-gram go to prompt lookup, the others to a real feature
@@ -33,8 +34,7 @@ class LookupFirstDrafterTest {
     Path dir;
 
     private FeatureDrafter featureDrafter() throws IOException {
-        RandomFeatureDraft.write(dir, TARGET, new int[] {1, 2}, D2T, 0.3, 11);
-        return new FeatureDrafter(FeatureDraft.load(dir, TARGET_WEIGHTS, FeatureDraft.Precision.FLOAT32));
+        return new FeatureDrafter(FeatureDraft.load(dir(), TARGET_WEIGHTS, FeatureDraft.Precision.FLOAT32));
     }
 
     private static DraftSession open(Drafter drafter) {
@@ -44,7 +44,7 @@ class LookupFirstDrafterTest {
     @Test
     void shouldProposeWhatFollowedTheLastRepeatOfTheLastNgram() throws IOException {
         int[] context = {7, 1, 2, 3, 40, 41, 42, 43, 9, 1, 2, 3};
-        try (DraftSession session = open(new LookupFirstDrafter(featureDrafter(), 3, 3))) {
+        try (DraftSession session = open(new LookupFirstDrafter(featureDrafter(), 3, 3, false))) {
             DraftProposal p = session.propose(context, context.length, 3);
             assertEquals(3, p.size());
             for (int i = 0; i < 3; i++) {
@@ -68,7 +68,7 @@ class LookupFirstDrafterTest {
             features[i] = (float) random.nextGaussian();
         }
         try (DraftSession every = open(drafter);
-             DraftSession first = open(new LookupFirstDrafter(drafter, 3, 3))) {
+             DraftSession first = open(new LookupFirstDrafter(drafter, 3, 3, false))) {
             feed(every, features, width, 0, round1);
             feed(first, features, width, 0, round1);
             DraftProposal drafted = every.propose(context, round1, 4);
@@ -86,6 +86,42 @@ class LookupFirstDrafterTest {
                 assertArrayEquals(expected.draftDistribution(i), actual.draftDistribution(i), 1e-5f);
             }
         }
+    }
+
+    @Test
+    void shouldGraftTheLookupOntoATreeDraftsTree() throws IOException {
+        FeatureDrafter trees = new FeatureDrafter(FeatureDraft.load(dir(), TARGET_WEIGHTS, FeatureDraft.Precision.FLOAT32),
+                3, 8);
+        int width = TARGET.hiddenSize() * 2;
+        int[] context = {7, 1, 2, 3, 40, 41, 42, 43, 9, 1, 2, 3};
+        float[] features = new float[context.length * width];
+        SplittableRandom random = new SplittableRandom(5);
+        for (int i = 0; i < features.length; i++) {
+            features[i] = (float) random.nextGaussian();
+        }
+        try (DraftSession alone = open(trees);
+             DraftSession joined = open(new LookupFirstDrafter(trees, 3, 3, true))) {
+            feed(alone, features, width, 0, context.length);
+            feed(joined, features, width, 0, context.length);
+            DraftProposal tree = alone.propose(context, context.length, 4);
+            DraftProposal both = joined.propose(context, context.length, 4);
+            assertEquals(8, tree.size());
+            assertEquals(tree.withPath(new int[] {40, 41, 42, 43}).toString(), both.toString());
+            int node = -1;
+            for (int token = 40; token < 44; token++) {
+                int child = both.firstChild(node);
+                while (child >= 0 && both.token(child) != token) {
+                    child = both.nextSibling(child);
+                }
+                assertTrue(child >= 0, "the lookup's token " + token + " is not on a path from the root");
+                node = child;
+            }
+        }
+    }
+
+    private Path dir() throws IOException {
+        RandomFeatureDraft.write(dir, TARGET, new int[] {1, 2}, D2T, 0.3, 11);
+        return dir;
     }
 
     private static void feed(DraftSession session, float[] features, int width, int from, int to) {

@@ -60,7 +60,7 @@ public final class Generators {
             case DRAFT:
                 Drafter draft = draftModel(strategy, target, tokenizer, options);
                 int n = options.lookupNgram();
-                return n > 0 ? new LookupFirstDrafter(draft, Math.max(n, NgramDrafter.MAX_NGRAM), n) : draft;
+                return n > 0 ? new LookupFirstDrafter(draft, Math.max(n, NgramDrafter.MAX_NGRAM), n, options.treeNodes() > 0) : draft;
             case STREAMING:
                 requireDraft(strategy, tokenizer, options);
                 return new StreamingDrafter(options.draftModel(), options.draftToTarget(), vocab,

@@ -183,8 +183,16 @@ class SampledJointDistributionTest {
     @Test
     void lookupFirstSamplingShouldHaveTheTargetsJointDistribution(@TempDir Path dir) throws IOException {
         Generator generator = Generator.speculative(TARGET, new IdTokenizer(VOCAB), null,
-                new LookupFirstDrafter(new FeatureDrafter(featureDraft(dir)), 3, 1));
+                new LookupFirstDrafter(new FeatureDrafter(featureDraft(dir)), 3, 1, false));
         assertJointIsTheTargets("feature draft after prompt lookup", requests(generator), 4_000_000);
+    }
+
+    /** Rounds that repeat a token graft the lookup's continuation onto the draft's tree. */
+    @Test
+    void lookupJoiningATreeSamplingShouldHaveTheTargetsJointDistribution(@TempDir Path dir) throws IOException {
+        Generator generator = Generator.speculative(TARGET, new IdTokenizer(VOCAB), null,
+                new LookupFirstDrafter(new FeatureDrafter(featureDraft(dir), 2, 5), 3, 1, true));
+        assertJointIsTheTargets("feature draft tree joined by prompt lookup", requests(generator), 4_000_000);
     }
 
     @Test

@@ -14,6 +14,7 @@ import dev.mirrorsd.draft.DynamicTreeDrafter;
 import dev.mirrorsd.draft.EarlyExitDrafter;
 import dev.mirrorsd.draft.FeatureDraft;
 import dev.mirrorsd.draft.FeatureDrafter;
+import dev.mirrorsd.draft.LookupFirstDrafter;
 import dev.mirrorsd.draft.ModelDrafter;
 import dev.mirrorsd.draft.NgramDrafter;
 import org.junit.jupiter.api.AfterAll;
@@ -142,6 +143,8 @@ class SpeculativeIdentityOnRandomModelsTest {
         for (int nodes : new int[] {1, 8}) {
             assertIdentical(new FeatureDrafter(draft, 3, nodes), greedy(4));
         }
+        // one-token repeats are frequent over 96 ids: most rounds graft a lookup branch onto the tree
+        assertIdentical(new LookupFirstDrafter(new FeatureDrafter(draft, 3, 8), 3, 1, true), greedy(4));
     }
 
     @Test

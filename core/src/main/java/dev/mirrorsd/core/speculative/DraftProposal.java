@@ -105,6 +105,41 @@ public final class DraftProposal {
                 draftDistributions == null ? null : Arrays.copyOf(draftDistributions, rows));
     }
 
+    /**
+     * This proposal with one more path from the root: {@code path}'s tokens follow the rows that
+     * already hold them and go on as new deterministic rows (point masses), appended after the
+     * others, from the first token no child of the node reached so far holds. The proposal itself
+     * when the whole path is already in it.
+     */
+    public DraftProposal withPath(int[] path) {
+        int node = -1;
+        int matched = 0;
+        while (matched < path.length) {
+            int child = firstChild(node);
+            while (child >= 0 && tokens[child] != path[matched]) {
+                child = nextSibling[child];
+            }
+            if (child < 0) {
+                break;
+            }
+            node = child;
+            matched++;
+        }
+        if (matched == path.length) {
+            return this;
+        }
+        int rows = tokens.length + path.length - matched;
+        int[] newTokens = Arrays.copyOf(tokens, rows);
+        int[] newParents = Arrays.copyOf(parents, rows);
+        for (int r = tokens.length; r < rows; r++) {
+            newTokens[r] = path[matched++];
+            newParents[r] = node;
+            node = r;
+        }
+        return new DraftProposal(newTokens, newParents,
+                draftDistributions == null ? null : Arrays.copyOf(draftDistributions, rows));
+    }
+
     /** Draft rows. */
     public int size() {
         return tokens.length;

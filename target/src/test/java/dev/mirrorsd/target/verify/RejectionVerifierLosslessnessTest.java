@@ -261,6 +261,19 @@ class RejectionVerifierLosslessnessTest {
         assertLossless(withoutReplacement(3, 2), 19);
     }
 
+    /**
+     * A deterministic path (as prompt lookup proposes, from the context alone) grafted onto a tree
+     * of i.i.d. branches: shared where a sampled row holds its token, point-mass rows after them
+     * where none does.
+     */
+    @Test
+    void treeJoinedByADeterministicPathShouldEmitTheTargetDistribution() {
+        Drafter tree = twoBranches(2, false);
+        Drafter joined = (base, random) -> tree.propose(base, random)
+                .withPath(new int[] {(base + 1) % VOCAB, base % VOCAB, 3});
+        assertLossless(joined, 21);
+    }
+
     @Test
     void brokenResidualShouldFailTheTest() {
         double chain = worstPValue(simulate(BrokenResidualVerifier::new, chain(1), 11));
