@@ -13,7 +13,9 @@
 #                                                          # and compiled on the draft's GPU; `compile` exports it;
 #                                                          # TREES=24:4:6,60:6:8 adds its dynamic trees;
 #                                                          # PHASES=true each run's ms per round by phase;
-#                                                          # HOST_DRAFT=0 leaves the Java draft's runs out)
+#                                                          # HOST_DRAFT=0 leaves the Java draft's runs out,
+#                                                          # TOKEN_DRAFT=false the token draft's, MIRROR=false
+#                                                          # every Mirror-SD run)
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR compile8b # only the 8B export, on GPU 0 (detached)
 #   tools/gpu/device-mirror.sh STAGE GGUF OUTDIR decode8b  # 8B: AOTI engine from Java vs HF eager, GPU 0
 #                                                          # (PROFILE=1: and profiled runs, MIRRORSD_AOTI_PROFILE)
@@ -116,7 +118,8 @@ mirror_table() {
             -Dgpucheck.gammas="${GAMMAS:-2,4}" -Dgpucheck.kappas="${KAPPAS:-2}" \
             -Dgpucheck.onMiss="${ON_MISS:-redraft,target-step}" "${host[@]}" \
             ${FEATURE_DRAFT:+-Dgpucheck.gguf="$gguf"} ${FEATURE_DRAFT:+-Dgpucheck.featureGraphs=/tmp/aoti-fd32} \
-            -Dgpucheck.trees="${TREES:-}" -Dgpucheck.phases="${PHASES:-false}" GpuCheck mirror \
+            -Dgpucheck.trees="${TREES:-}" -Dgpucheck.phases="${PHASES:-false}" \
+            -Dgpucheck.tokenDraft="${TOKEN_DRAFT:-true}" -Dgpucheck.mirror="${MIRROR:-true}" GpuCheck mirror \
             "${PROMPT_FILE:-$stage/reference-smollm2.json}" "$target" "$draft" "$map" "$t" "$d" "$out/$tag.json" 2>&1 \
             | grep -v SLF4J \
             | tee "$out/$tag.log"

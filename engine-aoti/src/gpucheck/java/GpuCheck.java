@@ -402,13 +402,14 @@ public final class GpuCheck {
             runs.add(measure("autoregressive", Generators.build(Strategy.AUTOREGRESSIVE, target, tokenizer, null,
                     DraftOptions.defaults()), prompts, config, null, arTokens).json());
             DraftOptions withDraft = DraftOptions.defaults().withDraft(draft, null, draftToTarget);
-            for (int gamma : gammas) {
+            // gpucheck.tokenDraft=false: the feature draft's runs alone
+            for (int gamma : Boolean.parseBoolean(System.getProperty("gpucheck.tokenDraft", "true")) ? gammas : new int[0]) {
                 GenerationConfig c = config.withNumAssistantTokens(gamma);
                 for (Strategy strategy : new Strategy[] {Strategy.DRAFT, Strategy.STREAMING}) {
                     runs.add(measure(strategy + " g" + gamma, Generators.build(strategy, target, tokenizer, null, withDraft),
                             prompts, c, arTokens, null).json());
                 }
-                for (int exit : exits) {
+                for (int exit : mirrorRuns() ? exits : new int[0]) {
                     for (int kappa : kappas) {
                         for (MissPolicy onMiss : missPolicies) {
                             runs.add(mirrorRun("mirror", target, tokenizer, withDraft, gamma, exit, kappa, onMiss,
@@ -458,7 +459,7 @@ public final class GpuCheck {
             GenerationConfig c = config.withNumAssistantTokens(gamma);
             runs.add(measure(label + "-draft g" + gamma, Generators.build(Strategy.DRAFT, target, tokenizer, null,
                     withFeatures), prompts, c, arTokens, null).json());
-            for (int exit : exits) {
+            for (int exit : mirrorRuns() ? exits : new int[0]) {
                 if (exit < deepest) {
                     continue;
                 }
@@ -483,6 +484,11 @@ public final class GpuCheck {
                     target, tokenizer, null, withFeatures.withDynamicTree(children, nodes)), prompts,
                     config.withNumAssistantTokens(depth), arTokens, null).json());
         }
+    }
+
+    /** gpucheck.mirror=false: serial runs only. */
+    static boolean mirrorRuns() {
+        return Boolean.parseBoolean(System.getProperty("gpucheck.mirror", "true"));
     }
 
     /** One Mirror-SD setting over {@code draftOptions}' draft; a setting that fails is reported as such. */
