@@ -87,8 +87,11 @@ public final class FeatureDrafter implements Drafter {
             this.sampler = sampler;
             this.distribution = new TargetDistribution(draft.draftToTarget(), draft.targetVocab(), sampling);
             this.committedCapacity = capacity;
-            // a tree's nodes take cache slots past the committed positions, one each
-            this.cursor = new FeatureCursor(draft, capacity + (branching == 0 ? 0 : maxNodes(MAX_TREE_DEPTH)));
+            // a tree's nodes take cache slots past the committed positions, one each, as far as the
+            // draft's cache goes (a round near its end grows a shallower tree)
+            int treeSlots = branching == 0 ? 0 : maxNodes(MAX_TREE_DEPTH);
+            this.cursor = new FeatureCursor(draft, Math.max(capacity, (int) Math.min(draft.maxCapacity(),
+                    (long) capacity + treeSlots)));
         }
 
         private int maxNodes(int depth) {
@@ -121,11 +124,10 @@ public final class FeatureDrafter implements Drafter {
         /** EAGLE-2's expand and rerank over {@code maxDepth} depths; node n's cache slot is length + n. */
         private DraftProposal tree(int[] context, int length, int depthWanted, int budget) {
             int maxDepth = Math.min(depthWanted, MAX_TREE_DEPTH);
-            int maxNodes = maxNodes(maxDepth);
-            if (length + maxNodes > cursor.capacity()) {
-                maxDepth = 1; // no room for a deep tree's slots: the root's children only
-                maxNodes = maxNodes(1);
+            while (maxDepth > 1 && length + maxNodes(maxDepth) > cursor.capacity()) {
+                maxDepth--; // no room for the deeper nodes' slots
             }
+            int maxNodes = maxNodes(maxDepth);
             int hidden = draft.hiddenSize();
             if (nodeG.length < maxNodes) {
                 nodeG = new float[maxNodes][hidden];

@@ -33,8 +33,13 @@ public interface FeatureDraftModel extends AutoCloseable {
     /** Where the steps run ("java", "aoti:cuda:0"). */
     String device();
 
-    /** A request's draft cache of {@code capacity} positions. */
+    /** A request's draft cache of {@code capacity} positions, at most {@link #maxCapacity()}. */
     State newState(int capacity);
+
+    /** The largest cache a state may have: an export's max context; unbounded on the host. */
+    default int maxCapacity() {
+        return Integer.MAX_VALUE;
+    }
 
     /** Frees device memory; the host draft holds none. */
     @Override

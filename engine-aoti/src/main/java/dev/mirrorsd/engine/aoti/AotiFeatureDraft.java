@@ -49,6 +49,9 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
     private final float masked;
     private final int dtypeCode;
     private final GraphOwnership graphs; // the state that replays CUDA graphs, on a cache of max_context slots
+    // the graph owner's inputs by step key, kept from one request to the next: a captured step replays
+    // only on the tensors it was captured with, so a state of its own would capture every step again
+    private final Map<Long, StepTensors> ownerTensors = new HashMap<>();
 
     private AotiFeatureDraft(Path dir, JsonObject m, AotiStream stream, AotiGraph fc, AotiGraph step) {
         this.dir = dir;
@@ -186,7 +189,14 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
     public void close() {
         fc.close();
         step.close();
+        ownerTensors.values().forEach(StepTensors::close);
+        ownerTensors.clear();
         graphs.close();
+    }
+
+    @Override
+    public int maxCapacity() {
+        return maxContext;
     }
 
     @Override
@@ -235,7 +245,6 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
         private final boolean graphed;
         private final int slots;                  // the cache's slots
         private final Map<Long, HostWindow> host = new HashMap<>();          // by step key (rows, width)
-        private final Map<Long, StepTensors> tensors = new HashMap<>();      // graphed inputs by step key
         private final Map<Integer, float[]> allLogits = new HashMap<>();       // tree depths' logits by rows
         private boolean closed;
 
@@ -390,7 +399,7 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
             long key = AotiCausalLM.stepKey(rows, width);
             boolean replay = graphed(rows);
             StepTensors t = replay
-                    ? tensors.computeIfAbsent(key, k -> StepTensors.allocate(stream, rows, width, hidden, featureWidth()))
+                    ? ownerTensors.computeIfAbsent(key, k -> StepTensors.allocate(stream, rows, width, hidden, featureWidth()))
                     : StepTensors.allocate(stream, rows, width, hidden, featureWidth());
             try {
                 t.ints().write(w.ints());
@@ -476,8 +485,6 @@ public final class AotiFeatureDraft implements FeatureDraftModel {
         public void close() {
             if (!closed) {
                 closed = true;
-                tensors.values().forEach(StepTensors::close);
-                tensors.clear();
                 if (ownCache != null) {
                     ownCache.close();
                 }
