@@ -471,7 +471,8 @@ public final class GpuCheck {
                 }
             }
         }
-        // gpucheck.trees=NODES:CHILDREN:DEPTH,...: dynamic trees, verified as one target window a round
+        // gpucheck.trees=NODES:CHILDREN:DEPTH[:LOOKUP],...: dynamic trees, verified as one target window a
+        // round; LOOKUP the prompt-lookup n-gram that grafts its branch onto them (the default's; 0: none)
         for (String tree : System.getProperty("gpucheck.trees", "").split(",")) {
             if (tree.isBlank()) {
                 continue;
@@ -480,8 +481,12 @@ public final class GpuCheck {
             int nodes = Integer.parseInt(p[0]);
             int children = Integer.parseInt(p[1]);
             int depth = Integer.parseInt(p[2]);
-            runs.add(measure(label + "-tree n" + nodes + " c" + children + " d" + depth, Generators.build(Strategy.DRAFT,
-                    target, tokenizer, null, withFeatures.withDynamicTree(children, nodes)), prompts,
+            DraftOptions o = withFeatures.withDynamicTree(children, nodes);
+            if (p.length > 3) {
+                o = o.withLookupNgram(Integer.parseInt(p[3]));
+            }
+            runs.add(measure(label + "-tree n" + nodes + " c" + children + " d" + depth + " lookup" + o.lookupNgram(),
+                    Generators.build(Strategy.DRAFT, target, tokenizer, null, o), prompts,
                     config.withNumAssistantTokens(depth), arTokens, null).json());
         }
     }

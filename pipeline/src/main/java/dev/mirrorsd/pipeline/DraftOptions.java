@@ -19,9 +19,9 @@ import dev.mirrorsd.core.tokenizer.TextTokenizer;
  *                            early-exit layer is {@code exitLayer}
  * @param featureDraft        a draft that reads the target's hidden states, for {@link Strategy#DRAFT}
  *                            in place of {@code draftModel}, or null
- * @param lookupNgram         {@link Strategy#DRAFT} gives a round to prompt lookup when the context's last
- *                            {@code lookupNgram} or more tokens occurred before ({@code LookupFirstDrafter});
- *                            0 = the draft drafts every round
+ * @param lookupNgram         {@link Strategy#DRAFT} takes prompt lookup in when the context's last
+ *                            {@code lookupNgram} or more tokens occurred before ({@code LookupFirstDrafter}:
+ *                            a chain's round goes to the lookup, a tree gains its branch); 0 = the draft alone
  */
 public record DraftOptions(CausalLM draftModel, TextTokenizer draftTokenizer, int[] draftToTarget, int exitLayer,
                            float confidenceThreshold, int rootBranches, int treeBranching, int treeNodes,
