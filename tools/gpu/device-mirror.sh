@@ -11,7 +11,8 @@
 #                                                          # (FEATURE_DRAFT=models/feature-draft: and the feature
 #                                                          # draft fed the target's layer 24, in Java on the host
 #                                                          # and compiled on the draft's GPU; `compile` exports it;
-#                                                          # TREES=24:4:6,60:6:8 adds its dynamic trees;
+#                                                          # TREES=24:4:6,60:6:8 adds its dynamic trees,
+#                                                          # a fourth field the lookup n-gram (0: none);
 #                                                          # PHASES=true each run's ms per round by phase;
 #                                                          # HOST_DRAFT=0 leaves the Java draft's runs out,
 #                                                          # TOKEN_DRAFT=false the token draft's, MIRROR=false
