@@ -46,7 +46,7 @@ public enum Strategy {
      * five-row window costs about three: on Spec-Bench prompt lookup runs at 0.74x and the feature
      * draft (prompt lookup first) at 0.63x autoregressive there. On the DJL engine a window costs
      * about one row, and prompt lookup runs at 1.37x. On a GPU the compiled feature draft's chains
-     * run at 1.08-1.15x; nothing else drafted there has beaten autoregressive decoding.
+     * run at 1.25-1.31x on Spec-Bench; nothing else drafted there has beaten autoregressive decoding.
      */
     public static Choice fastestOn(DeviceKind targetKind, boolean cheapCpuWindows, boolean compiledFeatureDraft) {
         String where = targetKind.name().toLowerCase(Locale.ROOT);
@@ -62,8 +62,8 @@ public enum Strategy {
         }
         if (compiledFeatureDraft) {
             return new Choice(DRAFT, "fastest measured with the target on " + where + " and the feature draft"
-                    + " compiled beside it: 1.08-1.09x autoregressive at gamma 4 and 1.13-1.15x at gamma 3 on one"
-                    + " H100, the fixture prompts (docs/results/h100.md)");
+                    + " compiled beside it: on Spec-Bench 1.25x autoregressive at gamma 4 and 1.27-1.31x at gamma 3"
+                    + " on one H100 (docs/results/h100.md)");
         }
         return new Choice(AUTOREGRESSIVE, "fastest measured with the target on " + where + " without a compiled"
                 + " feature draft (--draft models/feature-draft --draft-graphs EXPORT): no other draft has beaten it"
