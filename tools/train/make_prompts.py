@@ -1,6 +1,6 @@
 """Stage 2: turn the corpus into instruction-style chat prompts (train and held-out sets).
 
-Usage: make_prompts.py [--data build/train] [--n-train 12000] [--n-heldout 256] [--seed 0]
+Usage: make_prompts.py [--data build/train] [--n-train 12000] [--n-heldout 256] [--seed 0] [--long-share 0]
 Input : DATA/corpus/*.txt (fetch_corpus.sh)
 Output: DATA/prompts.jsonl.gz, one JSON object per line:
         {"id": int, "split": "train"|"heldout", "kind": str, "source": str, "user": str}
@@ -22,6 +22,10 @@ ap.add_argument("--data", default="build/train")
 ap.add_argument("--n-train", type=int, default=12000)
 ap.add_argument("--n-heldout", type=int, default=256)
 ap.add_argument("--seed", type=int, default=0)
+ap.add_argument("--long-share", type=float, default=0.0,
+                help="share of rows over long documents (400-900 words of consecutive passages of one source):"
+                     " summaries, questions on the text, and several documents with a question, as Spec-Bench's"
+                     " summarization and rag prompts are long; 0 leaves the rows as earlier stages made them")
 args = ap.parse_args()
 rng = random.Random(args.seed)
 
@@ -71,6 +75,14 @@ SUBJECTS = ["mathematics", "algebra", "geometry", "probability", "physics", "che
             "music", "art", "geography", "law", "business", "marketing", "writing emails",
             "job interviews", "the environment", "climate", "sports", "gardening", "pets",
             "logic puzzles", "word problems", "linguistics", "film", "education"]
+LONG_TEMPLATES = [
+    ("summarize-long", "Summarize the following article in a few sentences.\n\n{d}"),
+    ("summarize-long", "{d}\n\nWrite a short summary of the text above."),
+    ("question-long", "{d}\n\nBased only on the text above, what are its main points, and what evidence does it give?"),
+    ("question-long", "Read the text and answer: what does the author want the reader to believe or do?\n\n{d}"),
+]
+RAG_TEMPLATE = ("rag", "Answer the question using the documents below.\n\n{docs}\n\nQuestion: What do these documents"
+                       " say about {w}?")
 SELF_TEMPLATES = [
     "Write one question that a student might ask an AI assistant about {t}. Output only the question.",
     "Write a short task (one or two sentences) that a user might give an AI assistant about {t}. Output only the task.",
@@ -92,12 +104,51 @@ words = sorted({w.lower() for _, p in pool[:3000] for w in re.findall(r"[A-Za-z]
 ho_words = set(rng.sample(words, len(words) // 20))
 ho_subjects = set(rng.sample(SUBJECTS, 4))
 
+
+
+def documents(split_passages, lo=400, hi=900):
+    """Runs of consecutive passages of one source, all of one split, of lo..hi words."""
+    members = set(split_passages)
+    docs = []
+    for name, ps in srcs.items():
+        cur = []
+        for p in ps:
+            if (name, p) not in members:
+                cur = []
+                continue
+            cur.append(p)
+            n = sum(len(x.split()) for x in cur)
+            if n >= hi or (n >= lo and long_rng.random() < 0.3):
+                docs.append((name, "\n\n".join(cur)))
+                cur = []
+    return docs
+
+
+# a generator of its own, so that --long-share 0 leaves every other row as earlier stages made it
+long_rng = random.Random(args.seed + 7919)
+docs = {split: documents(ps) for split, ps in split_pool.items()} if args.long_share > 0 else {}
+
 rows = []
 for split, n in (("train", args.n_train), ("heldout", args.n_heldout)):
     ps = split_pool[split]
     wl = sorted(ho_words) if split == "heldout" else [w for w in words if w not in ho_words]
     subj = sorted(ho_subjects) if split == "heldout" else [s for s in SUBJECTS if s not in ho_subjects]
     for i in range(n):
+        if args.long_share > 0 and docs[split] and long_rng.random() < args.long_share:
+            if long_rng.random() < 0.3:
+                picked = long_rng.sample(docs[split], min(3, len(docs[split])))
+                # shorter documents, so that three fit a prompt of Spec-Bench's rag length
+                parts = [" ".join(d.split()[:220]) for _, d in picked]
+                text = "\n\n".join(f"Document {k + 1}: {d}" for k, d in enumerate(parts))
+                found = re.findall(r"[A-Za-z]{7,}", text)
+                name, kind = "documents", RAG_TEMPLATE[0]
+                user = RAG_TEMPLATE[1].format(docs=text, w=long_rng.choice(found).lower() if found else "this")
+            else:
+                name, d = long_rng.choice(docs[split])
+                kind, t = long_rng.choice(LONG_TEMPLATES)
+                user = t.format(d=d)
+            rows.append({"id": len(rows), "split": split, "kind": kind, "source": name, "user": user})
+            continue
         r = rng.random()
         if r < 0.70:
             name, p = ps[i % len(ps)]
