@@ -109,10 +109,7 @@ class LookupFirstDrafterTest {
             assertEquals(tree.withPath(new int[] {40, 41, 42, 43}).toString(), both.toString());
             int node = -1;
             for (int token = 40; token < 44; token++) {
-                int child = both.firstChild(node);
-                while (child >= 0 && both.token(child) != token) {
-                    child = both.nextSibling(child);
-                }
+                int child = both.child(node, token);
                 assertTrue(child >= 0, "the lookup's token " + token + " is not on a path from the root");
                 node = child;
             }

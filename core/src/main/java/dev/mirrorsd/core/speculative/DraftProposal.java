@@ -115,10 +115,7 @@ public final class DraftProposal {
         int node = -1;
         int matched = 0;
         while (matched < path.length) {
-            int child = firstChild(node);
-            while (child >= 0 && tokens[child] != path[matched]) {
-                child = nextSibling[child];
-            }
+            int child = child(node, path[matched]);
             if (child < 0) {
                 break;
             }
@@ -161,6 +158,15 @@ public final class DraftProposal {
     /** First child of {@code node} ({@code -1} = the root), or -1 for a leaf. */
     public int firstChild(int node) {
         return firstChild[node + 1];
+    }
+
+    /** The first child of {@code node} ({@code -1} = the root) that holds {@code token}, or -1. */
+    public int child(int node, int token) {
+        int child = firstChild(node);
+        while (child >= 0 && tokens[child] != token) {
+            child = nextSibling[child];
+        }
+        return child;
     }
 
     /** The child of the same parent after {@code row}, or -1. */

@@ -27,11 +27,8 @@ public final class GreedyVerifier implements Verifier {
         int node = -1;
         while (true) {
             int best = scores.argmax(TargetScores.rowAfter(node));
-            int child = proposal.firstChild(node);
-            boolean leaf = child < 0;
-            while (child >= 0 && proposal.token(child) != best) {
-                child = proposal.nextSibling(child);
-            }
+            boolean leaf = proposal.firstChild(node) < 0;
+            int child = proposal.child(node, best);
             if (child < 0) {
                 return verdict(proposal, path, depth, best, leaf ? Verdict.Ending.BONUS : Verdict.Ending.CORRECTION);
             }
