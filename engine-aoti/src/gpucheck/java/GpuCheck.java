@@ -402,8 +402,7 @@ public final class GpuCheck {
             runs.add(measure("autoregressive", Generators.build(Strategy.AUTOREGRESSIVE, target, tokenizer, null,
                     DraftOptions.defaults()), prompts, config, null, arTokens).json());
             DraftOptions withDraft = DraftOptions.defaults().withDraft(draft, null, draftToTarget);
-            // gpucheck.tokenDraft=false: the feature draft's runs alone
-            for (int gamma : Boolean.parseBoolean(System.getProperty("gpucheck.tokenDraft", "true")) ? gammas : new int[0]) {
+            for (int gamma : tokenDraftRuns() ? gammas : new int[0]) {
                 GenerationConfig c = config.withNumAssistantTokens(gamma);
                 for (Strategy strategy : new Strategy[] {Strategy.DRAFT, Strategy.STREAMING}) {
                     runs.add(measure(strategy + " g" + gamma, Generators.build(strategy, target, tokenizer, null, withDraft),
@@ -489,6 +488,11 @@ public final class GpuCheck {
                     Generators.build(Strategy.DRAFT, target, tokenizer, null, o), prompts,
                     config.withNumAssistantTokens(depth), arTokens, null).json());
         }
+    }
+
+    /** gpucheck.tokenDraft=false: the feature draft's runs alone. */
+    static boolean tokenDraftRuns() {
+        return Boolean.parseBoolean(System.getProperty("gpucheck.tokenDraft", "true"));
     }
 
     /** gpucheck.mirror=false: serial runs only. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DraftProposalTest {
     //        root
@@ -48,7 +49,7 @@ class DraftProposalTest {
     void shouldMakeAChainOfAnEmptyProposal() {
         DraftProposal chain = DraftProposal.chain().withPath(new int[] {4, 4, 1});
         assertEquals(3, chain.size());
-        assertEquals(true, chain.isChain());
+        assertTrue(chain.isChain());
         assertArrayEquals(new int[] {4, 4, 1}, tokens(chain));
     }
 

@@ -476,7 +476,6 @@ JNIEXPORT jlong JNICALL Java_dev_mirrorsd_engine_aoti_AotiNative_fromLongs(JNIEn
     return upload(env, data, sizes, 1, device, index, stream);
 }
 
-/* copies a tensor of any dtype, device and strides into out (row-major float32) */
 /*
  * Copies a tensor (any device, any float dtype) into a float[] of as many elements. Where libtorch can
  * wrap memory it does not own, the copy lands in the Java array itself (pinned for the copy as a
