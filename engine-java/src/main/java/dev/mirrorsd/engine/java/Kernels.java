@@ -3,6 +3,7 @@ package dev.mirrorsd.engine.java;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -10,6 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.stream.IntStream;
 
 /**
  * The hot loops, on the Vector API. Block kernels dequantize in registers: a block's bytes load
@@ -37,6 +39,11 @@ final class Kernels {
             ? VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 8)) : null;
     private static final VectorSpecies<Integer> I = VECTORIZED
             ? VectorSpecies.of(int.class, F.vectorShape()) : null;
+    private static final VectorSpecies<Short> S = VECTORIZED
+            ? VectorSpecies.of(short.class, VectorShape.forBitSize(LANES * 16)) : null;
+    /** 0, 1, 2, ...: lane numbers, for per-lane shifts of a block's fifth bits. */
+    private static final int[] IOTA = IntStream.range(0, 48).toArray();
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
@@ -205,6 +212,359 @@ final class Kernels {
                 lo.fma(d, m).intoArray(dst, off + b + j);
                 hi.fma(d, m).intoArray(dst, off + b + 16 + j);
             }
+        }
+    }
+
+    // ---- five-bit blocks: Q4_0/Q4_1's nibbles plus a u32 of fifth bits, bit j for element j ----
+
+    /**
+     * Q5_0: f16 d, u32 fifth bits, 16 bytes of nibbles; {@code ((q | fifth << 4) - 16) * d}. Lane
+     * {@code i} of a vector at element {@code j} takes bit {@code j + i} (low half) or {@code j + 16 + i}
+     * (high half) of the u32: one variable shift of the broadcast word per vector.
+     */
+    static float dotQ5_0(MemorySegment data, long at, int n, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n; b += 32, at += 22) {
+            IntVector qh = IntVector.broadcast(I, data.get(U32, at + 2));
+            FloatVector s = FloatVector.zero(F);
+            for (int j = 0; j < 16; j += LANES) {
+                IntVector raw = (IntVector) ByteVector.fromMemorySegment(B, data, at + 6 + j, LE)
+                        .convertShape(VectorOperators.B2I, I, 0);
+                IntVector h0 = qh.lanewise(VectorOperators.LSHR, IntVector.fromArray(I, IOTA, j)).and(1)
+                        .lanewise(VectorOperators.LSHL, 4);
+                IntVector h1 = qh.lanewise(VectorOperators.LSHR, IntVector.fromArray(I, IOTA, j + 16)).and(1)
+                        .lanewise(VectorOperators.LSHL, 4);
+                FloatVector lo = (FloatVector) raw.and(0x0F).or(h0).sub(16).convert(VectorOperators.I2F, 0);
+                FloatVector hi = (FloatVector) raw.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(h1).sub(16)
+                        .convert(VectorOperators.I2F, 0);
+                s = lo.fma(FloatVector.fromArray(F, x, xo + b + j), s);
+                s = hi.fma(FloatVector.fromArray(F, x, xo + b + 16 + j), s);
+            }
+            acc = s.fma(FloatVector.broadcast(F, f16(data, at)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    static void widenQ5_0(MemorySegment data, long at, int n, float[] dst, int off) {
+        for (int b = 0; b < n; b += 32, at += 22) {
+            FloatVector d = FloatVector.broadcast(F, f16(data, at));
+            IntVector qh = IntVector.broadcast(I, data.get(U32, at + 2));
+            for (int j = 0; j < 16; j += LANES) {
+                IntVector raw = (IntVector) ByteVector.fromMemorySegment(B, data, at + 6 + j, LE)
+                        .convertShape(VectorOperators.B2I, I, 0);
+                IntVector h0 = qh.lanewise(VectorOperators.LSHR, IntVector.fromArray(I, IOTA, j)).and(1)
+                        .lanewise(VectorOperators.LSHL, 4);
+                IntVector h1 = qh.lanewise(VectorOperators.LSHR, IntVector.fromArray(I, IOTA, j + 16)).and(1)
+                        .lanewise(VectorOperators.LSHL, 4);
+                ((FloatVector) raw.and(0x0F).or(h0).sub(16).convert(VectorOperators.I2F, 0)).mul(d)
+                        .intoArray(dst, off + b + j);
+                ((FloatVector) raw.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(h1).sub(16)
+                        .convert(VectorOperators.I2F, 0)).mul(d).intoArray(dst, off + b + 16 + j);
+            }
+        }
+    }
+
+    /** Q5_1: f16 d, f16 m, u32 fifth bits, 16 bytes of nibbles; {@code (q | fifth << 4) * d + m}, m's term from block sums as Q4_1's. */
+    static float dotQ5_1(MemorySegment data, long at, int n, float[] x, int xo, float[] sums, int so) {
+        FloatVector accQ = FloatVector.zero(F);
+        float accM = 0f;
+        for (int b = 0; b < n; b += 32, at += 24) {
+            IntVector qh = IntVector.broadcast(I, data.get(U32, at + 4));
+            FloatVector s = FloatVector.zero(F);
+            for (int j = 0; j < 16; j += LANES) {
+                IntVector raw = (IntVector) ByteVector.fromMemorySegment(B, data, at + 8 + j, LE)
+                        .convertShape(VectorOperators.B2I, I, 0);
+                IntVector h0 = qh.lanewise(VectorOperators.LSHR, IntVector.fromArray(I, IOTA, j)).and(1)
+                        .lanewise(VectorOperators.LSHL, 4);
+                IntVector h1 = qh.lanewise(VectorOperators.LSHR, IntVector.fromArray(I, IOTA, j + 16)).and(1)
+                        .lanewise(VectorOperators.LSHL, 4);
+                FloatVector lo = (FloatVector) raw.and(0x0F).or(h0).convert(VectorOperators.I2F, 0);
+                FloatVector hi = (FloatVector) raw.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(h1)
+                        .convert(VectorOperators.I2F, 0);
+                s = lo.fma(FloatVector.fromArray(F, x, xo + b + j), s);
+                s = hi.fma(FloatVector.fromArray(F, x, xo + b + 16 + j), s);
+            }
+            accQ = s.fma(FloatVector.broadcast(F, f16(data, at)), accQ);
+            accM = Math.fma(f16(data, at + 2), sums[so + (b >> 5)], accM);
+        }
+        return accQ.reduceLanes(VectorOperators.ADD) + accM;
+    }
+
+    static void widenQ5_1(MemorySegment data, long at, int n, float[] dst, int off) {
+        for (int b = 0; b < n; b += 32, at += 24) {
+            FloatVector d = FloatVector.broadcast(F, f16(data, at));
+            FloatVector m = FloatVector.broadcast(F, f16(data, at + 2));
+            IntVector qh = IntVector.broadcast(I, data.get(U32, at + 4));
+            for (int j = 0; j < 16; j += LANES) {
+                IntVector raw = (IntVector) ByteVector.fromMemorySegment(B, data, at + 8 + j, LE)
+                        .convertShape(VectorOperators.B2I, I, 0);
+                IntVector h0 = qh.lanewise(VectorOperators.LSHR, IntVector.fromArray(I, IOTA, j)).and(1)
+                        .lanewise(VectorOperators.LSHL, 4);
+                IntVector h1 = qh.lanewise(VectorOperators.LSHR, IntVector.fromArray(I, IOTA, j + 16)).and(1)
+                        .lanewise(VectorOperators.LSHL, 4);
+                ((FloatVector) raw.and(0x0F).or(h0).convert(VectorOperators.I2F, 0)).mul(d).add(m)
+                        .intoArray(dst, off + b + j);
+                ((FloatVector) raw.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(h1)
+                        .convert(VectorOperators.I2F, 0)).mul(d).add(m).intoArray(dst, off + b + 16 + j);
+            }
+        }
+    }
+
+    // ---- K-quants: super-blocks of 256 ----
+
+    /**
+     * Scale {@code j} (0..7) of a Q4_K/Q5_K super-block's twelve scale bytes at {@code scales}: six
+     * bits, the first four in the low bits of bytes 0..3, the last four split over bytes 8..11 and
+     * the top bits of bytes 0..3 (ggml's {@code get_scale_min_k4}).
+     */
+    static int scaleK4(MemorySegment data, long scales, int j) {
+        return j < 4 ? data.get(ValueLayout.JAVA_BYTE, scales + j) & 63
+                : (data.get(ValueLayout.JAVA_BYTE, scales + j + 4) & 0x0F)
+                        | (((data.get(ValueLayout.JAVA_BYTE, scales + j - 4) & 0xFF) >>> 6) << 4);
+    }
+
+    /** Minimum {@code j} of the same twelve bytes: bytes 4..7, then the high nibbles of 8..11 and the top bits of 4..7. */
+    static int minK4(MemorySegment data, long scales, int j) {
+        return j < 4 ? data.get(ValueLayout.JAVA_BYTE, scales + j + 4) & 63
+                : ((data.get(ValueLayout.JAVA_BYTE, scales + j + 4) & 0xFF) >>> 4)
+                        | (((data.get(ValueLayout.JAVA_BYTE, scales + j) & 0xFF) >>> 6) << 4);
+    }
+
+    /**
+     * Q4_K: f16 d, f16 dmin, twelve scale bytes, 128 bytes of nibbles; each 64 elements take 32
+     * bytes, low nibbles sub-block 2k and high nibbles 2k+1, value {@code d sc q - dmin m}. As for
+     * Q4_1, the minimums' term is {@code dmin m} times the 32-element block sums of x.
+     */
+    static float dotQ4_K(MemorySegment data, long at, int n, float[] x, int xo, float[] sums, int so) {
+        FloatVector acc = FloatVector.zero(F);
+        float accM = 0f;
+        for (int b = 0; b < n; b += 256, at += 144) {
+            float d = f16(data, at);
+            float dmin = f16(data, at + 2);
+            long scales = at + 4;
+            for (int k = 0; k < 4; k++) {
+                long q = at + 16 + 32L * k;
+                int c = xo + b + 64 * k;
+                FloatVector lo = FloatVector.zero(F);
+                FloatVector hi = FloatVector.zero(F);
+                for (int j = 0; j < 32; j += LANES) {
+                    IntVector raw = (IntVector) ByteVector.fromMemorySegment(B, data, q + j, LE)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    lo = ((FloatVector) raw.and(0x0F).convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(F, x, c + j), lo);
+                    hi = ((FloatVector) raw.lanewise(VectorOperators.LSHR, 4).and(0x0F).convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(F, x, c + 32 + j), hi);
+                }
+                acc = lo.fma(FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k)), acc);
+                acc = hi.fma(FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k + 1)), acc);
+                int sb = so + (b >> 5) + 2 * k;
+                accM = Math.fma(dmin * minK4(data, scales, 2 * k), sums[sb], accM);
+                accM = Math.fma(dmin * minK4(data, scales, 2 * k + 1), sums[sb + 1], accM);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - accM;
+    }
+
+    static void widenQ4_K(MemorySegment data, long at, int n, float[] dst, int off) {
+        for (int b = 0; b < n; b += 256, at += 144) {
+            float d = f16(data, at);
+            float dmin = f16(data, at + 2);
+            long scales = at + 4;
+            for (int k = 0; k < 4; k++) {
+                long q = at + 16 + 32L * k;
+                int c = off + b + 64 * k;
+                FloatVector d1 = FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k));
+                FloatVector m1 = FloatVector.broadcast(F, dmin * minK4(data, scales, 2 * k));
+                FloatVector d2 = FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k + 1));
+                FloatVector m2 = FloatVector.broadcast(F, dmin * minK4(data, scales, 2 * k + 1));
+                for (int j = 0; j < 32; j += LANES) {
+                    IntVector raw = (IntVector) ByteVector.fromMemorySegment(B, data, q + j, LE)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    ((FloatVector) raw.and(0x0F).convert(VectorOperators.I2F, 0)).mul(d1).sub(m1)
+                            .intoArray(dst, c + j);
+                    ((FloatVector) raw.lanewise(VectorOperators.LSHR, 4).and(0x0F).convert(VectorOperators.I2F, 0))
+                            .mul(d2).sub(m2).intoArray(dst, c + 32 + j);
+                }
+            }
+        }
+    }
+
+    /**
+     * Q5_K: f16 d, f16 dmin, twelve scale bytes as Q4_K's, 32 bytes of fifth bits, 128 bytes of
+     * nibbles; sub-blocks 2k and 2k+1 take their fifth bits from bits 2k and 2k+1 of the 32 bytes.
+     */
+    static float dotQ5_K(MemorySegment data, long at, int n, float[] x, int xo, float[] sums, int so) {
+        FloatVector acc = FloatVector.zero(F);
+        float accM = 0f;
+        for (int b = 0; b < n; b += 256, at += 176) {
+            float d = f16(data, at);
+            float dmin = f16(data, at + 2);
+            long scales = at + 4;
+            for (int k = 0; k < 4; k++) {
+                long q = at + 48 + 32L * k;
+                int c = xo + b + 64 * k;
+                FloatVector lo = FloatVector.zero(F);
+                FloatVector hi = FloatVector.zero(F);
+                for (int j = 0; j < 32; j += LANES) {
+                    IntVector raw = (IntVector) ByteVector.fromMemorySegment(B, data, q + j, LE)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    IntVector qh = (IntVector) ByteVector.fromMemorySegment(B, data, at + 16 + j, LE)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    IntVector h0 = qh.lanewise(VectorOperators.LSHR, 2 * k).and(1).lanewise(VectorOperators.LSHL, 4);
+                    IntVector h1 = qh.lanewise(VectorOperators.LSHR, 2 * k + 1).and(1).lanewise(VectorOperators.LSHL, 4);
+                    lo = ((FloatVector) raw.and(0x0F).or(h0).convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(F, x, c + j), lo);
+                    hi = ((FloatVector) raw.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(h1)
+                            .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, c + 32 + j), hi);
+                }
+                acc = lo.fma(FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k)), acc);
+                acc = hi.fma(FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k + 1)), acc);
+                int sb = so + (b >> 5) + 2 * k;
+                accM = Math.fma(dmin * minK4(data, scales, 2 * k), sums[sb], accM);
+                accM = Math.fma(dmin * minK4(data, scales, 2 * k + 1), sums[sb + 1], accM);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - accM;
+    }
+
+    static void widenQ5_K(MemorySegment data, long at, int n, float[] dst, int off) {
+        for (int b = 0; b < n; b += 256, at += 176) {
+            float d = f16(data, at);
+            float dmin = f16(data, at + 2);
+            long scales = at + 4;
+            for (int k = 0; k < 4; k++) {
+                long q = at + 48 + 32L * k;
+                int c = off + b + 64 * k;
+                FloatVector d1 = FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k));
+                FloatVector m1 = FloatVector.broadcast(F, dmin * minK4(data, scales, 2 * k));
+                FloatVector d2 = FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k + 1));
+                FloatVector m2 = FloatVector.broadcast(F, dmin * minK4(data, scales, 2 * k + 1));
+                for (int j = 0; j < 32; j += LANES) {
+                    IntVector raw = (IntVector) ByteVector.fromMemorySegment(B, data, q + j, LE)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    IntVector qh = (IntVector) ByteVector.fromMemorySegment(B, data, at + 16 + j, LE)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    IntVector h0 = qh.lanewise(VectorOperators.LSHR, 2 * k).and(1).lanewise(VectorOperators.LSHL, 4);
+                    IntVector h1 = qh.lanewise(VectorOperators.LSHR, 2 * k + 1).and(1).lanewise(VectorOperators.LSHL, 4);
+                    ((FloatVector) raw.and(0x0F).or(h0).convert(VectorOperators.I2F, 0)).mul(d1).sub(m1)
+                            .intoArray(dst, c + j);
+                    ((FloatVector) raw.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(h1).convert(VectorOperators.I2F, 0))
+                            .mul(d2).sub(m2).intoArray(dst, c + 32 + j);
+                }
+            }
+        }
+    }
+
+    /**
+     * Q6_K: 128 bytes of low nibbles, 64 bytes of high bit pairs, 16 int8 scales (one per 16
+     * elements), f16 d; value {@code d sc (q - 32)}. Each half of 128 elements takes 64 nibble
+     * bytes and 32 pair bytes: byte l's four pairs go to elements l, l + 32, l + 64 and l + 96, and
+     * a vector of {@code LANES <= 16} elements stays within one scale's 16.
+     */
+    static float dotQ6_K(MemorySegment data, long at, int n, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n; b += 256, at += 210) {
+            float d = f16(data, at + 208);
+            for (int half = 0; half < 2; half++) {
+                long ql = at + 64L * half;
+                long qh = at + 128 + 32L * half;
+                long sc = at + 192 + 8L * half;
+                int c = xo + b + 128 * half;
+                for (int l = 0; l < 32; l += LANES) {
+                    int is = l / 16;
+                    IntVector lo = (IntVector) ByteVector.fromMemorySegment(B, data, ql + l, LE)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    IntVector hi = (IntVector) ByteVector.fromMemorySegment(B, data, ql + l + 32, LE)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    IntVector h = (IntVector) ByteVector.fromMemorySegment(B, data, qh + l, LE)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    FloatVector q1 = (FloatVector) lo.and(0x0F).or(h.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)
+                            .convert(VectorOperators.I2F, 0);
+                    FloatVector q2 = (FloatVector) hi.and(0x0F)
+                            .or(h.lanewise(VectorOperators.LSHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)
+                            .convert(VectorOperators.I2F, 0);
+                    FloatVector q3 = (FloatVector) lo.lanewise(VectorOperators.LSHR, 4).and(0x0F)
+                            .or(h.lanewise(VectorOperators.LSHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)
+                            .convert(VectorOperators.I2F, 0);
+                    FloatVector q4 = (FloatVector) hi.lanewise(VectorOperators.LSHR, 4).and(0x0F)
+                            .or(h.lanewise(VectorOperators.LSHR, 6).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)
+                            .convert(VectorOperators.I2F, 0);
+                    acc = q1.mul(d * data.get(ValueLayout.JAVA_BYTE, sc + is))
+                            .fma(FloatVector.fromArray(F, x, c + l), acc);
+                    acc = q2.mul(d * data.get(ValueLayout.JAVA_BYTE, sc + is + 2))
+                            .fma(FloatVector.fromArray(F, x, c + l + 32), acc);
+                    acc = q3.mul(d * data.get(ValueLayout.JAVA_BYTE, sc + is + 4))
+                            .fma(FloatVector.fromArray(F, x, c + l + 64), acc);
+                    acc = q4.mul(d * data.get(ValueLayout.JAVA_BYTE, sc + is + 6))
+                            .fma(FloatVector.fromArray(F, x, c + l + 96), acc);
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    static void widenQ6_K(MemorySegment data, long at, int n, float[] dst, int off) {
+        for (int b = 0; b < n; b += 256, at += 210) {
+            float d = f16(data, at + 208);
+            for (int half = 0; half < 2; half++) {
+                long ql = at + 64L * half;
+                long qh = at + 128 + 32L * half;
+                long sc = at + 192 + 8L * half;
+                int c = off + b + 128 * half;
+                for (int l = 0; l < 32; l += LANES) {
+                    int is = l / 16;
+                    IntVector lo = (IntVector) ByteVector.fromMemorySegment(B, data, ql + l, LE)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    IntVector hi = (IntVector) ByteVector.fromMemorySegment(B, data, ql + l + 32, LE)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    IntVector h = (IntVector) ByteVector.fromMemorySegment(B, data, qh + l, LE)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    ((FloatVector) lo.and(0x0F).or(h.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)
+                            .convert(VectorOperators.I2F, 0))
+                            .mul(d * data.get(ValueLayout.JAVA_BYTE, sc + is)).intoArray(dst, c + l);
+                    ((FloatVector) hi.and(0x0F)
+                            .or(h.lanewise(VectorOperators.LSHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)
+                            .convert(VectorOperators.I2F, 0))
+                            .mul(d * data.get(ValueLayout.JAVA_BYTE, sc + is + 2)).intoArray(dst, c + l + 32);
+                    ((FloatVector) lo.lanewise(VectorOperators.LSHR, 4).and(0x0F)
+                            .or(h.lanewise(VectorOperators.LSHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)
+                            .convert(VectorOperators.I2F, 0))
+                            .mul(d * data.get(ValueLayout.JAVA_BYTE, sc + is + 4)).intoArray(dst, c + l + 64);
+                    ((FloatVector) hi.lanewise(VectorOperators.LSHR, 4).and(0x0F)
+                            .or(h.lanewise(VectorOperators.LSHR, 6).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)
+                            .convert(VectorOperators.I2F, 0))
+                            .mul(d * data.get(ValueLayout.JAVA_BYTE, sc + is + 6)).intoArray(dst, c + l + 96);
+                }
+            }
+        }
+    }
+
+    // ---- BF16: the top half of an fp32 ----
+
+    static float dotBF16(MemorySegment data, long at, int n, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += LANES) {
+            FloatVector w = ((IntVector) ShortVector.fromMemorySegment(S, data, at + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc = w.fma(FloatVector.fromArray(F, x, xo + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += Float.intBitsToFloat(data.get(F16, at + 2L * i) << 16) * x[xo + i];
+        }
+        return sum;
+    }
+
+    static void widenBF16(MemorySegment data, long at, int n, float[] dst, int off) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += LANES) {
+            ((IntVector) ShortVector.fromMemorySegment(S, data, at + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .intoArray(dst, off + i);
+        }
+        for (; i < n; i++) {
+            dst[off + i] = Float.intBitsToFloat(data.get(F16, at + 2L * i) << 16);
         }
     }
 

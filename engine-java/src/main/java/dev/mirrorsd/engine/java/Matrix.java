@@ -41,16 +41,22 @@ record Matrix(String name, GgmlType type, int rows, int cols, MemorySegment data
     }
 
     /**
-     * Widens row {@code row} into {@code dst[0..cols)}: the hot formats in vector registers, every
-     * other format through core's reference dequantizer (one row at a time, correct first).
+     * Widens row {@code row} into {@code dst[0..cols)}: every {@link #hasFusedDot} format in vector
+     * registers, F16 through core's reference dequantizer.
      */
     void widenRow(int row, float[] dst, int dstOffset) {
         long at = rowOffset(row);
         switch (hasFusedDot() ? type : GgmlType.I8) {
             case F32 -> Kernels.widenF32(data, at, cols, dst, dstOffset);
+            case BF16 -> Kernels.widenBF16(data, at, cols, dst, dstOffset);
             case Q8_0 -> Kernels.widenQ8_0(data, at, cols, dst, dstOffset);
             case Q4_0 -> Kernels.widenQ4_0(data, at, cols, dst, dstOffset);
             case Q4_1 -> Kernels.widenQ4_1(data, at, cols, dst, dstOffset);
+            case Q5_0 -> Kernels.widenQ5_0(data, at, cols, dst, dstOffset);
+            case Q5_1 -> Kernels.widenQ5_1(data, at, cols, dst, dstOffset);
+            case Q4_K -> Kernels.widenQ4_K(data, at, cols, dst, dstOffset);
+            case Q5_K -> Kernels.widenQ5_K(data, at, cols, dst, dstOffset);
+            case Q6_K -> Kernels.widenQ6_K(data, at, cols, dst, dstOffset);
             default -> type.dequantize(data.asSlice(at, rowBytes).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN),
                     cols / type.blockSize(), dst, dstOffset, name);
         }
@@ -59,7 +65,7 @@ record Matrix(String name, GgmlType type, int rows, int cols, MemorySegment data
     /** Whether {@link #dot} reads the blocks in registers rather than through a widened row. */
     boolean hasFusedDot() {
         return Kernels.VECTORIZED && switch (type) {
-            case F32, Q8_0, Q4_0, Q4_1 -> true;
+            case F32, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K -> true;
             default -> false;
         };
     }
@@ -79,9 +85,12 @@ record Matrix(String name, GgmlType type, int rows, int cols, MemorySegment data
         }
     }
 
-    /** Whether {@link #dot} reads the 32-element block sums of x ({@link Kernels#blockSums}): Q4_1's minimum term. */
+    /** Whether {@link #dot} reads the 32-element block sums of x ({@link Kernels#blockSums}): the minimums' term. */
     boolean readsBlockSums() {
-        return type == GgmlType.Q4_1;
+        return switch (type) {
+            case Q4_1, Q5_1, Q4_K, Q5_K -> true;
+            default -> false;
+        };
     }
 
     /**
@@ -95,6 +104,12 @@ record Matrix(String name, GgmlType type, int rows, int cols, MemorySegment data
             case Q8_0 -> Kernels.dotQ8_0(data, at, cols, x, xOffset);
             case Q4_0 -> Kernels.dotQ4_0(data, at, cols, x, xOffset);
             case Q4_1 -> Kernels.dotQ4_1(data, at, cols, x, xOffset, sums, sumOffset);
+            case BF16 -> Kernels.dotBF16(data, at, cols, x, xOffset);
+            case Q5_0 -> Kernels.dotQ5_0(data, at, cols, x, xOffset);
+            case Q5_1 -> Kernels.dotQ5_1(data, at, cols, x, xOffset, sums, sumOffset);
+            case Q4_K -> Kernels.dotQ4_K(data, at, cols, x, xOffset, sums, sumOffset);
+            case Q5_K -> Kernels.dotQ5_K(data, at, cols, x, xOffset, sums, sumOffset);
+            case Q6_K -> Kernels.dotQ6_K(data, at, cols, x, xOffset);
             default -> throw new IllegalStateException(type + " has no fused dot; widen the row");
         };
     }
