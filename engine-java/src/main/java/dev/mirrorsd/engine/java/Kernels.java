@@ -5,6 +5,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -537,6 +538,58 @@ final class Kernels {
                 }
             }
         }
+    }
+
+    // ---- F16: half floats widened with integer operations (the Vector API has no half-float conversion) ----
+
+    /**
+     * {@code dst[off..off+n)} from {@code n} f16 values at {@code at}, exactly as {@link Float#float16ToFloat}:
+     * the exponent and mantissa shifted into place and rebased, infinities and NaNs rebased once more,
+     * and zeros and subnormals renormalized by subtracting 2^-14 as a float (exact), then the sign.
+     */
+    static void widenF16(MemorySegment data, long at, int n, float[] dst, int off) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += LANES) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S, data, at + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            IntVector o = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            IntVector exp = o.and(0x0F800000);
+            o = o.add(112 << 23);
+            o = o.add(IntVector.broadcast(I, 112 << 23), exp.eq(0x0F800000));
+            VectorMask<Integer> small = exp.eq(0);
+            o = o.add(IntVector.broadcast(I, 1 << 23), small);
+            FloatVector f = o.reinterpretAsFloats();
+            f = f.sub(FloatVector.broadcast(F, 0x1p-14f), small.cast(F));
+            f.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats()
+                    .intoArray(dst, off + i);
+        }
+        for (; i < n; i++) {
+            dst[off + i] = f16(data, at + 2L * i);
+        }
+    }
+
+    static float dotF16(MemorySegment data, long at, int n, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += LANES) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S, data, at + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            IntVector o = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            IntVector exp = o.and(0x0F800000);
+            o = o.add(112 << 23);
+            o = o.add(IntVector.broadcast(I, 112 << 23), exp.eq(0x0F800000));
+            VectorMask<Integer> small = exp.eq(0);
+            o = o.add(IntVector.broadcast(I, 1 << 23), small);
+            FloatVector f = o.reinterpretAsFloats();
+            f = f.sub(FloatVector.broadcast(F, 0x1p-14f), small.cast(F));
+            FloatVector w = f.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            acc = w.fma(FloatVector.fromArray(F, x, xo + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += f16(data, at + 2L * i) * x[xo + i];
+        }
+        return sum;
     }
 
     // ---- BF16: the top half of an fp32 ----

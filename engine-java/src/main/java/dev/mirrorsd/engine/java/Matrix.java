@@ -42,12 +42,13 @@ record Matrix(String name, GgmlType type, int rows, int cols, MemorySegment data
 
     /**
      * Widens row {@code row} into {@code dst[0..cols)}: every {@link #hasFusedDot} format in vector
-     * registers, F16 through core's reference dequantizer.
+     * registers, any other through core's reference dequantizer.
      */
     void widenRow(int row, float[] dst, int dstOffset) {
         long at = rowOffset(row);
         switch (hasFusedDot() ? type : GgmlType.I8) {
             case F32 -> Kernels.widenF32(data, at, cols, dst, dstOffset);
+            case F16 -> Kernels.widenF16(data, at, cols, dst, dstOffset);
             case BF16 -> Kernels.widenBF16(data, at, cols, dst, dstOffset);
             case Q8_0 -> Kernels.widenQ8_0(data, at, cols, dst, dstOffset);
             case Q4_0 -> Kernels.widenQ4_0(data, at, cols, dst, dstOffset);
@@ -65,7 +66,7 @@ record Matrix(String name, GgmlType type, int rows, int cols, MemorySegment data
     /** Whether {@link #dot} reads the blocks in registers rather than through a widened row. */
     boolean hasFusedDot() {
         return Kernels.VECTORIZED && switch (type) {
-            case F32, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K -> true;
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K -> true;
             default -> false;
         };
     }
@@ -104,6 +105,7 @@ record Matrix(String name, GgmlType type, int rows, int cols, MemorySegment data
             case Q8_0 -> Kernels.dotQ8_0(data, at, cols, x, xOffset);
             case Q4_0 -> Kernels.dotQ4_0(data, at, cols, x, xOffset);
             case Q4_1 -> Kernels.dotQ4_1(data, at, cols, x, xOffset, sums, sumOffset);
+            case F16 -> Kernels.dotF16(data, at, cols, x, xOffset);
             case BF16 -> Kernels.dotBF16(data, at, cols, x, xOffset);
             case Q5_0 -> Kernels.dotQ5_0(data, at, cols, x, xOffset);
             case Q5_1 -> Kernels.dotQ5_1(data, at, cols, x, xOffset, sums, sumOffset);

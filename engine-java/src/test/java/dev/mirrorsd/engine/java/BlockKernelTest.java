@@ -64,7 +64,7 @@ class BlockKernelTest {
      * which the fixtures' 256-column rows never reach.
      */
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"F32", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
     void shouldDotRandomBlocksAsTheReferenceWidening(GgmlType type) {
         int rows = 5;
         int cols = 768;
@@ -87,6 +87,10 @@ class BlockKernelTest {
                     float scale = (float) (random.nextDouble(-1, 1) / (type.blockSize() > 32 ? 64 : 8));
                     data.set(LE16, block * blockBytes + h, Float.floatToFloat16(scale));
                 }
+            }
+            for (int i = 0; type == GgmlType.F16 && i < rows * cols; i++) { // subnormals and zeros included
+                float v = (float) (random.nextGaussian() * Math.scalb(1.0, random.nextInt(-26, 4)));
+                data.set(LE16, 2L * i, Float.floatToFloat16(i % 97 == 0 ? 0f : v));
             }
             for (int i = 0; type == GgmlType.BF16 && i < rows * cols; i++) {
                 data.set(LE16, 2L * i, (short) (Float.floatToRawIntBits((float) random.nextGaussian()) >>> 16));
