@@ -5,7 +5,7 @@
 #
 # GGML_NATIVE is off on purpose: the development VM advertises AMX and the full AVX-512 family,
 # and a native build died there with "illegal instruction". The flags below name the instruction
-# sets explicitly; AVX-512 (F/BW/DQ/VL) is on because it runs there, AMX stays off.
+# sets explicitly; AVX-512 (F/BW/DQ/VL) is on where the CPU has it, AMX stays off.
 # LLAMACPP_CMAKE_ARGS replaces them (for example without -DGGML_AVX512=ON on a CPU without it).
 set -euo pipefail
 
@@ -13,17 +13,24 @@ here="$(cd "$(dirname "$0")/../.." && pwd)"
 venv="${1:-$here/build/peers/llamacpp-venv}"
 version="${LLAMACPP_PYTHON_VERSION:-0.3.36}"
 python="${PYTHON:-python3}"
-cmake_args="${LLAMACPP_CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DLLAMA_CURL=OFF -DLLAVA_BUILD=OFF}"
+# AVX-512 only where /proc/cpuinfo lists it: these machines are sometimes Xeons with it, sometimes EPYCs without.
+avx512=OFF
+if grep -qw avx512bw /proc/cpuinfo 2>/dev/null && grep -qw avx512vl /proc/cpuinfo; then avx512=ON; fi
+cmake_args="${LLAMACPP_CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=$avx512 -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DLLAMA_CURL=OFF -DLLAVA_BUILD=OFF}"
 
 if [ ! -x "$venv/bin/python" ]; then
     "$python" -m venv "$venv"
     "$venv/bin/pip" install -q --upgrade pip
 fi
-"$venv/bin/pip" install -q numpy
+"$venv/bin/pip" install -q numpy gguf
 echo "building llama-cpp-python==$version into $venv with CMAKE_ARGS=$cmake_args"
+# pip keeps an installed build whatever flags it had: build again when they differ from the last build's
+reinstall=()
+if [ "$(cat "$venv/.llamacpp-cmake-args" 2>/dev/null)" != "$version $cmake_args" ]; then reinstall=(--force-reinstall --no-deps); fi
 CMAKE_ARGS="$cmake_args" CMAKE_BUILD_PARALLEL_LEVEL=2 FORCE_CMAKE=1 \
-    nice -n 19 "$venv/bin/pip" install --no-cache-dir --no-binary llama-cpp-python \
+    nice -n 19 "$venv/bin/pip" install --no-cache-dir --no-binary llama-cpp-python "${reinstall[@]}" \
     "llama-cpp-python==$version"
+echo "$version $cmake_args" > "$venv/.llamacpp-cmake-args"
 
 # The check that matters: an instruction the CPU lacks only shows when the kernels run.
 gguf="${MIRRORSD_GGUF:-$HOME/.cache/mirror-sd/SmolLM2-135M-Instruct.Q4_1.gguf}"

@@ -108,6 +108,25 @@ class BlockKernelTest {
         }
     }
 
+    /** Every one of the 65,536 half floats widens as {@link Float#float16ToFloat}: the same bits, signed zeros and infinities included; NaNs stay NaNs (their payload may differ). */
+    @org.junit.jupiter.api.Test
+    void shouldWidenEveryHalfFloatAsTheJdk() {
+        int cols = 1 << 16;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment data = arena.allocate(2L * cols);
+            for (int i = 0; i < cols; i++) {
+                data.set(LE16, 2L * i, (short) i);
+            }
+            float[] widened = new float[cols];
+            Matrix.of("every half", GgmlType.F16, 1, cols, data).widenRow(0, widened, 0);
+            for (int i = 0; i < cols; i++) {
+                float expected = Float.float16ToFloat((short) i);
+                assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(widened[i]),
+                        "half 0x" + Integer.toHexString(i) + " widened to " + widened[i] + ", expected " + expected);
+            }
+        }
+    }
+
     /** {@code m}'s widened rows equal {@code reference} exactly; its dots and matmuls agree with the reference's sums. */
     private static void check(Matrix m, float[] referenceData, SplittableRandom random, RowPool pool, String fixture) {
         int rows = m.rows();
