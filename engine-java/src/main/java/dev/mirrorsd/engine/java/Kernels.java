@@ -677,6 +677,135 @@ final class Kernels {
         out[o + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD);
     }
 
+    /** As {@link #dot4Q4_1} for a Q5_0 row. */
+    static void dot4Q5_0(MemorySegment data, long at, int n, float[] x, int r, float[] out, int o, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int x0 = r * n;
+        int x1 = x0 + n;
+        int x2 = x1 + n;
+        int x3 = x2 + n;
+        for (int b = 0; b < n; b += 32, at += 22) {
+            FloatVector d = FloatVector.broadcast(F, f16(data, at));
+            IntVector qh = IntVector.broadcast(I, data.get(U32, at + 2));
+            for (int j = 0; j < 16; j += LANES) {
+                IntVector raw = (IntVector) ByteVector.fromMemorySegment(B, data, at + 6 + j, LE)
+                        .convertShape(VectorOperators.B2I, I, 0);
+                IntVector h0 = qh.lanewise(VectorOperators.LSHR, IntVector.fromArray(I, IOTA, j)).and(1)
+                        .lanewise(VectorOperators.LSHL, 4);
+                IntVector h1 = qh.lanewise(VectorOperators.LSHR, IntVector.fromArray(I, IOTA, j + 16)).and(1)
+                        .lanewise(VectorOperators.LSHL, 4);
+                FloatVector lo = ((FloatVector) raw.and(0x0F).or(h0).sub(16).convert(VectorOperators.I2F, 0)).mul(d);
+                FloatVector hi = ((FloatVector) raw.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(h1).sub(16)
+                        .convert(VectorOperators.I2F, 0)).mul(d);
+                int c = b + j;
+                a0 = hi.fma(FloatVector.fromArray(F, x, x0 + c + 16), lo.fma(FloatVector.fromArray(F, x, x0 + c), a0));
+                a1 = hi.fma(FloatVector.fromArray(F, x, x1 + c + 16), lo.fma(FloatVector.fromArray(F, x, x1 + c), a1));
+                a2 = hi.fma(FloatVector.fromArray(F, x, x2 + c + 16), lo.fma(FloatVector.fromArray(F, x, x2 + c), a2));
+                a3 = hi.fma(FloatVector.fromArray(F, x, x3 + c + 16), lo.fma(FloatVector.fromArray(F, x, x3 + c), a3));
+            }
+        }
+        out[o] = a0.reduceLanes(VectorOperators.ADD);
+        out[o + outStride] = a1.reduceLanes(VectorOperators.ADD);
+        out[o + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD);
+        out[o + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** As {@link #dot4Q4_1} for a Q4_K row: each sub-block's scale and minimum applied once per vector of weights. */
+    static void dot4Q4_K(MemorySegment data, long at, int n, float[] x, int r, float[] out, int o, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int x0 = r * n;
+        int x1 = x0 + n;
+        int x2 = x1 + n;
+        int x3 = x2 + n;
+        for (int b = 0; b < n; b += 256, at += 144) {
+            float d = f16(data, at);
+            float dmin = f16(data, at + 2);
+            long scales = at + 4;
+            for (int k = 0; k < 4; k++) {
+                long q = at + 16 + 32L * k;
+                FloatVector d1 = FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k));
+                FloatVector m1 = FloatVector.broadcast(F, -dmin * minK4(data, scales, 2 * k));
+                FloatVector d2 = FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k + 1));
+                FloatVector m2 = FloatVector.broadcast(F, -dmin * minK4(data, scales, 2 * k + 1));
+                for (int j = 0; j < 32; j += LANES) {
+                    IntVector raw = (IntVector) ByteVector.fromMemorySegment(B, data, q + j, LE)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    FloatVector lo = ((FloatVector) raw.and(0x0F).convert(VectorOperators.I2F, 0)).fma(d1, m1);
+                    FloatVector hi = ((FloatVector) raw.lanewise(VectorOperators.LSHR, 4).and(0x0F)
+                            .convert(VectorOperators.I2F, 0)).fma(d2, m2);
+                    int c = b + 64 * k + j;
+                    a0 = hi.fma(FloatVector.fromArray(F, x, x0 + c + 32), lo.fma(FloatVector.fromArray(F, x, x0 + c), a0));
+                    a1 = hi.fma(FloatVector.fromArray(F, x, x1 + c + 32), lo.fma(FloatVector.fromArray(F, x, x1 + c), a1));
+                    a2 = hi.fma(FloatVector.fromArray(F, x, x2 + c + 32), lo.fma(FloatVector.fromArray(F, x, x2 + c), a2));
+                    a3 = hi.fma(FloatVector.fromArray(F, x, x3 + c + 32), lo.fma(FloatVector.fromArray(F, x, x3 + c), a3));
+                }
+            }
+        }
+        out[o] = a0.reduceLanes(VectorOperators.ADD);
+        out[o + outStride] = a1.reduceLanes(VectorOperators.ADD);
+        out[o + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD);
+        out[o + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** As {@link #dot4Q4_1} for a Q6_K row. */
+    static void dot4Q6_K(MemorySegment data, long at, int n, float[] x, int r, float[] out, int o, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int x0 = r * n;
+        int x1 = x0 + n;
+        int x2 = x1 + n;
+        int x3 = x2 + n;
+        for (int b = 0; b < n; b += 256, at += 210) {
+            float d = f16(data, at + 208);
+            for (int half = 0; half < 2; half++) {
+                long ql = at + 64L * half;
+                long qh = at + 128 + 32L * half;
+                long sc = at + 192 + 8L * half;
+                for (int l = 0; l < 32; l += LANES) {
+                    int is = l / 16;
+                    IntVector lo = (IntVector) ByteVector.fromMemorySegment(B, data, ql + l, LE)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    IntVector hi = (IntVector) ByteVector.fromMemorySegment(B, data, ql + l + 32, LE)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    IntVector h = (IntVector) ByteVector.fromMemorySegment(B, data, qh + l, LE)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    FloatVector w1 = ((FloatVector) lo.and(0x0F).or(h.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)
+                            .convert(VectorOperators.I2F, 0)).mul(d * data.get(ValueLayout.JAVA_BYTE, sc + is));
+                    FloatVector w2 = ((FloatVector) hi.and(0x0F)
+                            .or(h.lanewise(VectorOperators.LSHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)
+                            .convert(VectorOperators.I2F, 0)).mul(d * data.get(ValueLayout.JAVA_BYTE, sc + is + 2));
+                    FloatVector w3 = ((FloatVector) lo.lanewise(VectorOperators.LSHR, 4).and(0x0F)
+                            .or(h.lanewise(VectorOperators.LSHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)
+                            .convert(VectorOperators.I2F, 0)).mul(d * data.get(ValueLayout.JAVA_BYTE, sc + is + 4));
+                    FloatVector w4 = ((FloatVector) hi.lanewise(VectorOperators.LSHR, 4).and(0x0F)
+                            .or(h.lanewise(VectorOperators.LSHR, 6).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)
+                            .convert(VectorOperators.I2F, 0)).mul(d * data.get(ValueLayout.JAVA_BYTE, sc + is + 6));
+                    int c = b + 128 * half + l;
+                    a0 = w4.fma(FloatVector.fromArray(F, x, x0 + c + 96), w3.fma(FloatVector.fromArray(F, x, x0 + c + 64),
+                            w2.fma(FloatVector.fromArray(F, x, x0 + c + 32), w1.fma(FloatVector.fromArray(F, x, x0 + c), a0))));
+                    a1 = w4.fma(FloatVector.fromArray(F, x, x1 + c + 96), w3.fma(FloatVector.fromArray(F, x, x1 + c + 64),
+                            w2.fma(FloatVector.fromArray(F, x, x1 + c + 32), w1.fma(FloatVector.fromArray(F, x, x1 + c), a1))));
+                    a2 = w4.fma(FloatVector.fromArray(F, x, x2 + c + 96), w3.fma(FloatVector.fromArray(F, x, x2 + c + 64),
+                            w2.fma(FloatVector.fromArray(F, x, x2 + c + 32), w1.fma(FloatVector.fromArray(F, x, x2 + c), a2))));
+                    a3 = w4.fma(FloatVector.fromArray(F, x, x3 + c + 96), w3.fma(FloatVector.fromArray(F, x, x3 + c + 64),
+                            w2.fma(FloatVector.fromArray(F, x, x3 + c + 32), w1.fma(FloatVector.fromArray(F, x, x3 + c), a3))));
+                }
+            }
+        }
+        out[o] = a0.reduceLanes(VectorOperators.ADD);
+        out[o + outStride] = a1.reduceLanes(VectorOperators.ADD);
+        out[o + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD);
+        out[o + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
     // ---- widened weight rows against window rows: a long window shares each row's unpacking ----
 
     /** Weight rows per panel of a prompt matmul ({@link #panel4}): two vectors of outputs. */
