@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes copies of the default target in the GGUF types people download (Q4_K_M, Q5_K_M, Q6_K, Q8_0,
+"""Writes copies of the default target in the GGUF types people download (Q4_K_M, Q5_K_M, Q6_K, Q4_0, Q8_0,
 F16), with llama.cpp's own quantizer, for decode-speed runs of the java engine's kernels beside
 llama.cpp (tools/peers/llamacpp_decode_speed.py --gguf COPY).
 
@@ -20,7 +20,7 @@ import sys
 import llama_cpp
 
 # llama.cpp's enum llama_ftype
-FTYPES = {"F16": 1, "Q8_0": 7, "Q4_K_M": 15, "Q5_K_M": 17, "Q6_K": 18}
+FTYPES = {"F16": 1, "Q4_0": 2, "Q8_0": 7, "Q4_K_M": 15, "Q5_K_M": 17, "Q6_K": 18}
 DEFAULT_GGUF = os.path.join(os.environ.get("MIRRORSD_MODELS", os.path.expanduser("~/.cache/mirror-sd")),
                             "SmolLM2-135M-Instruct.Q4_1.gguf")
 

@@ -677,6 +677,118 @@ final class Kernels {
         out[o + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD);
     }
 
+    /** As {@link #dot4Q4_1} for a Q4_0 row. */
+    static void dot4Q4_0(MemorySegment data, long at, int n, float[] x, int r, float[] out, int o, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int x0 = r * n;
+        int x1 = x0 + n;
+        int x2 = x1 + n;
+        int x3 = x2 + n;
+        for (int b = 0; b < n; b += 32, at += 18) {
+            FloatVector d = FloatVector.broadcast(F, f16(data, at));
+            for (int j = 0; j < 16; j += LANES) {
+                IntVector raw = (IntVector) ByteVector.fromMemorySegment(B, data, at + 2 + j, LE)
+                        .convertShape(VectorOperators.B2I, I, 0);
+                FloatVector lo = ((FloatVector) raw.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).mul(d);
+                FloatVector hi = ((FloatVector) raw.lanewise(VectorOperators.LSHR, 4).and(0x0F).sub(8)
+                        .convert(VectorOperators.I2F, 0)).mul(d);
+                int c = b + j;
+                a0 = hi.fma(FloatVector.fromArray(F, x, x0 + c + 16), lo.fma(FloatVector.fromArray(F, x, x0 + c), a0));
+                a1 = hi.fma(FloatVector.fromArray(F, x, x1 + c + 16), lo.fma(FloatVector.fromArray(F, x, x1 + c), a1));
+                a2 = hi.fma(FloatVector.fromArray(F, x, x2 + c + 16), lo.fma(FloatVector.fromArray(F, x, x2 + c), a2));
+                a3 = hi.fma(FloatVector.fromArray(F, x, x3 + c + 16), lo.fma(FloatVector.fromArray(F, x, x3 + c), a3));
+            }
+        }
+        out[o] = a0.reduceLanes(VectorOperators.ADD);
+        out[o + outStride] = a1.reduceLanes(VectorOperators.ADD);
+        out[o + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD);
+        out[o + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** As {@link #dot4Q4_1} for a Q5_1 row. */
+    static void dot4Q5_1(MemorySegment data, long at, int n, float[] x, int r, float[] out, int o, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int x0 = r * n;
+        int x1 = x0 + n;
+        int x2 = x1 + n;
+        int x3 = x2 + n;
+        for (int b = 0; b < n; b += 32, at += 24) {
+            FloatVector d = FloatVector.broadcast(F, f16(data, at));
+            FloatVector m = FloatVector.broadcast(F, f16(data, at + 2));
+            IntVector qh = IntVector.broadcast(I, data.get(U32, at + 4));
+            for (int j = 0; j < 16; j += LANES) {
+                IntVector raw = (IntVector) ByteVector.fromMemorySegment(B, data, at + 8 + j, LE)
+                        .convertShape(VectorOperators.B2I, I, 0);
+                IntVector h0 = qh.lanewise(VectorOperators.LSHR, IntVector.fromArray(I, IOTA, j)).and(1)
+                        .lanewise(VectorOperators.LSHL, 4);
+                IntVector h1 = qh.lanewise(VectorOperators.LSHR, IntVector.fromArray(I, IOTA, j + 16)).and(1)
+                        .lanewise(VectorOperators.LSHL, 4);
+                FloatVector lo = ((FloatVector) raw.and(0x0F).or(h0).convert(VectorOperators.I2F, 0)).fma(d, m);
+                FloatVector hi = ((FloatVector) raw.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(h1)
+                        .convert(VectorOperators.I2F, 0)).fma(d, m);
+                int c = b + j;
+                a0 = hi.fma(FloatVector.fromArray(F, x, x0 + c + 16), lo.fma(FloatVector.fromArray(F, x, x0 + c), a0));
+                a1 = hi.fma(FloatVector.fromArray(F, x, x1 + c + 16), lo.fma(FloatVector.fromArray(F, x, x1 + c), a1));
+                a2 = hi.fma(FloatVector.fromArray(F, x, x2 + c + 16), lo.fma(FloatVector.fromArray(F, x, x2 + c), a2));
+                a3 = hi.fma(FloatVector.fromArray(F, x, x3 + c + 16), lo.fma(FloatVector.fromArray(F, x, x3 + c), a3));
+            }
+        }
+        out[o] = a0.reduceLanes(VectorOperators.ADD);
+        out[o + outStride] = a1.reduceLanes(VectorOperators.ADD);
+        out[o + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD);
+        out[o + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** As {@link #dot4Q4_K} for a Q5_K row. */
+    static void dot4Q5_K(MemorySegment data, long at, int n, float[] x, int r, float[] out, int o, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int x0 = r * n;
+        int x1 = x0 + n;
+        int x2 = x1 + n;
+        int x3 = x2 + n;
+        for (int b = 0; b < n; b += 256, at += 176) {
+            float d = f16(data, at);
+            float dmin = f16(data, at + 2);
+            long scales = at + 4;
+            for (int k = 0; k < 4; k++) {
+                long q = at + 48 + 32L * k;
+                FloatVector d1 = FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k));
+                FloatVector m1 = FloatVector.broadcast(F, -dmin * minK4(data, scales, 2 * k));
+                FloatVector d2 = FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k + 1));
+                FloatVector m2 = FloatVector.broadcast(F, -dmin * minK4(data, scales, 2 * k + 1));
+                for (int j = 0; j < 32; j += LANES) {
+                    IntVector raw = (IntVector) ByteVector.fromMemorySegment(B, data, q + j, LE)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    IntVector qh = (IntVector) ByteVector.fromMemorySegment(B, data, at + 16 + j, LE)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    IntVector h0 = qh.lanewise(VectorOperators.LSHR, 2 * k).and(1).lanewise(VectorOperators.LSHL, 4);
+                    IntVector h1 = qh.lanewise(VectorOperators.LSHR, 2 * k + 1).and(1).lanewise(VectorOperators.LSHL, 4);
+                    FloatVector lo = ((FloatVector) raw.and(0x0F).or(h0).convert(VectorOperators.I2F, 0)).fma(d1, m1);
+                    FloatVector hi = ((FloatVector) raw.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(h1)
+                            .convert(VectorOperators.I2F, 0)).fma(d2, m2);
+                    int c = b + 64 * k + j;
+                    a0 = hi.fma(FloatVector.fromArray(F, x, x0 + c + 32), lo.fma(FloatVector.fromArray(F, x, x0 + c), a0));
+                    a1 = hi.fma(FloatVector.fromArray(F, x, x1 + c + 32), lo.fma(FloatVector.fromArray(F, x, x1 + c), a1));
+                    a2 = hi.fma(FloatVector.fromArray(F, x, x2 + c + 32), lo.fma(FloatVector.fromArray(F, x, x2 + c), a2));
+                    a3 = hi.fma(FloatVector.fromArray(F, x, x3 + c + 32), lo.fma(FloatVector.fromArray(F, x, x3 + c), a3));
+                }
+            }
+        }
+        out[o] = a0.reduceLanes(VectorOperators.ADD);
+        out[o + outStride] = a1.reduceLanes(VectorOperators.ADD);
+        out[o + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD);
+        out[o + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
     /** As {@link #dot4Q4_1} for a Q5_0 row. */
     static void dot4Q5_0(MemorySegment data, long at, int n, float[] x, int r, float[] out, int o, int outStride) {
         FloatVector a0 = FloatVector.zero(F);

@@ -5,8 +5,8 @@ import java.util.Arrays;
 /**
  * {@code out = x @ W^T} for block-format weights, split over output rows on a {@link RowPool}.
  * One row of x dots each weight row straight from its blocks. A window of several rows reads each
- * weight row once: Q4_1, Q8_0, Q5_0, Q4_K and Q6_K rows meet four window rows per pass over their blocks, each block
- * widened once in registers; other formats widen the row into a per-worker scratch row that stays
+ * weight row once: quantized rows meet four window rows per pass over their blocks, each block
+ * widened once in registers; float formats widen the row into a per-worker scratch row that stays
  * in L1, and every window row dots it there. Either way the weights cross the memory bus once per
  * window, not once per row. A long window (a prompt) widens every format's rows, a panel of them at
  * a time, transposed, and runs as a small matrix product over the panel ({@link Kernels#panel4}),

@@ -74,7 +74,7 @@ record Matrix(String name, GgmlType type, int rows, int cols, MemorySegment data
     /** Whether {@link #dot4} has a kernel for this type; others widen the row once per window. */
     boolean hasFourRowDot() {
         return Kernels.VECTORIZED && switch (type) {
-            case Q4_1, Q8_0, Q5_0, Q4_K, Q6_K -> true;
+            case Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K -> true;
             default -> false;
         };
     }
@@ -85,7 +85,10 @@ record Matrix(String name, GgmlType type, int rows, int cols, MemorySegment data
         switch (type) {
             case Q4_1 -> Kernels.dot4Q4_1(data, at, cols, x, r, out, o, outStride);
             case Q8_0 -> Kernels.dot4Q8_0(data, at, cols, x, r, out, o, outStride);
+            case Q4_0 -> Kernels.dot4Q4_0(data, at, cols, x, r, out, o, outStride);
             case Q5_0 -> Kernels.dot4Q5_0(data, at, cols, x, r, out, o, outStride);
+            case Q5_1 -> Kernels.dot4Q5_1(data, at, cols, x, r, out, o, outStride);
+            case Q5_K -> Kernels.dot4Q5_K(data, at, cols, x, r, out, o, outStride);
             case Q4_K -> Kernels.dot4Q4_K(data, at, cols, x, r, out, o, outStride);
             case Q6_K -> Kernels.dot4Q6_K(data, at, cols, x, r, out, o, outStride);
             default -> throw new IllegalStateException(type + " has no four-row dot; widen the row");
