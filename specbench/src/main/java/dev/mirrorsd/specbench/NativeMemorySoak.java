@@ -46,7 +46,7 @@ public final class NativeMemorySoak {
      * @param heapCommittedBytes JVM heap committed
      */
     public record Reading(long residentBytes, int djlArrays, long djlBytes, long directBytes, long directBuffers,
-                          long heapUsedBytes, long heapCommittedBytes) {
+                          long heapUsedBytes, long heapCommittedBytes, ProcessMemory.ResidentByMapping mappings) {
     }
 
     /** A generator and the settings it runs with: one entry of the mix; prompts are token ids. */
@@ -75,6 +75,10 @@ public final class NativeMemorySoak {
                     | JVM direct buffers (DJL weights, ONNX caches) | %d (%.2f MB) | %d (%.2f MB) | %+.2f MB |
                     | JVM heap used after GC | %.1f MB | %.1f MB | %+.1f MB |
                     | JVM heap committed | %.1f MB | %.1f MB | %+.1f MB |
+                    | resident in glibc's thread arenas (64 MiB heaps) | %.1f MB | %.1f MB | %+.1f MB |
+                    | resident in glibc's main arena ([heap]) | %.1f MB | %.1f MB | %+.1f MB |
+                    | resident in other anonymous mappings (Java heap, large native blocks) | %.1f MB | %.1f MB | %+.1f MB |
+                    | resident in mapped files (weights, libraries) | %.1f MB | %.1f MB | %+.1f MB |
                     %d tokens in %.1f s""",
                     generations,
                     mb(start.residentBytes), mb(end.residentBytes), 100 * residentGrowth(),
@@ -84,6 +88,14 @@ public final class NativeMemorySoak {
                     mb(start.heapUsedBytes), mb(end.heapUsedBytes), mb(end.heapUsedBytes - start.heapUsedBytes),
                     mb(start.heapCommittedBytes), mb(end.heapCommittedBytes),
                     mb(end.heapCommittedBytes - start.heapCommittedBytes),
+                    mb(start.mappings.mallocArenas()), mb(end.mappings.mallocArenas()),
+                    mb(end.mappings.mallocArenas() - start.mappings.mallocArenas()),
+                    mb(start.mappings.mainHeap()), mb(end.mappings.mainHeap()),
+                    mb(end.mappings.mainHeap() - start.mappings.mainHeap()),
+                    mb(start.mappings.anonymous()), mb(end.mappings.anonymous()),
+                    mb(end.mappings.anonymous() - start.mappings.anonymous()),
+                    mb(start.mappings.files()), mb(end.mappings.files()),
+                    mb(end.mappings.files() - start.mappings.files()),
                     tokens, wallNanos / 1e9);
         }
     }
@@ -177,7 +189,7 @@ public final class NativeMemorySoak {
         }
         Runtime runtime = Runtime.getRuntime();
         return new Reading(ProcessMemory.residentBytes(), arrays, arrayBytes, directBytes, directBuffers,
-                runtime.totalMemory() - runtime.freeMemory(), runtime.totalMemory());
+                runtime.totalMemory() - runtime.freeMemory(), runtime.totalMemory(), ProcessMemory.residentByMapping());
     }
 
     private static double mb(long bytes) {
