@@ -19,10 +19,10 @@ import sys
 
 import llama_cpp
 
+from llamacpp_decode_speed import DEFAULT_GGUF
+
 # llama.cpp's enum llama_ftype
 FTYPES = {"F16": 1, "Q4_0": 2, "Q8_0": 7, "Q4_K_M": 15, "Q5_K_M": 17, "Q6_K": 18}
-DEFAULT_GGUF = os.path.join(os.environ.get("MIRRORSD_MODELS", os.path.expanduser("~/.cache/mirror-sd")),
-                            "SmolLM2-135M-Instruct.Q4_1.gguf")
 
 
 def tensor_types(path):

@@ -1,5 +1,6 @@
 package dev.mirrorsd.engine.java;
 
+import dev.mirrorsd.core.format.gguf.KQuantScales;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -313,25 +314,7 @@ final class Kernels {
     // ---- K-quants: super-blocks of 256 ----
 
     /**
-     * Scale {@code j} (0..7) of a Q4_K/Q5_K super-block's twelve scale bytes at {@code scales}: six
-     * bits, the first four in the low bits of bytes 0..3, the last four split over bytes 8..11 and
-     * the top bits of bytes 0..3 (ggml's {@code get_scale_min_k4}).
-     */
-    static int scaleK4(MemorySegment data, long scales, int j) {
-        return j < 4 ? data.get(ValueLayout.JAVA_BYTE, scales + j) & 63
-                : (data.get(ValueLayout.JAVA_BYTE, scales + j + 4) & 0x0F)
-                        | (((data.get(ValueLayout.JAVA_BYTE, scales + j - 4) & 0xFF) >>> 6) << 4);
-    }
-
-    /** Minimum {@code j} of the same twelve bytes: bytes 4..7, then the high nibbles of 8..11 and the top bits of 4..7. */
-    static int minK4(MemorySegment data, long scales, int j) {
-        return j < 4 ? data.get(ValueLayout.JAVA_BYTE, scales + j + 4) & 63
-                : ((data.get(ValueLayout.JAVA_BYTE, scales + j + 4) & 0xFF) >>> 4)
-                        | (((data.get(ValueLayout.JAVA_BYTE, scales + j) & 0xFF) >>> 6) << 4);
-    }
-
-    /**
-     * Q4_K: f16 d, f16 dmin, twelve scale bytes, 128 bytes of nibbles; each 64 elements take 32
+     * Q4_K: f16 d, f16 dmin, twelve scale bytes ({@link KQuantScales}), 128 bytes of nibbles; each 64 elements take 32
      * bytes, low nibbles sub-block 2k and high nibbles 2k+1, value {@code d sc q - dmin m}. As for
      * Q4_1, the minimums' term is {@code dmin m} times the 32-element block sums of x.
      */
@@ -355,11 +338,11 @@ final class Kernels {
                     hi = ((FloatVector) raw.lanewise(VectorOperators.LSHR, 4).and(0x0F).convert(VectorOperators.I2F, 0))
                             .fma(FloatVector.fromArray(F, x, c + 32 + j), hi);
                 }
-                acc = lo.fma(FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k)), acc);
-                acc = hi.fma(FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k + 1)), acc);
+                acc = lo.fma(FloatVector.broadcast(F, d * KQuantScales.scale(data, scales, 2 * k)), acc);
+                acc = hi.fma(FloatVector.broadcast(F, d * KQuantScales.scale(data, scales, 2 * k + 1)), acc);
                 int sb = so + (b >> 5) + 2 * k;
-                accM = Math.fma(dmin * minK4(data, scales, 2 * k), sums[sb], accM);
-                accM = Math.fma(dmin * minK4(data, scales, 2 * k + 1), sums[sb + 1], accM);
+                accM = Math.fma(dmin * KQuantScales.min(data, scales, 2 * k), sums[sb], accM);
+                accM = Math.fma(dmin * KQuantScales.min(data, scales, 2 * k + 1), sums[sb + 1], accM);
             }
         }
         return acc.reduceLanes(VectorOperators.ADD) - accM;
@@ -373,10 +356,10 @@ final class Kernels {
             for (int k = 0; k < 4; k++) {
                 long q = at + 16 + 32L * k;
                 int c = off + b + 64 * k;
-                FloatVector d1 = FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k));
-                FloatVector m1 = FloatVector.broadcast(F, dmin * minK4(data, scales, 2 * k));
-                FloatVector d2 = FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k + 1));
-                FloatVector m2 = FloatVector.broadcast(F, dmin * minK4(data, scales, 2 * k + 1));
+                FloatVector d1 = FloatVector.broadcast(F, d * KQuantScales.scale(data, scales, 2 * k));
+                FloatVector m1 = FloatVector.broadcast(F, dmin * KQuantScales.min(data, scales, 2 * k));
+                FloatVector d2 = FloatVector.broadcast(F, d * KQuantScales.scale(data, scales, 2 * k + 1));
+                FloatVector m2 = FloatVector.broadcast(F, dmin * KQuantScales.min(data, scales, 2 * k + 1));
                 for (int j = 0; j < 32; j += LANES) {
                     IntVector raw = (IntVector) ByteVector.fromMemorySegment(B, data, q + j, LE)
                             .convertShape(VectorOperators.B2I, I, 0);
@@ -417,11 +400,11 @@ final class Kernels {
                     hi = ((FloatVector) raw.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(h1)
                             .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, c + 32 + j), hi);
                 }
-                acc = lo.fma(FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k)), acc);
-                acc = hi.fma(FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k + 1)), acc);
+                acc = lo.fma(FloatVector.broadcast(F, d * KQuantScales.scale(data, scales, 2 * k)), acc);
+                acc = hi.fma(FloatVector.broadcast(F, d * KQuantScales.scale(data, scales, 2 * k + 1)), acc);
                 int sb = so + (b >> 5) + 2 * k;
-                accM = Math.fma(dmin * minK4(data, scales, 2 * k), sums[sb], accM);
-                accM = Math.fma(dmin * minK4(data, scales, 2 * k + 1), sums[sb + 1], accM);
+                accM = Math.fma(dmin * KQuantScales.min(data, scales, 2 * k), sums[sb], accM);
+                accM = Math.fma(dmin * KQuantScales.min(data, scales, 2 * k + 1), sums[sb + 1], accM);
             }
         }
         return acc.reduceLanes(VectorOperators.ADD) - accM;
@@ -435,10 +418,10 @@ final class Kernels {
             for (int k = 0; k < 4; k++) {
                 long q = at + 48 + 32L * k;
                 int c = off + b + 64 * k;
-                FloatVector d1 = FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k));
-                FloatVector m1 = FloatVector.broadcast(F, dmin * minK4(data, scales, 2 * k));
-                FloatVector d2 = FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k + 1));
-                FloatVector m2 = FloatVector.broadcast(F, dmin * minK4(data, scales, 2 * k + 1));
+                FloatVector d1 = FloatVector.broadcast(F, d * KQuantScales.scale(data, scales, 2 * k));
+                FloatVector m1 = FloatVector.broadcast(F, dmin * KQuantScales.min(data, scales, 2 * k));
+                FloatVector d2 = FloatVector.broadcast(F, d * KQuantScales.scale(data, scales, 2 * k + 1));
+                FloatVector m2 = FloatVector.broadcast(F, dmin * KQuantScales.min(data, scales, 2 * k + 1));
                 for (int j = 0; j < 32; j += LANES) {
                     IntVector raw = (IntVector) ByteVector.fromMemorySegment(B, data, q + j, LE)
                             .convertShape(VectorOperators.B2I, I, 0);
@@ -761,10 +744,10 @@ final class Kernels {
             long scales = at + 4;
             for (int k = 0; k < 4; k++) {
                 long q = at + 48 + 32L * k;
-                FloatVector d1 = FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k));
-                FloatVector m1 = FloatVector.broadcast(F, -dmin * minK4(data, scales, 2 * k));
-                FloatVector d2 = FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k + 1));
-                FloatVector m2 = FloatVector.broadcast(F, -dmin * minK4(data, scales, 2 * k + 1));
+                FloatVector d1 = FloatVector.broadcast(F, d * KQuantScales.scale(data, scales, 2 * k));
+                FloatVector m1 = FloatVector.broadcast(F, -dmin * KQuantScales.min(data, scales, 2 * k));
+                FloatVector d2 = FloatVector.broadcast(F, d * KQuantScales.scale(data, scales, 2 * k + 1));
+                FloatVector m2 = FloatVector.broadcast(F, -dmin * KQuantScales.min(data, scales, 2 * k + 1));
                 for (int j = 0; j < 32; j += LANES) {
                     IntVector raw = (IntVector) ByteVector.fromMemorySegment(B, data, q + j, LE)
                             .convertShape(VectorOperators.B2I, I, 0);
@@ -841,10 +824,10 @@ final class Kernels {
             long scales = at + 4;
             for (int k = 0; k < 4; k++) {
                 long q = at + 16 + 32L * k;
-                FloatVector d1 = FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k));
-                FloatVector m1 = FloatVector.broadcast(F, -dmin * minK4(data, scales, 2 * k));
-                FloatVector d2 = FloatVector.broadcast(F, d * scaleK4(data, scales, 2 * k + 1));
-                FloatVector m2 = FloatVector.broadcast(F, -dmin * minK4(data, scales, 2 * k + 1));
+                FloatVector d1 = FloatVector.broadcast(F, d * KQuantScales.scale(data, scales, 2 * k));
+                FloatVector m1 = FloatVector.broadcast(F, -dmin * KQuantScales.min(data, scales, 2 * k));
+                FloatVector d2 = FloatVector.broadcast(F, d * KQuantScales.scale(data, scales, 2 * k + 1));
+                FloatVector m2 = FloatVector.broadcast(F, -dmin * KQuantScales.min(data, scales, 2 * k + 1));
                 for (int j = 0; j < 32; j += LANES) {
                     IntVector raw = (IntVector) ByteVector.fromMemorySegment(B, data, q + j, LE)
                             .convertShape(VectorOperators.B2I, I, 0);

@@ -1,6 +1,7 @@
 package dev.mirrorsd.core.format.gguf;
 
 import dev.mirrorsd.core.weights.Float16;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 
 /**
@@ -109,37 +110,23 @@ final class GgmlDequant {
     }
 
     /**
-     * Scale and minimum {@code j} (0..7) of a Q4_K/Q5_K block's twelve scale bytes: six bits each,
-     * the first four pairs in the low bits of bytes 0..7, the last four split over bytes 8..11 and
-     * the top bits of bytes 0..7 (ggml's {@code get_scale_min_k4}).
-     */
-    private static int scaleK4(ByteBuffer src, int scales, int j) {
-        return j < 4 ? src.get(scales + j) & 63
-                : (src.get(scales + j + 4) & 0x0F) | (((src.get(scales + j - 4) & 0xFF) >>> 6) << 4);
-    }
-
-    private static int minK4(ByteBuffer src, int scales, int j) {
-        return j < 4 ? src.get(scales + j + 4) & 63
-                : ((src.get(scales + j + 4) & 0xFF) >>> 4) | (((src.get(scales + j) & 0xFF) >>> 6) << 4);
-    }
-
-    /**
-     * Super-block of 256: f16 d, f16 dmin, 12 scale bytes (eight 6-bit scales and minimums), 128
+     * Super-block of 256: f16 d, f16 dmin, 12 scale bytes (eight 6-bit scales and minimums, {@link KQuantScales}), 128
      * bytes of nibbles. Each 64 elements take 32 bytes: low nibbles are sub-block 2k, high nibbles
      * sub-block 2k+1; value = d * scale * nibble - dmin * min.
      */
     static void q4_K(ByteBuffer src, int blocks, float[] dst, int off) {
         int b = src.position();
+        MemorySegment seg = MemorySegment.ofBuffer(src); // offset 0 is the buffer's position
         for (int i = 0; i < blocks; i++, b += 144) {
             float d = Float16.halfToFloat(src.getShort(b));
             float min = Float16.halfToFloat(src.getShort(b + 2));
-            int scales = b + 4;
+            long scales = b - src.position() + 4; // in seg
             int q = b + 16;
             for (int j = 0, is = 0; j < 256; j += 64, is += 2, q += 32) {
-                float d1 = d * scaleK4(src, scales, is);
-                float m1 = min * minK4(src, scales, is);
-                float d2 = d * scaleK4(src, scales, is + 1);
-                float m2 = min * minK4(src, scales, is + 1);
+                float d1 = d * KQuantScales.scale(seg, scales, is);
+                float m1 = min * KQuantScales.min(seg, scales, is);
+                float d2 = d * KQuantScales.scale(seg, scales, is + 1);
+                float m2 = min * KQuantScales.min(seg, scales, is + 1);
                 for (int l = 0; l < 32; l++) {
                     dst[off++] = d1 * (src.get(q + l) & 0x0F) - m1;
                 }
@@ -156,19 +143,20 @@ final class GgmlDequant {
      */
     static void q5_K(ByteBuffer src, int blocks, float[] dst, int off) {
         int b = src.position();
+        MemorySegment seg = MemorySegment.ofBuffer(src); // offset 0 is the buffer's position
         for (int i = 0; i < blocks; i++, b += 176) {
             float d = Float16.halfToFloat(src.getShort(b));
             float min = Float16.halfToFloat(src.getShort(b + 2));
-            int scales = b + 4;
+            long scales = b - src.position() + 4; // in seg
             int qh = b + 16;
             int ql = b + 48;
             int u1 = 1;
             int u2 = 2;
             for (int j = 0, is = 0; j < 256; j += 64, is += 2, ql += 32, u1 <<= 2, u2 <<= 2) {
-                float d1 = d * scaleK4(src, scales, is);
-                float m1 = min * minK4(src, scales, is);
-                float d2 = d * scaleK4(src, scales, is + 1);
-                float m2 = min * minK4(src, scales, is + 1);
+                float d1 = d * KQuantScales.scale(seg, scales, is);
+                float m1 = min * KQuantScales.min(seg, scales, is);
+                float d2 = d * KQuantScales.scale(seg, scales, is + 1);
+                float m2 = min * KQuantScales.min(seg, scales, is + 1);
                 for (int l = 0; l < 32; l++) {
                     int h = (src.get(qh + l) & u1) != 0 ? 16 : 0;
                     dst[off++] = d1 * ((src.get(ql + l) & 0x0F) + h) - m1;
